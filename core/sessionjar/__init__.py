@@ -1,0 +1,76 @@
+"""sessionjar: sessions for Python web apps.
+
+This module is the canonical place to import from: everything an application needs is
+re-exported here and listed in ``__all__`` (the docs and mypy read it).
+"""
+
+from __future__ import annotations
+
+from sessionjar._registry import DriverInfo
+from sessionjar._types import Clock, JSONObject, JSONValue
+from sessionjar.errors import (
+    ClientError,
+    ConfigurationError,
+    DriverConflict,
+    DriverNotFound,
+    DuplicateHandle,
+    InvalidHandle,
+    InvalidTokenError,
+    SerializationError,
+    SessionjarError,
+    SessionNotFound,
+    StorageError,
+    StorageUnavailable,
+    TokenTheftDetected,
+    TryRefreshToken,
+    UnauthorisedError,
+)
+from sessionjar.hookspecs import hookimpl
+from sessionjar.storage import (
+    PROTOCOL_VERSION,
+    AsyncStore,
+    SessionPatch,
+    SessionRecord,
+    SigningKeyRecord,
+    Store,
+)
+
+__all__ = [
+    # storage protocol and drivers
+    "PROTOCOL_VERSION",
+    "AsyncStore",
+    "Store",
+    "SessionRecord",
+    "SessionPatch",
+    "SigningKeyRecord",
+    "DriverInfo",
+    "hookimpl",
+    # types
+    "Clock",
+    "JSONObject",
+    "JSONValue",
+    # errors
+    "SessionjarError",
+    "ClientError",
+    "TryRefreshToken",
+    "UnauthorisedError",
+    "InvalidTokenError",
+    "SessionNotFound",
+    "TokenTheftDetected",
+    "StorageError",
+    "StorageUnavailable",
+    "DuplicateHandle",
+    "ConfigurationError",
+    "DriverNotFound",
+    "DriverConflict",
+    "InvalidHandle",
+    "SerializationError",
+]
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("sessionjar")
+    raise AttributeError(f"module 'sessionjar' has no attribute {name!r}")

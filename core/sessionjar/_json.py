@@ -1,0 +1,70 @@
+"""Checks that a value round-trips exactly through JSON, before anything is written."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, cast
+
+from sessionjar._types import JSONObject
+from sessionjar.errors import SerializationError
+
+__all__ = ["check_json_object", "dumps", "loads"]
+
+
+def check_json_object(value: object, what: str) -> JSONObject:
+    """Return ``value`` if it is a JSON object that round-trips exactly.
+
+    :param value: the candidate object.
+    :param what: what the value is, for the error message ("session data", say).
+    :raises SerializationError: naming the path of the first value that would not
+        come back equal: NaN and infinities, bytes, sets, tuples, non-string keys,
+        strings that are not valid Unicode (lone surrogates), anything not JSON.
+    """
+    if not isinstance(value, dict):
+        raise SerializationError(f"{what} must be a JSON object, not {type(value).__name__}")
+    _check(value, what, "$")
+    return cast(JSONObject, value)
+
+
+def _check(value: object, what: str, path: str) -> None:
+    if value is None or isinstance(value, bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SerializationError(f"{what} holds {value!r}, which JSON cannot hold", path)
+        return
+    if isinstance(value, str):
+        _check_text(value, what, path)
+        return
+    if type(value) is list:
+        for index, item in enumerate(value):
+            _check(item, what, f"{path}[{index}]")
+        return
+    if type(value) is dict:
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SerializationError(f"{what} has a non-string key {key!r}", path)
+            _check_text(key, what, path)
+            _check(item, what, f"{path}.{key}")
+        return
+    raise SerializationError(f"{what} holds a {type(value).__name__}, which is not JSON", path)
+
+
+def _check_text(text: str, what: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(f"{what} holds text that is not valid Unicode", path) from exc
+
+
+def dumps(value: JSONObject) -> str:
+    """Serialize a checked JSON object compactly (keys sorted, UTF-8 text kept as is)."""
+    return json.dumps(
+        value, separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False
+    )
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON text as `dumps` wrote it."""
+    return json.loads(text)

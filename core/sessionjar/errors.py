@@ -1,0 +1,235 @@
+"""The exceptions sessionjar raises, grouped by who has to act.
+
+::
+
+    SessionjarError
+     ├── ClientError                 the client must act (refresh, or log in again)
+     │    ├── TryRefreshToken        access token expired: call refresh
+     │    └── UnauthorisedError      no valid session: log in again
+     │         ├── InvalidTokenError     malformed, forged or foreign token
+     │         ├── SessionNotFound       revoked, expired or never existed
+     │         └── TokenTheftDetected    a refresh token was reused; session revoked
+     ├── StorageError                the operator must act
+     │    ├── StorageUnavailable     backend down, timed out, or answered nonsense
+     │    └── DuplicateHandle        create() met an existing handle
+     └── ConfigurationError          the programmer must act
+          ├── DriverNotFound         no installed driver for a URL scheme
+          ├── DriverConflict         two drivers claim one scheme
+          ├── InvalidHandle          a handle argument is not a well-formed handle
+          └── SerializationError     a value cannot round-trip through JSON exactly
+
+Every error keeps its facts in attributes as well as in its message, and pickles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "SessionjarError",
+    "ClientError",
+    "TryRefreshToken",
+    "UnauthorisedError",
+    "InvalidTokenError",
+    "SessionNotFound",
+    "TokenTheftDetected",
+    "StorageError",
+    "StorageUnavailable",
+    "DuplicateHandle",
+    "ConfigurationError",
+    "DriverNotFound",
+    "DriverConflict",
+    "InvalidHandle",
+    "SerializationError",
+]
+
+
+class SessionjarError(Exception):
+    """Raised for every error of sessionjar; the base of the whole tree."""
+
+    __module__ = "sessionjar"
+
+
+class ClientError(SessionjarError):
+    """Raised when the client has to act: refresh its tokens or log in again.
+
+    Parent: `SessionjarError`.
+    """
+
+    __module__ = "sessionjar"
+
+
+class TryRefreshToken(ClientError):
+    """Raised when an access token has expired but may be refreshed.
+
+    Parent: `ClientError`.
+    """
+
+    __module__ = "sessionjar"
+
+
+class UnauthorisedError(ClientError):
+    """Raised when there is no valid session: the user has to log in again.
+
+    Parent: `ClientError`.
+    """
+
+    __module__ = "sessionjar"
+
+
+class InvalidTokenError(UnauthorisedError):
+    """Raised when a token is malformed, forged, foreign or otherwise not ours.
+
+    Parent: `UnauthorisedError`.
+    """
+
+    __module__ = "sessionjar"
+
+
+class SessionNotFound(UnauthorisedError):
+    """Raised when a session was revoked, has expired or never existed.
+
+    Parent: `UnauthorisedError`.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, handle: str, message: str | None = None) -> None:
+        self.handle = handle
+        super().__init__(message or f"session {handle!r} does not exist or has expired")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.handle, str(self)))
+
+
+class TokenTheftDetected(UnauthorisedError):
+    """Raised when a refresh token is reused; the session has been revoked.
+
+    Parent: `UnauthorisedError`.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, handle: str, user_id: str) -> None:
+        self.handle = handle
+        self.user_id = user_id
+        super().__init__(
+            f"refresh token reuse detected on session {handle!r} of user {user_id!r}; "
+            "the session has been revoked"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.handle, self.user_id))
+
+
+class StorageError(SessionjarError):
+    """Raised when the storage backend fails; the operator has to act.
+
+    Parent: `SessionjarError`.
+    """
+
+    __module__ = "sessionjar"
+
+
+class StorageUnavailable(StorageError):
+    """Raised when the backend is down, times out or answers something unusable.
+
+    Parent: `StorageError`. Drivers raise it ``from`` the backend's own exception.
+    """
+
+    __module__ = "sessionjar"
+
+
+class DuplicateHandle(StorageError):
+    """Raised when `create` meets a record that already has the handle.
+
+    Parent: `StorageError`.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, handle: str) -> None:
+        self.handle = handle
+        super().__init__(f"a session with handle {handle!r} already exists")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.handle,))
+
+
+class ConfigurationError(SessionjarError):
+    """Raised when sessionjar is configured or called wrongly; the programmer has to act.
+
+    Parent: `SessionjarError`.
+    """
+
+    __module__ = "sessionjar"
+
+
+class DriverNotFound(ConfigurationError):
+    """Raised when no installed driver handles a URL scheme.
+
+    Parent: `ConfigurationError`. ``install_hint`` says what to ``pip install``;
+    ``cause`` describes why a matching plugin failed to load, if one did.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, scheme: str, install_hint: str | None, cause: str | None = None) -> None:
+        self.scheme = scheme
+        self.install_hint = install_hint
+        self.cause = cause
+        message = f"no sessionjar driver for URL scheme {scheme!r}"
+        if cause:
+            message += f" (a plugin for it failed to load: {cause})"
+        if install_hint:
+            message += f"; install it with: {install_hint}"
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.scheme, self.install_hint, self.cause))
+
+
+class DriverConflict(ConfigurationError):
+    """Raised when two drivers claim the same URL scheme.
+
+    Parent: `ConfigurationError`.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, scheme: str, first: str, second: str) -> None:
+        self.scheme = scheme
+        self.drivers = (first, second)
+        super().__init__(
+            f"URL scheme {scheme!r} is claimed by two drivers: {first!r} and {second!r}; "
+            "uninstall one of them"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.scheme, *self.drivers))
+
+
+class InvalidHandle(ConfigurationError, ValueError):
+    """Raised when a handle argument is not a well-formed session handle.
+
+    Parent: `ConfigurationError` (and `ValueError`). Nothing is read or written.
+    """
+
+    __module__ = "sessionjar"
+
+
+class SerializationError(ConfigurationError, ValueError):
+    """Raised when a value cannot round-trip exactly through JSON; nothing is written.
+
+    Parent: `ConfigurationError` (and `ValueError`). ``path`` locates the bad value.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, message: str, path: str = "$") -> None:
+        self.reason = message
+        self.path = path
+        super().__init__(f"{message} (at {path})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self.path))
