@@ -1,0 +1,163 @@
+"""Every task of the project: tests, driver conformance, lint, types, docs, demo, bench.
+
+    nox                  # the whole test suite (the default sessions below)
+    nox -s demo          # the lifecycle walkthrough on the embedded sqlite store
+    nox -s webapp        # the example web app on http://127.0.0.1:8000
+    nox -s bench         # benchmarks, as ratios against baselines measured in the same run
+    nox -s sync          # regenerate the sync twins of the async sources
+
+The default run starts its own servers first (session ``services``: Redis, PostgreSQL,
+FerretDB and Chromium from Debian's packages and the Go module proxy; root on Debian).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+MAIN_PYTHON = "3.11"  # also pins the sync generator: ast.unparse output varies by version
+DRIVERS = ["redis", "postgres", "mongodb"]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
+WEB_DEPS = ["flask>=3.0", "starlette>=0.37", "fastapi>=0.110", "httpx>=0.27", "uvicorn>=0.30"]
+LINT_DEPS = ["ruff>=0.6", "ast-comments>=1.2"]
+
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["services", "lint", "typecheck", "docs", "tests", "drivers", "browser"]
+
+
+def _cpythons() -> list[str]:
+    """Return every CPython >= 3.11 on this machine, as "3.X" version strings."""
+    if shutil.which("pyenv"):
+        # pyenv shims answer only for the selected versions: select every installed 3.11+.
+        installed = subprocess.run(
+            ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
+        ).stdout.split()
+        wanted = [v for v in installed if v.startswith("3.") and int(v.split(".")[1]) >= 11]
+        os.environ["PYENV_VERSION"] = ":".join(sorted(wanted, key=lambda v: v != "3.11.7"))
+    found = []
+    for minor in range(11, 20):
+        exe = shutil.which(f"python3.{minor}")
+        if exe and subprocess.run([exe, "-c", ""], capture_output=True, check=False).returncode == 0:
+            found.append(f"3.{minor}")
+    return found or [MAIN_PYTHON]
+
+
+PYTHONS = _cpythons()
+
+
+def _install_core(session: nox.Session, *extras: str) -> None:
+    spec = f"core[{','.join(extras)}]" if extras else "core"
+    session.install("-e", spec, "-e", "conformance_tests", *TEST_DEPS)
+
+
+@nox.session(python=False)
+def services(session: nox.Session) -> None:
+    """Install and start Redis, PostgreSQL, FerretDB and Chromium on loopback (idempotent)."""
+    session.run("bash", ".ci/services.sh", external=True)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Core and conformance-suite tests on the embedded stores, on every CPython >= 3.11."""
+    _install_core(session, "flask", "fastapi")
+    session.install(*WEB_DEPS, "-e", "examples/driver-example")
+    session.run("pytest", "core/tests", *session.posargs)
+    session.run("pytest", "conformance_tests/tests", *session.posargs)
+    session.run("pytest", "examples/driver-example/tests", *session.posargs)
+
+
+@nox.session(python=MAIN_PYTHON)
+@nox.parametrize("driver", DRIVERS)
+def drivers(session: nox.Session, driver: str) -> None:
+    """A driver's own tests and the whole conformance suite against its real server."""
+    _install_core(session)
+    session.install("-e", f"drivers/{driver}")
+    session.run("pytest", f"drivers/{driver}/tests", *session.posargs)
+
+
+@nox.session(python=MAIN_PYTHON)
+def browser(session: nox.Session) -> None:
+    """The example web app driven by Playwright in Debian's headless Chromium."""
+    _install_core(session, "flask", "fastapi")
+    session.install(*WEB_DEPS, "playwright>=1.45")
+    session.run("pytest", "examples/webapp/tests", *session.posargs)
+
+
+@nox.session(python=MAIN_PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) and the freshness check of the generated sync code."""
+    session.install(*LINT_DEPS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("python", "tools/async_to_sync.py", "--check")
+
+
+@nox.session(python=MAIN_PYTHON)
+def sync(session: nox.Session) -> None:
+    """Regenerate the sync twins of the async sources (``-- --check`` only verifies)."""
+    session.install(*LINT_DEPS)
+    session.run("python", "tools/async_to_sync.py", *session.posargs)
+
+
+TYPED_TREES = [
+    ("core", ["sessionjar", "tests"]),
+    ("conformance_tests", ["sessionjar_conformance", "tests"]),
+    ("drivers/redis", ["sessionjar_redis", "tests"]),
+    ("drivers/postgres", ["sessionjar_postgres", "tests"]),
+    ("drivers/mongodb", ["sessionjar_mongodb", "tests"]),
+    ("examples/driver-example", ["."]),
+    ("examples/webapp", ["."]),
+    ("bench", ["."]),
+]
+
+
+@nox.session(python=MAIN_PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over every package, its tests, the examples and the benchmarks."""
+    _install_core(session, "flask", "fastapi")
+    session.install(*WEB_DEPS, "playwright>=1.45", "mypy>=1.11", "nox")
+    session.install(*(f"-e{path}" for path in _driver_paths()), "-e", "examples/driver-example")
+    for folder, targets in TYPED_TREES:
+        with session.chdir(ROOT / folder):
+            session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), *targets)
+    session.run("mypy", "noxfile.py", "tools")
+
+
+@nox.session(python=MAIN_PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the user guide with mkdocs in strict mode (warnings fail the build)."""
+    session.install("-e", "core", "mkdocs>=1.6", "mkdocstrings[python]>=0.26")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+
+
+@nox.session(python=MAIN_PYTHON)
+def demo(session: nox.Session) -> None:
+    """Walk through a session's lifecycle on the embedded sqlite store, printing each step."""
+    session.install("-e", "core")
+    session.run("python", "examples/lifecycle.py", *session.posargs)
+
+
+@nox.session(python=MAIN_PYTHON)
+def webapp(session: nox.Session) -> None:
+    """Serve the example web app (Flask or FastAPI) on the embedded sqlite store."""
+    session.install("-e", "core[flask,fastapi]", *WEB_DEPS)
+    session.run("python", "-m", "examples.webapp", *session.posargs)
+
+
+@nox.session(python=MAIN_PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: core always; each driver whose server answers (``-- NAME`` picks some)."""
+    session.install("-e", "core", *(f"-e{p}" for p in _driver_paths()))
+    names = session.posargs or ["core", *DRIVERS]
+    for name in names:
+        session.run("python", f"bench/bench_{name}.py")
+
+
+def _driver_paths() -> list[str]:
+    return [f"drivers/{name}" for name in DRIVERS if (ROOT / "drivers" / name).is_dir()]
