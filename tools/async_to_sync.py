@@ -33,8 +33,8 @@ INPUTS = [
     "core/sessionjar/manager_async.py",
     "core/sessionjar/session_async.py",
     "core/sessionjar/keys_async.py",
-    "core/sessionjar/adapter_async.py",
     "core/sessionjar/drivers/memory/store_async.py",
+    "core/tests/test_memory_store_async.py",
     "core/tests/test_manager_async.py",
     "core/tests/test_session_async.py",
     "core/tests/test_keys_async.py",
@@ -47,7 +47,6 @@ RENAMES = {
     "AsyncSession": "Session",
     "AsyncStore": "Store",
     "AsyncKeyRing": "KeyRing",
-    "AsyncStoreAdapter": "StoreAdapter",
     "AsyncMemoryStore": "MemoryStore",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Generator",
@@ -64,7 +63,6 @@ RENAMES = {
     "manager_async": "manager",
     "session_async": "session",
     "keys_async": "keys",
-    "adapter_async": "adapter",
     "store_async": "store",
     "open_async_store": "open_store",
 }
@@ -92,15 +90,24 @@ class AsyncToSync(ast.NodeTransformer):
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
         self._docstring(node)
+        node.name = RENAMES.get(node.name, node.name)
         return self.generic_visit(ast.FunctionDef(**_fields(node)))
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         self._docstring(node)
+        node.name = RENAMES.get(node.name, node.name)
         return self.generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         self._docstring(node)
+        node.name = RENAMES.get(node.name, node.name)
         return self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        # Names in __all__ and string annotations are renamed like the names they spell.
+        if isinstance(node.value, str) and node.value in RENAMES:
+            node.value = RENAMES[node.value]
+        return node
 
     def visit_Module(self, node: ast.Module) -> ast.AST:
         self._docstring(node)

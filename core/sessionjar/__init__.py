@@ -6,8 +6,18 @@ re-exported here and listed in ``__all__`` (the docs and mypy read it).
 
 from __future__ import annotations
 
-from sessionjar._registry import DriverInfo
+from sessionjar._registry import (
+    DriverInfo,
+    InstalledDriver,
+    PluginFailure,
+    driver_for,
+    installed_drivers,
+    open_async_store,
+    open_store,
+    plugin_failures,
+)
 from sessionjar._types import Clock, JSONObject, JSONValue
+from sessionjar.adapter import AsyncStoreAdapter
 from sessionjar.errors import (
     ClientError,
     ConfigurationError,
@@ -45,6 +55,14 @@ __all__ = [
     "SigningKeyRecord",
     "DriverInfo",
     "hookimpl",
+    "open_store",
+    "open_async_store",
+    "driver_for",
+    "installed_drivers",
+    "plugin_failures",
+    "InstalledDriver",
+    "PluginFailure",
+    "AsyncStoreAdapter",
     # types
     "Clock",
     "JSONObject",

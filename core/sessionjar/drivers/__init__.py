@@ -1,0 +1,1 @@
+"""The built-in storage drivers: ``memory://`` and ``sqlite://``."""

@@ -1,0 +1,89 @@
+"""Checks the built-in stores run on records before writing, so bad input writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sessionjar._json import check_json_object
+from sessionjar.errors import ConfigurationError, SerializationError
+from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
+
+__all__ = ["check_record", "check_patch", "check_signing_key", "check_handles"]
+
+_SESSION_TEXT = ("handle", "tenant", "user_id", "refresh_hash")
+
+
+def check_record(record: SessionRecord) -> None:
+    """Check that every field of a session record can be stored and read back exactly.
+
+    :raises SerializationError: naming the first field that cannot.
+    """
+    for name in _SESSION_TEXT:
+        _check_text(getattr(record, name), name)
+    _check_optional_text(record.prev_refresh_hash, "prev_refresh_hash")
+    for name in ("created_at", "expires_at"):
+        _check_time(getattr(record, name), name)
+    for name in ("absolute_deadline", "rotated_at"):
+        if (moment := getattr(record, name)) is not None:
+            _check_time(moment, name)
+    check_json_object(record.access_payload, "access_payload")
+    check_json_object(record.session_data, "session_data")
+    if type(record.version) is not int:
+        raise SerializationError("version must be an int", "version")
+
+
+def check_patch(patch: SessionPatch) -> None:
+    """Check the fields a patch sets, as `check_record` does.
+
+    :raises SerializationError: naming the first field that cannot be stored.
+    """
+    for name, value in patch.changes().items():
+        if isinstance(value, datetime):
+            _check_time(value, name)
+        elif name in ("access_payload", "session_data"):
+            check_json_object(value, name)
+        else:
+            _check_text(value, name)
+
+
+def check_signing_key(key: SigningKeyRecord) -> None:
+    """Check that every field of a signing key can be stored and read back exactly.
+
+    :raises SerializationError: naming the first field that cannot.
+    """
+    _check_text(key.kid, "kid")
+    _check_text(key.algorithm, "algorithm")
+    check_json_object(key.private_jwk, "private_jwk")
+    for name in ("created_at", "not_before", "expires_at"):
+        _check_time(getattr(key, name), name)
+
+
+def check_handles(handles: Sequence[str]) -> None:
+    """Check that ``handles`` is a sequence of handles, not one handle.
+
+    :raises ConfigurationError: it is a single string, or holds something else than text.
+    """
+    if isinstance(handles, str) or not all(isinstance(h, str) for h in handles):
+        raise ConfigurationError("handles must be a sequence of str (not a single str)")
+
+
+def _check_text(value: object, name: str) -> None:
+    if not isinstance(value, str):
+        raise SerializationError(f"{name} must be a str, not {type(value).__name__}", name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(f"{name} is not valid Unicode text", name) from exc
+
+
+def _check_optional_text(value: object, name: str) -> None:
+    if value is not None:
+        _check_text(value, name)
+
+
+def _check_time(value: object, name: str) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise SerializationError(f"{name} must be a timezone-aware datetime", name)
+    if value.microsecond % 1000:
+        raise SerializationError(f"{name} must have whole milliseconds", name)

@@ -1,0 +1,53 @@
+"""Options of a store URL's query string, checked against what a driver accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from urllib.parse import parse_qsl, urlsplit
+
+from sessionjar.errors import ConfigurationError
+
+__all__ = ["query_options", "int_option"]
+
+
+def query_options(url: str, allowed: Collection[str]) -> dict[str, str]:
+    """Return the query options of ``url``, each given at most once.
+
+    :raises ConfigurationError: an option is unknown, repeated or malformed, or the URL
+        has a fragment.
+    """
+    parts = urlsplit(url)
+    if parts.fragment:
+        raise ConfigurationError("a store URL cannot have a #fragment")
+    try:
+        pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError as exc:
+        raise ConfigurationError(f"malformed query string in the store URL: {exc}") from exc
+    options: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise ConfigurationError(
+                f"unknown option {name!r} in the {parts.scheme}:// URL (known: {known})"
+            )
+        if name in options:
+            raise ConfigurationError(f"option {name!r} is given twice in the store URL")
+        options[name] = value
+    return options
+
+
+def int_option(
+    options: dict[str, str], name: str, default: int, *, minimum: int, maximum: int
+) -> int:
+    """Return option ``name`` as an integer in ``[minimum, maximum]``, or ``default``.
+
+    :raises ConfigurationError: the value is not such an integer.
+    """
+    text = options.get(name)
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or not minimum <= int(text) <= maximum:
+        raise ConfigurationError(
+            f"option {name}={text!r} must be an integer from {minimum} to {maximum}"
+        )
+    return int(text)
