@@ -26,6 +26,7 @@ __all__ = [
     "PluginFailure",
     "ENTRY_POINT_GROUP",
     "Registry",
+    "default_registry",
     "open_store",
     "open_async_store",
     "driver_for",
@@ -57,7 +58,7 @@ _PLUGIN_NAMES: Final = {
 }
 _NAMESPACE_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _SCHEME_RE: Final = re.compile(r"[a-z][a-z0-9+.-]*")
-_BUILTIN_PLUGINS: Final = ("sessionjar.drivers.memory.plugin",)
+_BUILTIN_PLUGINS: Final = ("sessionjar.drivers.memory.plugin", "sessionjar.drivers.sqlite.plugin")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,6 +171,36 @@ class Registry:
             scheme, _INSTALL_HINTS.get(scheme), failure.error if failure else None
         ) from (failure.exception if failure else None)
 
+    def open_sync(self, url: str, namespace: str) -> Store:
+        """Open a sync store; see `sessionjar.open_store`."""
+        check_namespace(namespace)
+        info = self._usable(url)
+        try:
+            store = info.open_sync(url, namespace)
+        except ImportError as exc:
+            raise _missing_client(info, url, exc) from exc
+        return _checked_store(info, store)
+
+    def open_async(self, url: str, namespace: str) -> AsyncStore:
+        """Open an async store; see `sessionjar.open_async_store`."""
+        check_namespace(namespace)
+        info = self._usable(url)
+        try:
+            store = info.open_async(url, namespace)
+        except ImportError as exc:
+            raise _missing_client(info, url, exc) from exc
+        return _checked_store(info, store)
+
+    def _usable(self, url: str) -> DriverInfo:
+        info = self.driver_for(url)
+        if info.protocol_version != PROTOCOL_VERSION:
+            raise ConfigurationError(
+                f"driver {info.name!r} (from {info.distribution}) implements storage "
+                f"protocol version {info.protocol_version}, but this sessionjar speaks "
+                f"version {PROTOCOL_VERSION}; install matching versions"
+            )
+        return info
+
     def conflicts(self) -> dict[str, tuple[InstalledDriver, InstalledDriver]]:
         """Return the schemes claimed by two drivers, with the first two claimants."""
         return dict(self._conflicts)
@@ -256,6 +287,19 @@ def _checked(infos: object) -> list[DriverInfo]:
     return list(infos)
 
 
+def _checked_store(info: DriverInfo, store: _S) -> _S:
+    if store.protocol_version != PROTOCOL_VERSION:
+        raise ConfigurationError(
+            f"driver {info.name!r} returned a store of storage protocol version "
+            f"{store.protocol_version}, not {PROTOCOL_VERSION}"
+        )
+    return store
+
+
+def _missing_client(info: DriverInfo, url: str, exc: ImportError) -> DriverNotFound:
+    return DriverNotFound(scheme_of(url), info.install_hint, f"{type(exc).__name__}: {exc}")
+
+
 def _describe(driver: InstalledDriver) -> str:
     return f"{driver.info.name} (from {driver.info.distribution})"
 
@@ -312,36 +356,13 @@ _lock = threading.Lock()
 _default: Registry | None = None
 
 
-def _registry() -> Registry:
+def default_registry() -> Registry:
+    """Return the registry of this process, discovering the plugins on first use."""
     global _default
     with _lock:
         if _default is None:
             _default = Registry.discover()
         return _default
-
-
-def _usable(url: str) -> DriverInfo:
-    info = _registry().driver_for(url)
-    if info.protocol_version != PROTOCOL_VERSION:
-        raise ConfigurationError(
-            f"driver {info.name!r} (from {info.distribution}) implements storage protocol "
-            f"version {info.protocol_version}, but this sessionjar speaks version "
-            f"{PROTOCOL_VERSION}; install matching versions"
-        )
-    return info
-
-
-def _checked_store(info: DriverInfo, store: _S) -> _S:
-    if store.protocol_version != PROTOCOL_VERSION:
-        raise ConfigurationError(
-            f"driver {info.name!r} returned a store of protocol version "
-            f"{store.protocol_version}, not {PROTOCOL_VERSION}"
-        )
-    return store
-
-
-def _missing_client(info: DriverInfo, url: str, exc: ImportError) -> DriverNotFound:
-    return DriverNotFound(scheme_of(url), info.install_hint, f"{type(exc).__name__}: {exc}")
 
 
 def open_store(url: str, *, namespace: str = "sessionjar") -> Store:
@@ -350,19 +371,13 @@ def open_store(url: str, *, namespace: str = "sessionjar") -> Store:
     :param url: the store URL, e.g. ``sqlite:///sessions.db`` or ``redis://localhost``.
     :param namespace: prefix that isolates this application's records from others'
         on the same backend: 1-48 letters, digits, ``_`` or ``-``.
-    :raises ConfigurationError: bad namespace or URL, or a driver of another protocol
-        version.
+    :raises ConfigurationError: bad namespace or URL options, or a driver of another
+        storage protocol version.
     :raises DriverNotFound: no installed driver handles the scheme, or its client
-        library is missing (with an install hint and the import error as ``cause``).
+        library is missing (with an install hint, and the import error as ``cause``).
     :raises DriverConflict: two installed drivers claim the scheme.
     """
-    check_namespace(namespace)
-    info = _usable(url)
-    try:
-        store = info.open_sync(url, namespace)
-    except ImportError as exc:
-        raise _missing_client(info, url, exc) from exc
-    return _checked_store(info, store)
+    return default_registry().open_sync(url, namespace)
 
 
 def open_async_store(url: str, *, namespace: str = "sessionjar") -> AsyncStore:
@@ -370,13 +385,7 @@ def open_async_store(url: str, *, namespace: str = "sessionjar") -> AsyncStore:
 
     Parameters and errors as for `open_store`.
     """
-    check_namespace(namespace)
-    info = _usable(url)
-    try:
-        store = info.open_async(url, namespace)
-    except ImportError as exc:
-        raise _missing_client(info, url, exc) from exc
-    return _checked_store(info, store)
+    return default_registry().open_async(url, namespace)
 
 
 def driver_for(url: str) -> DriverInfo:
@@ -384,14 +393,14 @@ def driver_for(url: str) -> DriverInfo:
 
     :raises DriverNotFound, DriverConflict, ConfigurationError: as `open_store`.
     """
-    return _registry().driver_for(url)
+    return default_registry().driver_for(url)
 
 
 def installed_drivers() -> list[InstalledDriver]:
     """Return every driver found, built-in ones first, with its distribution's version."""
-    return list(_registry().drivers)
+    return list(default_registry().drivers)
 
 
 def plugin_failures() -> list[PluginFailure]:
     """Return the driver plugins that failed to load, with their errors."""
-    return list(_registry().failures)
+    return list(default_registry().failures)

@@ -1,0 +1,133 @@
+"""The SQL of the ``sqlite://`` store: tables named after the namespace, schema versions."""
+
+# ruff: noqa: S608 - the only text spliced into SQL is table names built from a validated
+# namespace (letters, digits, "_", "-") and quoted, and the fixed column names of codec.
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
+from sessionjar.errors import StorageUnavailable
+
+__all__ = ["SCHEMA_VERSION", "Tables", "ensure_schema"]
+
+SCHEMA_VERSION: Final = 1
+"""Version of the tables this code reads and writes."""
+
+
+class Tables:
+    """The quoted table names of one namespace, and the statements that use them.
+
+    The namespace has been validated (letters, digits, ``_``, ``-``), and is quoted too:
+    a hyphen is not valid in a bare SQL identifier.
+    """
+
+    def __init__(self, namespace: str) -> None:
+        self.schema = _quoted(f"{namespace}_schema")
+        self.sessions = _quoted(f"{namespace}_sessions")
+        self.keys = _quoted(f"{namespace}_signing_keys")
+        self.user_index = _quoted(f"{namespace}_sessions_user")
+        self.expiry_index = _quoted(f"{namespace}_sessions_expiry")
+        sessions, keys = self.sessions, self.keys
+        columns = ", ".join(SESSION_FIELDS)
+        key_columns = ", ".join(SIGNING_KEY_FIELDS)
+        self.insert_session = (
+            f"INSERT INTO {sessions} ({columns}) "
+            f"VALUES ({', '.join(':' + name for name in SESSION_FIELDS)})"
+        )
+        self.select_session = f"SELECT {columns} FROM {sessions} WHERE handle = ?"
+        self.delete_for_user = (
+            f"DELETE FROM {sessions} WHERE tenant = ? AND user_id = ? RETURNING handle"
+        )
+        self.list_for_user = (
+            f"SELECT handle FROM {sessions} WHERE tenant = ? AND user_id = ? AND expires_at > ?"
+        )
+        self.delete_expired_sessions = f"DELETE FROM {sessions} WHERE expires_at <= ?"
+        self.delete_expired_keys = f"DELETE FROM {keys} WHERE expires_at <= ?"
+        self.insert_key = (
+            f"INSERT INTO {keys} ({key_columns}) "
+            f"VALUES ({', '.join(':' + name for name in SIGNING_KEY_FIELDS)}) "
+            "ON CONFLICT (kid) DO NOTHING"
+        )
+        self.select_keys = f"SELECT {key_columns} FROM {keys}"
+        self._columns = columns
+
+    def update(self, fields: list[str], *, compare_version: bool) -> str:
+        """Return the UPDATE of a live record setting ``fields`` (named parameters) and
+        bumping the version; parameters ``_handle``, ``_now`` and maybe ``_expected``."""
+        assignments = [f"{name} = :{name}" for name in fields] + ["version = version + 1"]
+        where = "handle = :_handle AND expires_at > :_now"
+        if compare_version:
+            where += " AND version = :_expected"
+        return (
+            f"UPDATE {self.sessions} SET {', '.join(assignments)} "
+            f"WHERE {where} RETURNING {self._columns}"
+        )
+
+    def delete(self, count: int) -> str:
+        """Return the DELETE of ``count`` handles (positional parameters)."""
+        marks = ", ".join("?" * count)
+        return f"DELETE FROM {self.sessions} WHERE handle IN ({marks}) RETURNING handle"
+
+    def create_statements(self) -> list[str]:
+        """Return the statements that create schema version 1 from nothing."""
+        return [
+            f"""CREATE TABLE {self.sessions} (
+                handle TEXT PRIMARY KEY NOT NULL,
+                tenant TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                absolute_deadline INTEGER,
+                access_payload TEXT NOT NULL,
+                session_data TEXT NOT NULL,
+                refresh_hash TEXT NOT NULL,
+                prev_refresh_hash TEXT,
+                rotated_at INTEGER,
+                version INTEGER NOT NULL
+            )""",
+            f"CREATE INDEX {self.user_index} ON {self.sessions} (tenant, user_id)",
+            f"CREATE INDEX {self.expiry_index} ON {self.sessions} (expires_at)",
+            f"""CREATE TABLE {self.keys} (
+                kid TEXT PRIMARY KEY NOT NULL,
+                algorithm TEXT NOT NULL,
+                private_jwk TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                not_before INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            )""",
+        ]
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> None:
+    """Create the namespace's tables unless they exist, in one write transaction.
+
+    Several processes may race here: ``BEGIN IMMEDIATE`` makes the second wait for the
+    first, then find the schema in place.
+
+    :raises StorageUnavailable: the database holds a newer schema than this code reads.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {tables.schema} (version INTEGER NOT NULL)")
+        row = conn.execute(f"SELECT max(version) FROM {tables.schema}").fetchone()
+        version = row[0] if row else None
+        if version is None:
+            for statement in tables.create_statements():
+                conn.execute(statement)
+            conn.execute(f"INSERT INTO {tables.schema} (version) VALUES (?)", (SCHEMA_VERSION,))
+        elif version > SCHEMA_VERSION:
+            raise StorageUnavailable(
+                f"the SQLite tables have schema version {version}, newer than this "
+                f"sessionjar's {SCHEMA_VERSION}; upgrade sessionjar"
+            )
+        conn.execute("COMMIT")
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")

@@ -1,0 +1,253 @@
+"""The embedded ``sqlite://`` store: persistent, shared by the processes of one machine."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+from sessionjar._registry import check_namespace
+from sessionjar.codec import (
+    patch_to_row,
+    session_from_row,
+    session_to_row,
+    signing_key_from_row,
+    signing_key_to_row,
+    to_millis,
+)
+from sessionjar.drivers._checks import (
+    check_handles,
+    check_patch,
+    check_record,
+    check_signing_key,
+)
+from sessionjar.drivers._url import int_option, query_options
+from sessionjar.drivers.sqlite._schema import Tables, ensure_schema
+from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
+from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
+
+__all__ = ["SqliteStore", "DEFAULT_BUSY_TIMEOUT_MS"]
+
+DEFAULT_BUSY_TIMEOUT_MS: Final = 5_000
+"""How long a call waits for another connection's write lock unless ``?busy_timeout_ms=``."""
+
+_CHUNK: Final = 500  # handles per DELETE, well under SQLite's bound-parameter limit
+
+
+class SqliteStore:
+    """A store in one SQLite database file (sync version; see `AsyncStoreAdapter`).
+
+    Safe for several threads and several processes on one machine: the database runs in
+    WAL mode, each store keeps one connection guarded by a lock, and every write is one
+    statement or one ``BEGIN IMMEDIATE`` transaction. The connection is opened, and the
+    namespace's tables created, on first use. Any SQLite failure (lock held past the busy
+    timeout, unreadable file, disk I/O error) raises `StorageUnavailable`; the next call
+    opens a fresh connection.
+    """
+
+    protocol_version: int = PROTOCOL_VERSION
+
+    def __init__(
+        self,
+        path: str,
+        namespace: str = "sessionjar",
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    ) -> None:
+        """Describe the store; does no I/O.
+
+        :param path: the database file, created if missing (its directory must exist).
+        :param namespace: prefix of this store's table names.
+        :param busy_timeout_ms: how long to wait for another connection's lock.
+        :raises ConfigurationError: ``path`` is empty or ``:memory:``.
+        """
+        if not path or path == ":memory:" or path.startswith("file:"):
+            raise ConfigurationError(
+                "the sqlite store needs a database file path; an in-memory SQLite "
+                "database is private to one connection: use memory:// instead"
+            )
+        self.path: Final = os.path.abspath(path)
+        self.busy_timeout_ms: Final = busy_timeout_ms
+        self._tables = Tables(check_namespace(namespace))
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, namespace: str = "sessionjar") -> SqliteStore:
+        """Describe the store a URL names; does no I/O.
+
+        ``sqlite:///relative/path.db`` is relative to the current directory,
+        ``sqlite:////absolute/path.db`` is absolute; ``?busy_timeout_ms=N`` (0 to
+        600000, default 5000) bounds the wait for another connection's lock.
+
+        :raises ConfigurationError: the URL is malformed or names no file.
+        """
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "sqlite" or parts.netloc or not parts.path.startswith("/"):
+            raise ConfigurationError(
+                "a sqlite store URL is sqlite:///relative/path.db or sqlite:////absolute/path.db"
+            )
+        options = query_options(url, {"busy_timeout_ms"})
+        timeout = int_option(
+            options, "busy_timeout_ms", DEFAULT_BUSY_TIMEOUT_MS, minimum=0, maximum=600_000
+        )
+        return cls(unquote(parts.path[1:]), namespace, busy_timeout_ms=timeout)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} path={self.path!r}>"
+
+    def migrate(self) -> None:
+        """Create this namespace's tables if they do not exist yet.
+
+        Every store does this on first use; call it to prepare a database ahead of time.
+        Storage I/O: one connection, one write transaction.
+        """
+        with self._connection():
+            pass
+
+    def create(self, record: SessionRecord) -> None:
+        """Insert a new record; insert-only. See `AsyncStore.create`."""
+        check_record(record)
+        row = session_to_row(record)
+        with self._connection() as conn:
+            try:
+                conn.execute(self._tables.insert_session, row)
+            except sqlite3.IntegrityError as exc:
+                if exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+                    raise DuplicateHandle(record.handle) from exc
+                raise
+
+    def get(self, handle: str) -> SessionRecord | None:
+        """Return the record with this handle, or `None`. May return an expired record."""
+        with self._connection() as conn:
+            row = conn.execute(self._tables.select_session, (handle,)).fetchone()
+        return None if row is None else session_from_row(dict(row))
+
+    def update(
+        self,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`."""
+        check_patch(patch)
+        changes = patch_to_row(patch)
+        params = {**changes, "_handle": handle, "_now": to_millis(now)}
+        if expected_version is not None:
+            params["_expected"] = expected_version
+        statement = self._tables.update(
+            list(changes), compare_version=expected_version is not None
+        )
+        with self._connection() as conn:
+            rows = conn.execute(statement, params).fetchall()  # fetch all: completes the write
+        return session_from_row(dict(rows[0])) if rows else None
+
+    def delete(self, handles: Sequence[str]) -> list[str]:
+        """Delete the records with these handles; return the handles actually deleted."""
+        check_handles(handles)
+        unique = list(dict.fromkeys(handles))
+        deleted: list[str] = []
+        with self._connection() as conn, _write(conn):
+            for start in range(0, len(unique), _CHUNK):
+                chunk = unique[start : start + _CHUNK]
+                rows = conn.execute(self._tables.delete(len(chunk)), chunk).fetchall()
+                deleted += [row[0] for row in rows]
+        return deleted
+
+    def delete_for_user(self, tenant: str, user_id: str) -> list[str]:
+        """Delete every record of a user in a tenant; return the handles deleted."""
+        with self._connection() as conn:
+            rows = conn.execute(self._tables.delete_for_user, (tenant, user_id)).fetchall()
+        return [row[0] for row in rows]
+
+    def list_for_user(self, tenant: str, user_id: str, *, now: datetime) -> list[str]:
+        """Return the handles of a user's live records, any order."""
+        params = (tenant, user_id, to_millis(now))
+        with self._connection() as conn:
+            rows = conn.execute(self._tables.list_for_user, params).fetchall()
+        return [row[0] for row in rows]
+
+    def delete_expired(self, *, now: datetime) -> int:
+        """Delete expired records and signing keys; return how many records were deleted."""
+        t, millis = self._tables, (to_millis(now),)
+        with self._connection() as conn, _write(conn):
+            count = conn.execute(t.delete_expired_sessions, millis).rowcount
+            conn.execute(t.delete_expired_keys, millis)
+        return count
+
+    def add_signing_key(self, key: SigningKeyRecord) -> bool:
+        """Insert a signing key unless its ``kid`` is taken; tell whether it was inserted."""
+        check_signing_key(key)
+        row = signing_key_to_row(key)
+        with self._connection() as conn:
+            return conn.execute(self._tables.insert_key, row).rowcount == 1
+
+    def list_signing_keys(self) -> list[SigningKeyRecord]:
+        """Return every stored signing key, any order."""
+        with self._connection() as conn:
+            rows = conn.execute(self._tables.select_keys).fetchall()
+        return [signing_key_from_row(dict(row)) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection; later calls raise `StorageUnavailable`."""
+        with self._lock:
+            self._closed = True
+            self._discard()
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._closed:
+                raise StorageUnavailable("the sqlite store is closed")
+            try:
+                yield self._connected()
+            except sqlite3.Error as exc:
+                self._discard()
+                raise StorageUnavailable(f"SQLite failed on {self.path}: {exc}") from exc
+
+    def _connected(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid != os.getpid():
+            # A connection must not cross fork(): the child opens its own.
+            self._conn = None
+        if self._conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.row_factory = sqlite3.Row
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                ensure_schema(conn, self._tables)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn, self._pid = conn, os.getpid()
+        return self._conn
+
+    def _discard(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+
+@contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[None]:
+    """Run the body in one ``BEGIN IMMEDIATE`` transaction: all of it or none of it."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
