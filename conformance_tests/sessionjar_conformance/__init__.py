@@ -1,0 +1,76 @@
+"""The conformance suite every sessionjar storage driver must pass.
+
+One import gives a driver the whole suite: subclass `AsyncStoreConformance` (or
+`StoreConformance`) in a test module and provide the ``make_store`` fixture; see the
+README of the ``sessionjar-conformance`` distribution. Each behaviour is one class of a
+``test_<area>`` module, gathered here.
+"""
+
+# ruff: noqa: F403, F405
+from __future__ import annotations
+
+from sessionjar_conformance.capabilities import *
+from sessionjar_conformance.fixtures import *
+from sessionjar_conformance.fixtures_async import *
+from sessionjar_conformance.test_create import *
+from sessionjar_conformance.test_create_async import *
+from sessionjar_conformance.test_delete import *
+from sessionjar_conformance.test_delete_async import *
+from sessionjar_conformance.test_expiry import *
+from sessionjar_conformance.test_expiry_async import *
+from sessionjar_conformance.test_listing import *
+from sessionjar_conformance.test_listing_async import *
+from sessionjar_conformance.test_read import *
+from sessionjar_conformance.test_read_async import *
+from sessionjar_conformance.test_signing_keys import *
+from sessionjar_conformance.test_signing_keys_async import *
+from sessionjar_conformance.test_update import *
+from sessionjar_conformance.test_update_async import *
+
+__all__ = [
+    "AsyncStoreConformance",
+    "StoreConformance",
+    "AsyncConformanceBase",
+    "ConformanceBase",
+    "AsyncStoreFactory",
+    "StoreFactory",
+    "Capabilities",
+    "CAPABILITY_NAMES",
+    "requires",
+]
+
+
+class AsyncStoreConformance(
+    AsyncCreateTests,
+    AsyncCreateIsInsertOnlyTests,
+    AsyncGetTests,
+    AsyncUpdateTests,
+    AsyncUpdateIsUpdateOnlyTests,
+    AsyncCompareAndSetTests,
+    AsyncDeleteTests,
+    AsyncDeleteForUserTests,
+    AsyncListForUserTests,
+    AsyncDeleteExpiredTests,
+    AsyncSigningKeyStorageTests,
+    AsyncSigningKeyRaceTests,
+    AsyncConformanceBase,
+):
+    """The whole suite against an `sessionjar.AsyncStore`; subclass it to test a driver."""
+
+
+class StoreConformance(
+    CreateTests,
+    CreateIsInsertOnlyTests,
+    GetTests,
+    UpdateTests,
+    UpdateIsUpdateOnlyTests,
+    CompareAndSetTests,
+    DeleteTests,
+    DeleteForUserTests,
+    ListForUserTests,
+    DeleteExpiredTests,
+    SigningKeyStorageTests,
+    SigningKeyRaceTests,
+    ConformanceBase,
+):
+    """The whole suite against a `sessionjar.Store`; subclass it to test a driver."""

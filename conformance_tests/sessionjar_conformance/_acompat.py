@@ -1,0 +1,49 @@
+"""Test helpers that differ between the async and the sync suite only in name.
+
+The async-to-sync converter renames the async member of each pair to the sync one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import pytest
+import pytest_asyncio
+
+__all__ = ["afixture", "fixture", "aparallel", "parallel"]
+
+_T = TypeVar("_T")
+
+afixture = pytest_asyncio.fixture
+"""Equivalent to `pytest.fixture` for async fixtures (works in strict and auto mode)."""
+
+fixture = pytest.fixture
+"""Equivalent to `afixture` for sync fixtures."""
+
+
+async def aparallel(count: int, func: Callable[[int], Awaitable[_T]]) -> list[_T | BaseException]:
+    """Run ``func(0)`` … ``func(count - 1)`` as concurrent asyncio tasks.
+
+    :returns: each call's result or the exception it raised, in call order.
+    """
+    coros = [func(index) for index in range(count)]
+    return await asyncio.gather(*coros, return_exceptions=True)
+
+
+def parallel(count: int, func: Callable[[int], _T]) -> list[_T | BaseException]:
+    """Equivalent to `aparallel`, with one thread per call, all released at once."""
+    barrier = threading.Barrier(count)
+
+    def call(index: int) -> _T | BaseException:
+        barrier.wait()
+        try:
+            return func(index)
+        except Exception as exc:  # collected for the test to inspect
+            return exc
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(call, range(count)))

@@ -1,0 +1,106 @@
+"""Records, clocks and names the conformance tests build their cases from."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from sessionjar import JSONObject, SessionRecord, SigningKeyRecord
+
+__all__ = [
+    "FAR_FUTURE",
+    "MutableClock",
+    "new_namespace",
+    "new_handle",
+    "new_hash",
+    "new_record",
+    "new_signing_key",
+    "millis",
+]
+
+FAR_FUTURE: Final = datetime(9000, 1, 1, tzinfo=UTC)
+"""A time at which every record and key of a test has expired (for clean-up)."""
+
+
+def millis(moment: datetime) -> datetime:
+    """Return ``moment`` truncated to whole milliseconds, as core stores times."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+class MutableClock:
+    """A clock that starts at the real time (whole milliseconds) and moves only when told.
+
+    Starting at the real time keeps backends with native TTLs honest: nothing expires
+    in the backend while the test moves this clock forward.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = millis(start or datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move the clock forward by ``timedelta(**delta)``; return the new time."""
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def new_namespace() -> str:
+    """Return a fresh namespace: lowercase letters, digits and ``_``, safe for any backend."""
+    return f"sjc_{secrets.token_hex(6)}"
+
+
+def new_handle() -> str:
+    """Return a fresh random session handle (URL-safe, 128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def new_hash() -> str:
+    """Return a random hex SHA-256-shaped digest."""
+    return secrets.token_hex(32)
+
+
+def new_record(
+    now: datetime,
+    *,
+    user_id: str = "alice",
+    tenant: str = "public",
+    ttl: timedelta = timedelta(hours=1),
+    **fields: Any,
+) -> SessionRecord:
+    """Return a new session record created at ``now`` that expires ``ttl`` later.
+
+    :param fields: any other `SessionRecord` field, to override its default.
+    """
+    record = SessionRecord(
+        handle=new_handle(),
+        tenant=tenant,
+        user_id=user_id,
+        created_at=now,
+        expires_at=now + ttl,
+        absolute_deadline=None,
+        access_payload={"role": "reader"},
+        session_data={"cart": [1, 2, 3]},
+        refresh_hash=new_hash(),
+        prev_refresh_hash=None,
+        rotated_at=None,
+    )
+    return replace(record, **fields)
+
+
+def new_signing_key(now: datetime, *, kid: str | None = None, **fields: Any) -> SigningKeyRecord:
+    """Return a signing-key record created at ``now``, valid for a day."""
+    jwk: JSONObject = {"kty": "OKP", "crv": "Ed25519", "x": secrets.token_urlsafe(32)}
+    jwk["d"] = secrets.token_urlsafe(32)
+    key = SigningKeyRecord(
+        kid=kid or secrets.token_hex(8),
+        algorithm="EdDSA",
+        private_jwk=jwk,
+        created_at=now,
+        not_before=now,
+        expires_at=now + timedelta(days=1),
+    )
+    return replace(key, **fields)

@@ -1,0 +1,93 @@
+"""The fixtures every conformance test class stands on (async version)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import ClassVar, TypeAlias
+
+import pytest
+
+from sessionjar import AsyncStore
+from sessionjar_conformance._acompat import afixture
+from sessionjar_conformance._helpers import FAR_FUTURE, MutableClock, new_namespace
+from sessionjar_conformance.capabilities import Capabilities, required_by, skip_reason
+
+__all__ = ["AsyncStoreFactory", "AsyncConformanceBase"]
+
+AsyncStoreFactory: TypeAlias = Callable[[str], AsyncStore]
+"""``make_store(namespace)`` → a new store on the driver's backend; does no I/O."""
+
+
+class AsyncConformanceBase:
+    """Fixtures of the conformance suite (async version).
+
+    A driver's test class provides ``make_store`` (and, with the ``unreachable``
+    capability, ``unreachable_store``), declares its ``capabilities`` and may list
+    ``known_failures``; see the package README.
+    """
+
+    sessionjar_conformance: ClassVar[bool] = True
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    """Names of the capabilities the driver has (see `Capabilities`)."""
+    known_failures: ClassVar[Mapping[str, str]] = {}
+    """Test method name → reason, for tests the driver is known to fail (strict xfail)."""
+
+    if True:
+        # ASYNC
+        pytestmark = [pytest.mark.asyncio]
+
+    @pytest.fixture
+    def make_store(self) -> AsyncStoreFactory:
+        """The driver's store factory; a driver's test class must override this fixture."""
+        pytest.fail(f"{type(self).__name__} must define the `make_store` fixture")
+
+    @pytest.fixture
+    def unreachable_store(self) -> AsyncStoreFactory | None:
+        """A factory of stores pointed where nothing listens, or `None`."""
+        return None
+
+    @pytest.fixture
+    def driver_capabilities(self) -> Capabilities:
+        """The capabilities the driver declares."""
+        return Capabilities(self.capabilities)
+
+    @pytest.fixture(autouse=True)
+    def _sessionjar_requirements(
+        self, request: pytest.FixtureRequest, driver_capabilities: Capabilities
+    ) -> None:
+        missing = driver_capabilities.missing(required_by(request.function))
+        if missing:
+            pytest.skip(skip_reason(missing[0]))
+        reason = self.known_failures.get(request.function.__name__)
+        if reason is not None:
+            request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+
+    @pytest.fixture
+    def namespace(self) -> str:
+        """A namespace no other test uses."""
+        return new_namespace()
+
+    @pytest.fixture
+    def clock(self) -> MutableClock:
+        """The test's clock: starts at the real time and moves only when told."""
+        return MutableClock()
+
+    @afixture
+    async def open_store(self, make_store: AsyncStoreFactory) -> AsyncIterator[AsyncStoreFactory]:
+        """Open extra stores; each is emptied and closed after the test."""
+        opened: list[AsyncStore] = []
+
+        def open_one(namespace: str) -> AsyncStore:
+            opened.append(make_store(namespace))
+            return opened[-1]
+
+        yield open_one
+        for store in opened:
+            # delete_expired at a far-future time empties the namespace on shared servers.
+            await store.delete_expired(now=FAR_FUTURE)
+            await store.close()
+
+    @pytest.fixture
+    def store(self, open_store: AsyncStoreFactory, namespace: str) -> AsyncStore:
+        """A fresh, empty store under the test's own namespace."""
+        return open_store(namespace)

@@ -1,0 +1,67 @@
+"""The suite against the driver of ``--sessionjar-url`` (the zero-code way in).
+
+Without the option every test here is skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sessionjar import DriverInfo
+from sessionjar_conformance import (
+    AsyncStoreConformance,
+    AsyncStoreFactory,
+    Capabilities,
+    StoreConformance,
+    StoreFactory,
+)
+from sessionjar_conformance.plugin import DRIVER_KEY, URL_KEY, UrlStoreFactory
+
+
+class _ByUrl:
+    """Fixtures that take the driver, its capabilities and its stores from the URL."""
+
+    @pytest.fixture
+    def driver(self, request: pytest.FixtureRequest) -> DriverInfo:
+        """The driver of ``--sessionjar-url``."""
+        info = request.config.stash.get(DRIVER_KEY, None)
+        if info is None:
+            pytest.skip("pass --sessionjar-url URL to run the conformance suite")
+        return info
+
+    @pytest.fixture
+    def driver_capabilities(self, driver: DriverInfo) -> Capabilities:
+        """The capabilities in the driver's `DriverInfo` (``unreachable`` if it has a URL)."""
+        extra = {"unreachable"} if driver.unreachable_url else set()
+        return Capabilities(driver.capabilities | extra)
+
+    @pytest.fixture
+    def url(self, request: pytest.FixtureRequest, driver: DriverInfo) -> str:
+        """The ``--sessionjar-url`` value."""
+        return request.config.stash[URL_KEY]
+
+
+class TestAsyncStoreByUrl(_ByUrl, AsyncStoreConformance):
+    """The async suite on the driver's `open_async_store` stores."""
+
+    @pytest.fixture
+    def make_store(self, url: str) -> AsyncStoreFactory:
+        return UrlStoreFactory(url, "async")  # type: ignore[return-value]
+
+    @pytest.fixture
+    def unreachable_store(self, driver: DriverInfo) -> AsyncStoreFactory | None:
+        dead = driver.unreachable_url
+        return UrlStoreFactory(dead, "async") if dead else None  # type: ignore[return-value]
+
+
+class TestStoreByUrl(_ByUrl, StoreConformance):
+    """The sync suite on the driver's `open_store` stores."""
+
+    @pytest.fixture
+    def make_store(self, url: str) -> StoreFactory:
+        return UrlStoreFactory(url, "sync")  # type: ignore[return-value]
+
+    @pytest.fixture
+    def unreachable_store(self, driver: DriverInfo) -> StoreFactory | None:
+        dead = driver.unreachable_url
+        return UrlStoreFactory(dead, "sync") if dead else None  # type: ignore[return-value]
