@@ -48,6 +48,12 @@ INPUTS = [
     "conformance_tests/sessionjar_conformance/test_listing_async.py",
     "conformance_tests/sessionjar_conformance/test_expiry_async.py",
     "conformance_tests/sessionjar_conformance/test_signing_keys_async.py",
+    "drivers/mongodb/sessionjar_mongodb/store_async.py",
+    "drivers/mongodb/tests/test_store_async.py",
+    "drivers/mongodb/tests/test_conformance_async.py",
+    "drivers/redis/sessionjar_redis/store_async.py",
+    "drivers/redis/tests/test_store_async.py",
+    "drivers/redis/tests/test_conformance_async.py",
 ]
 
 RENAMES = {
@@ -56,6 +62,7 @@ RENAMES = {
     "AsyncStore": "Store",
     "AsyncKeyRing": "KeyRing",
     "AsyncMemoryStore": "MemoryStore",
+    "AsyncRedisStore": "RedisStore",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Generator",
     "Awaitable": "Callable",
@@ -73,6 +80,11 @@ RENAMES = {
     "keys_async": "keys",
     "store_async": "store",
     "open_async_store": "open_store",
+    # core session tests (core/tests/fix_manager.py)
+    "amanager": "manager",
+    "make_amanager": "make_manager",
+    "MakeAsync": "MakeSync",
+    "aparallel_calls": "parallel_calls",
     # conformance suite (conformance_tests/sessionjar_conformance)
     "afixture": "fixture",
     "aparallel": "parallel",
@@ -117,6 +129,11 @@ RENAMES = {
     "AsyncUnreachableStoreTests": "UnreachableStoreTests",
     "AsyncFailClosedTests": "FailClosedTests",
     "AsyncMultiProcessTests": "MultiProcessTests",
+    # MongoDB driver (drivers/mongodb): pymongo.asynchronous mirrors pymongo.synchronous
+    "AsyncMongoStore": "MongoStore",
+    "AsyncMongoClient": "MongoClient",
+    "AsyncCollection": "Collection",
+    "asynchronous": "synchronous",
 }
 
 HEADER = (

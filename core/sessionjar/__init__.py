@@ -6,6 +6,8 @@ re-exported here and listed in ``__all__`` (the docs and mypy read it).
 
 from __future__ import annotations
 
+from sessionjar._info import SessionInformation
+from sessionjar._keys import AutomaticKeys, SigningKey
 from sessionjar._registry import (
     DriverInfo,
     InstalledDriver,
@@ -36,6 +38,10 @@ from sessionjar.errors import (
     UnauthorisedError,
 )
 from sessionjar.hookspecs import hookimpl
+from sessionjar.manager import SessionManager
+from sessionjar.manager_async import AsyncSessionManager
+from sessionjar.session import Session
+from sessionjar.session_async import AsyncSession
 from sessionjar.storage import (
     PROTOCOL_VERSION,
     AsyncStore,
@@ -46,6 +52,14 @@ from sessionjar.storage import (
 )
 
 __all__ = [
+    # sessions
+    "AsyncSessionManager",
+    "SessionManager",
+    "AsyncSession",
+    "Session",
+    "SessionInformation",
+    "SigningKey",
+    "AutomaticKeys",
     # storage protocol and drivers
     "PROTOCOL_VERSION",
     "AsyncStore",

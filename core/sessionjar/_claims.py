@@ -1,0 +1,66 @@
+"""Access-token claims: the protected ones core sets, and the user payload around them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from sessionjar._json import check_json_object
+from sessionjar._types import JSONObject
+from sessionjar.errors import ConfigurationError
+
+__all__ = ["PROTECTED_CLAIMS", "check_payload", "build_claims", "user_payload"]
+
+PROTECTED_CLAIMS: Final = frozenset(
+    {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "tid", "auth_time"}
+)
+"""Claims core sets or validates; a user payload may not carry them."""
+
+
+def check_payload(payload: object) -> JSONObject:
+    """Return ``payload`` if it may go into access tokens.
+
+    :raises SerializationError: it does not round-trip exactly through JSON.
+    :raises ConfigurationError: it sets a protected claim (`PROTECTED_CLAIMS`).
+    """
+    checked = check_json_object(payload, "access-token payload")
+    clash = PROTECTED_CLAIMS.intersection(checked)
+    if clash:
+        raise ConfigurationError(
+            f"the access-token payload may not set the protected claims {sorted(clash)}"
+        )
+    return checked
+
+
+def build_claims(
+    *,
+    issuer: str,
+    handle: str,
+    tenant: str,
+    user_id: str,
+    created_at: datetime,
+    issued_at: int,
+    expires_at: int,
+    payload: JSONObject,
+) -> dict[str, Any]:
+    """Return the claims of an access token: the user payload plus the protected claims.
+
+    ``issued_at`` and ``expires_at`` are whole seconds since the epoch; ``auth_time``
+    (when the session was created) keeps its milliseconds as a fraction.
+    """
+    claims: dict[str, Any] = dict(payload)
+    claims.update(
+        iss=issuer,
+        sub=user_id,
+        sid=handle,
+        tid=tenant,
+        iat=issued_at,
+        exp=expires_at,
+        auth_time=round(created_at.timestamp() * 1000) / 1000,
+    )
+    return claims
+
+
+def user_payload(claims: dict[str, Any]) -> JSONObject:
+    """Return the user payload of verified claims: everything but the protected claims."""
+    return {name: value for name, value in claims.items() if name not in PROTECTED_CLAIMS}

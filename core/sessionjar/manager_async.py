@@ -1,0 +1,379 @@
+"""The session manager: create, verify, refresh and revoke sessions (async version)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Final
+
+from sessionjar._claims import check_payload
+from sessionjar._clock import utc_now
+from sessionjar._config import Settings, check_name
+from sessionjar._handles import (
+    check_handle,
+    hash_secret,
+    new_handle,
+    new_secret,
+    secret_is_ours,
+    split_refresh_token,
+)
+from sessionjar._info import SessionInformation
+from sessionjar._json import check_json_object
+from sessionjar._keys import AutomaticKeys, SigningKey
+from sessionjar._rotation import Reuse, Theft, decide, expiry, is_live
+from sessionjar._types import Clock, JSONObject
+from sessionjar.errors import (
+    ConfigurationError,
+    InvalidTokenError,
+    SessionNotFound,
+    StorageUnavailable,
+    TokenTheftDetected,
+)
+from sessionjar.keys_async import AsyncKeyRing
+from sessionjar.session_async import AsyncSession
+from sessionjar.storage import PROTOCOL_VERSION, AsyncStore, SessionPatch, SessionRecord
+from sessionjar.tokens import AccessTokens
+
+__all__ = ["AsyncSessionManager"]
+
+_ROTATION_ATTEMPTS: Final = 16
+_AUTOMATIC_KEYS: Final = AutomaticKeys()
+_KEYS_NOT_LOADED: Final = (
+    "signing keys not loaded: call load_keys() at start-up, or enter the manager"
+)
+
+
+class AsyncSessionManager:
+    """Creates, verifies, refreshes and revokes the sessions kept in one store (async version).
+
+    Use it as an async context manager (entering loads the signing keys; leaving closes
+    the store), or call `load_keys` and `close` yourself.
+
+    :param store: where sessions and automatic keys live.
+    :param keys: explicit signing keys (the first signs, all verify) or `AutomaticKeys`.
+    :param access_token_validity: lifetime of an access token.
+    :param refresh_token_validity: sliding lifetime of a session: each refresh extends it.
+    :param absolute_lifetime: lifetime of a session however often it is refreshed.
+    :param grace_window: how long the previous refresh token keeps working after a
+        rotation (it yields the same new token).
+    :param issuer: the ``iss`` claim of access tokens; tokens of other issuers are refused.
+    :param refresh_secret: key (>= 32 bytes) that seals refresh tokens; by default a
+        random key is kept in the store and shared by every process.
+    :param clock: returns the current UTC time; inject one in tests.
+    :raises ConfigurationError: a setting is invalid (a weak secret, a non-positive
+        lifetime, a store of another protocol version …).
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        *,
+        keys: Sequence[SigningKey] | AutomaticKeys = _AUTOMATIC_KEYS,
+        access_token_validity: timedelta = timedelta(minutes=15),
+        refresh_token_validity: timedelta = timedelta(days=30),
+        absolute_lifetime: timedelta | None = None,
+        grace_window: timedelta = timedelta(seconds=30),
+        issuer: str = "sessionjar",
+        refresh_secret: bytes | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        version = getattr(store, "protocol_version", None)
+        if version != PROTOCOL_VERSION:
+            raise ConfigurationError(
+                f"the store implements storage protocol {version!r}, not {PROTOCOL_VERSION}"
+            )
+        self._settings = Settings(
+            access_token_validity=access_token_validity,
+            refresh_token_validity=refresh_token_validity,
+            absolute_lifetime=absolute_lifetime,
+            grace_window=grace_window,
+            issuer=issuer,
+            refresh_secret=refresh_secret,
+        )
+        self._store = store
+        self._clock = clock
+        self._ring = AsyncKeyRing(
+            store, keys, token_validity=access_token_validity, refresh_secret=refresh_secret
+        )
+        self._tokens = AccessTokens(issuer)
+
+    async def __aenter__(self) -> AsyncSessionManager:
+        await self.load_keys()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def load_keys(self) -> None:
+        """Load the signing keys from the store, adding the current and next ones if missing.
+
+        Processes that only verify access tokens call this at start-up and then at least
+        once per key-rotation interval (create, refresh and `get_jwks` do it on their own).
+        Storage I/O: one list, plus inserts when keys are missing.
+        """
+        await self._ring.load(self._clock())
+
+    async def close(self) -> None:
+        """Close the store. Storage I/O: releases its connections."""
+        await self._store.close()
+
+    async def create_session(
+        self,
+        user_id: str,
+        *,
+        tenant: str = "public",
+        access_payload: JSONObject | None = None,
+        session_data: JSONObject | None = None,
+    ) -> AsyncSession:
+        """Create a session for a user and return it with its access and refresh tokens.
+
+        Storage I/O: one insert (and, at most once per key-rotation interval, a key load).
+
+        :raises ConfigurationError: bad user id or tenant, or the payload sets a
+            protected claim.
+        :raises SerializationError: the payload or data does not round-trip through JSON.
+        """
+        check_name(user_id, "user id")
+        check_name(tenant, "tenant")
+        payload = check_payload({} if access_payload is None else access_payload)
+        data = check_json_object({} if session_data is None else session_data, "session data")
+        now = self._clock()
+        refresh_key = await self._ring.refresh_key(now)
+        handle = new_handle()
+        secret = new_secret(refresh_key, handle)
+        deadline = (
+            None
+            if self._settings.absolute_lifetime is None
+            else now + self._settings.absolute_lifetime
+        )
+        record = SessionRecord(
+            handle=handle,
+            tenant=tenant,
+            user_id=user_id,
+            created_at=now,
+            expires_at=expiry(now, self._settings.refresh_token_validity, deadline),
+            absolute_deadline=deadline,
+            access_payload=payload,
+            session_data=data,
+            refresh_hash=hash_secret(secret),
+            prev_refresh_hash=None,
+            rotated_at=None,
+        )
+        key = await self._ring.signing_key(now)  # before the insert: no session without a key
+        await self._store.create(record)
+        return self._issue(record, key, int(now.timestamp()), f"{handle}.{secret}")
+
+    async def get_session(
+        self, access_token: str, *, check_database: bool = False
+    ) -> AsyncSession:
+        """Verify an access token and return its session.
+
+        Storage I/O: none; with ``check_database``, one read, so that revoked and expired
+        sessions are refused at once.
+
+        :raises InvalidTokenError: the token is malformed, forged, foreign or not yet valid.
+        :raises TryRefreshToken: the token has expired; the client should refresh.
+        :raises SessionNotFound: with ``check_database``, the session is revoked or expired.
+        :raises ConfigurationError: automatic keys were never loaded (see `load_keys`).
+        """
+        state = self._ring.state
+        if state.automatic is not None and state.loaded_slot is None:
+            raise ConfigurationError(_KEYS_NOT_LOADED)
+        now = self._clock()
+        if check_database and state.needs_load(now):
+            await self._ring.load(now)
+        claims = self._tokens.verify(access_token, state.by_kid, now.timestamp())
+        if check_database:
+            record = await self._read_live(claims.handle)
+            if record.user_id != claims.user_id or record.tenant != claims.tenant:
+                raise SessionNotFound(claims.handle)
+        return AsyncSession(
+            self,
+            handle=claims.handle,
+            tenant=claims.tenant,
+            user_id=claims.user_id,
+            created_ms=claims.created_ms,
+            expires_s=claims.expires_at,
+            access_token=access_token,
+            refresh_token=None,
+            payload=claims.payload(),
+        )
+
+    async def refresh_session(self, refresh_token: str) -> AsyncSession:
+        """Rotate a refresh token and return the session with new tokens.
+
+        The current token rotates and slides the expiry (never past the absolute
+        deadline). The previous token, within the grace window, yields the same new
+        token without a write. Any other token of the session revokes it.
+        Storage I/O: one read and one compare-and-set write (re-read and retried when
+        another update won); within the grace window, one read.
+
+        :raises InvalidTokenError: the token is not a refresh token core minted.
+        :raises SessionNotFound: the session was revoked or has expired.
+        :raises TokenTheftDetected: the token was reused; the session has been deleted.
+        """
+        handle, secret = split_refresh_token(refresh_token)
+        now = self._clock()
+        refresh_key = await self._ring.refresh_key(now)
+        if not secret_is_ours(refresh_key, handle, secret):
+            raise InvalidTokenError("the refresh token was not issued by this application")
+        key = await self._ring.signing_key(now)
+        for _ in range(_ROTATION_ATTEMPTS):
+            record = await self._read_live(handle, now)
+            outcome = decide(
+                record,
+                secret,
+                key=refresh_key,
+                now=now,
+                grace_window=self._settings.grace_window,
+                refresh_validity=self._settings.refresh_token_validity,
+            )
+            if isinstance(outcome, Theft):
+                await self._store.delete([handle])
+                raise TokenTheftDetected(handle, record.user_id)
+            if isinstance(outcome, Reuse):
+                return self._issue(record, key, int(now.timestamp()), f"{handle}.{outcome.child}")
+            updated = await self._store.update(
+                handle, outcome.patch, expected_version=record.version, now=now
+            )
+            if updated is not None:
+                return self._issue(updated, key, int(now.timestamp()), f"{handle}.{outcome.child}")
+        raise StorageUnavailable(f"the store kept refusing to rotate session {handle!r}")
+
+    async def revoke_session(self, handle: str) -> bool:
+        """Delete a session; return whether it existed. Storage I/O: one delete.
+
+        :raises InvalidHandle: ``handle`` is not a well-formed handle.
+        """
+        return bool(await self._store.delete([check_handle(handle)]))
+
+    async def revoke_all_sessions_for_user(
+        self, user_id: str, *, tenant: str = "public"
+    ) -> list[str]:
+        """Delete every session of a user in a tenant; return their handles.
+
+        Storage I/O: one delete.
+        """
+        return await self._store.delete_for_user(
+            check_name(tenant, "tenant"), check_name(user_id, "user id")
+        )
+
+    async def get_all_session_handles_for_user(
+        self, user_id: str, *, tenant: str = "public"
+    ) -> list[str]:
+        """Return the handles of a user's live sessions in a tenant. Storage I/O: one read."""
+        tenant, user_id = check_name(tenant, "tenant"), check_name(user_id, "user id")
+        return await self._store.list_for_user(tenant, user_id, now=self._clock())
+
+    async def get_session_information(self, handle: str) -> SessionInformation | None:
+        """Return what the store holds about a live session, or `None`. Storage I/O: one read.
+
+        :raises InvalidHandle: ``handle`` is not a well-formed handle.
+        """
+        record = await self._store.get(check_handle(handle))
+        if record is None or not is_live(record, self._clock()):
+            return None
+        return SessionInformation.from_record(record)
+
+    async def update_session_data(self, handle: str, data: JSONObject) -> None:
+        """Replace a live session's data whole. Storage I/O: one write.
+
+        :raises InvalidHandle: ``handle`` is not a well-formed handle.
+        :raises SerializationError: the data does not round-trip through JSON.
+        :raises SessionNotFound: the session was revoked or has expired.
+        """
+        check_handle(handle)
+        patch = SessionPatch(session_data=check_json_object(data, "session data"))
+        await self._update(handle, patch)
+
+    async def update_jwt_payload(self, handle: str, payload: JSONObject) -> None:
+        """Replace the payload of a live session's future access tokens. Storage I/O: one write.
+
+        Access tokens already issued keep their payload until they are refreshed.
+
+        :raises InvalidHandle: ``handle`` is not a well-formed handle.
+        :raises SerializationError: the payload does not round-trip through JSON.
+        :raises ConfigurationError: the payload sets a protected claim.
+        :raises SessionNotFound: the session was revoked or has expired.
+        """
+        check_handle(handle)
+        await self._update(handle, SessionPatch(access_payload=check_payload(payload)))
+
+    async def delete_expired_sessions(self) -> int:
+        """Delete expired sessions (and expired automatic keys); return how many sessions.
+
+        Storage I/O: one delete.
+        """
+        return await self._store.delete_expired(now=self._clock())
+
+    async def get_jwks(self) -> dict[str, Any]:
+        """Return the JWKS document of the public keys that verify access tokens.
+
+        Automatic keys: the next key is in it before it signs. Shared secrets (HS256)
+        are never published. Storage I/O: a key load for automatic keys; none otherwise.
+        """
+        return await self._ring.jwks(self._clock())
+
+    async def _read_live(self, handle: str, now: datetime | None = None) -> SessionRecord:
+        record = await self._store.get(handle)
+        if record is None or not is_live(record, self._clock() if now is None else now):
+            raise SessionNotFound(handle)
+        return record
+
+    async def _update(self, handle: str, patch: SessionPatch) -> SessionRecord:
+        updated = await self._store.update(handle, patch, expected_version=None, now=self._clock())
+        if updated is None:
+            raise SessionNotFound(handle)
+        return updated
+
+    async def _update_payload_and_mint(
+        self, handle: str, payload: JSONObject, expires_s: int
+    ) -> str:
+        checked = check_payload(payload)
+        now = self._clock()
+        key = await self._ring.signing_key(now)
+        record = await self._update(handle, SessionPatch(access_payload=checked))
+        return self._tokens.mint(
+            key,
+            handle=handle,
+            tenant=record.tenant,
+            user_id=record.user_id,
+            created_at=record.created_at,
+            issued_at=int(now.timestamp()),
+            expires_at=expires_s,
+            payload=checked,
+        )
+
+    def _issue(
+        self, record: SessionRecord, key: SigningKey, now_s: int, refresh_token: str
+    ) -> AsyncSession:
+        expires_s = min(now_s + self._settings.access_seconds, int(record.expires_at.timestamp()))
+        access_token = self._tokens.mint(
+            key,
+            handle=record.handle,
+            tenant=record.tenant,
+            user_id=record.user_id,
+            created_at=record.created_at,
+            issued_at=now_s,
+            expires_at=expires_s,
+            payload=record.access_payload,
+        )
+        return AsyncSession(
+            self,
+            handle=record.handle,
+            tenant=record.tenant,
+            user_id=record.user_id,
+            created_ms=round(record.created_at.timestamp() * 1000),
+            expires_s=expires_s,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            payload=record.access_payload,
+        )

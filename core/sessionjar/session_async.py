@@ -1,0 +1,137 @@
+"""The session object handed to request handlers (async version)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+from sessionjar._types import JSONObject
+
+if TYPE_CHECKING:
+    from sessionjar.manager_async import AsyncSessionManager
+
+__all__ = ["AsyncSession"]
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class AsyncSession:
+    """One session, as its access token (and, after create or refresh, its refresh token)
+    describe it (async version).
+
+    Built by `AsyncSessionManager`; the attributes are read-only facts of the session.
+    ``refresh_token`` is set by `create_session` and `refresh_session` and is `None`
+    after `get_session`.
+    """
+
+    __module__ = "sessionjar"
+    __slots__ = (
+        "_created_ms",
+        "_expires_s",
+        "_manager",
+        "_payload",
+        "access_token",
+        "handle",
+        "refresh_token",
+        "tenant",
+        "user_id",
+    )
+
+    handle: str
+    """The session's handle (its ``sid`` claim)."""
+    tenant: str
+    """The tenant the session belongs to (its ``tid`` claim)."""
+    user_id: str
+    """The user the session was created for (its ``sub`` claim)."""
+    access_token: str
+    """The current access token; replaced by `update_jwt_payload`."""
+    refresh_token: str | None
+    """The refresh token just issued, or `None` if this session came from an access token."""
+
+    def __init__(
+        self,
+        manager: AsyncSessionManager,
+        *,
+        handle: str,
+        tenant: str,
+        user_id: str,
+        created_ms: int,
+        expires_s: int,
+        access_token: str,
+        refresh_token: str | None,
+        payload: JSONObject,
+    ) -> None:
+        self._manager = manager
+        self.handle = handle
+        self.tenant = tenant
+        self.user_id = user_id
+        self._created_ms = created_ms
+        self._expires_s = expires_s
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self._payload = payload
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} handle={self.handle!r} user_id={self.user_id!r}>"
+
+    @property
+    def created_at(self) -> datetime:
+        """When the session was created."""
+        return _EPOCH + timedelta(milliseconds=self._created_ms)
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the current access token expires."""
+        return _EPOCH + timedelta(seconds=self._expires_s)
+
+    def get_user_id(self) -> str:
+        """Return the id of the session's user. Storage I/O: none."""
+        return self.user_id
+
+    def get_jwt_payload(self) -> JSONObject:
+        """Return (a copy of) the user payload of the access token. Storage I/O: none.
+
+        The protected claims (``sub``, ``sid``, ``exp`` …) are left out.
+        """
+        return copy.deepcopy(self._payload)
+
+    async def update_jwt_payload(self, payload: JSONObject) -> None:
+        """Replace the access-token payload and issue a new `access_token` with the same expiry.
+
+        Storage I/O: one write (and, at most once per key-rotation interval, a key load).
+
+        :raises SerializationError: the payload does not round-trip through JSON.
+        :raises ConfigurationError: the payload sets a protected claim.
+        :raises SessionNotFound: the session was revoked or has expired.
+        """
+        self.access_token = await self._manager._update_payload_and_mint(
+            self.handle, payload, self._expires_s
+        )
+        self._payload = copy.deepcopy(payload)
+
+    async def get_session_data(self) -> JSONObject:
+        """Return the session data. Storage I/O: one read.
+
+        :raises SessionNotFound: the session was revoked or has expired.
+        """
+        return (await self._manager._read_live(self.handle)).session_data
+
+    async def update_session_data(self, data: JSONObject) -> None:
+        """Replace the session data whole. Storage I/O: one write.
+
+        Never resurrects a revoked or expired session.
+
+        :raises SerializationError: the data does not round-trip through JSON.
+        :raises SessionNotFound: the session was revoked or has expired.
+        """
+        await self._manager.update_session_data(self.handle, data)
+
+    async def revoke_session(self) -> None:
+        """Delete the session. Storage I/O: one delete.
+
+        The refresh token stops working at once; the access token stops working at once
+        where `get_session` is called with ``check_database=True``, and otherwise when it
+        expires. The web layer clears the cookies.
+        """
+        await self._manager.revoke_session(self.handle)

@@ -1,0 +1,193 @@
+"""Tests of refresh-token rotation: sliding expiry, grace window, theft, races."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from fix_clock import FakeClock
+from fix_manager import MakeAsync, aparallel_calls
+
+from sessionjar import (
+    AsyncSessionManager,
+    InvalidTokenError,
+    SessionNotFound,
+    SessionRecord,
+    TokenTheftDetected,
+)
+
+
+async def _tokens(manager: AsyncSessionManager, user: str = "alice") -> tuple[str, str]:
+    session = await manager.create_session(user, access_payload={"p": 1})
+    assert session.refresh_token is not None
+    return session.handle, session.refresh_token
+
+
+async def test_refresh_rotates_and_slides_expiry(
+    amanager: AsyncSessionManager, clock: FakeClock
+) -> None:
+    handle, first = await _tokens(amanager)
+    clock.advance(days=10)
+    refreshed = await amanager.refresh_session(first)
+    assert refreshed.handle == handle
+    assert refreshed.refresh_token is not None
+    assert refreshed.refresh_token != first
+    assert refreshed.get_jwt_payload() == {"p": 1}
+    assert refreshed.expires_at == clock.now + timedelta(minutes=15)
+    info = await amanager.get_session_information(handle)
+    assert info is not None
+    assert info.expires_at == clock.now + timedelta(days=30)
+    verified = await amanager.get_session(refreshed.access_token, check_database=True)
+    assert verified.user_id == "alice"
+
+
+async def test_refresh_keeps_a_session_alive_past_its_first_expiry(
+    amanager: AsyncSessionManager, clock: FakeClock
+) -> None:
+    handle, token = await _tokens(amanager)
+    for _ in range(4):
+        clock.advance(days=20)
+        session = await amanager.refresh_session(token)
+        assert session.refresh_token is not None
+        token = session.refresh_token
+    assert await amanager.get_session_information(handle) is not None
+
+
+async def test_expiry_never_slides_past_the_absolute_deadline(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    manager = make_amanager(absolute_lifetime=timedelta(days=40))
+    handle, token = await _tokens(manager)
+    deadline = clock.now + timedelta(days=40)
+    clock.advance(days=25)
+    session = await manager.refresh_session(token)
+    info = await manager.get_session_information(handle)
+    assert info is not None
+    assert info.expires_at == deadline
+    clock.advance(days=15)
+    assert session.refresh_token is not None
+    with pytest.raises(SessionNotFound):
+        await manager.refresh_session(session.refresh_token)
+
+
+async def test_previous_token_within_grace_gets_the_same_child_without_a_write(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    _, parent = await _tokens(manager)
+    child = await manager.refresh_session(parent)
+    clock.advance(seconds=29)
+    calls.clear()
+    again = await manager.refresh_session(parent)
+    assert calls == ["get"]
+    assert again.refresh_token == child.refresh_token
+    assert again.handle == child.handle
+
+
+async def test_previous_token_after_grace_is_theft(
+    amanager: AsyncSessionManager, clock: FakeClock
+) -> None:
+    handle, parent = await _tokens(amanager)
+    child = await amanager.refresh_session(parent)
+    clock.advance(seconds=30)
+    with pytest.raises(TokenTheftDetected) as caught:
+        await amanager.refresh_session(parent)
+    assert (caught.value.handle, caught.value.user_id) == (handle, "alice")
+    assert await amanager.get_session_information(handle) is None
+    assert child.refresh_token is not None
+    with pytest.raises(SessionNotFound):
+        await amanager.refresh_session(child.refresh_token)
+
+
+async def test_an_older_ancestor_is_theft(amanager: AsyncSessionManager) -> None:
+    handle, first = await _tokens(amanager)
+    second = await amanager.refresh_session(first)
+    assert second.refresh_token is not None
+    await amanager.refresh_session(second.refresh_token)
+    with pytest.raises(TokenTheftDetected):
+        await amanager.refresh_session(first)
+    assert await amanager.get_all_session_handles_for_user("alice") == []
+    assert handle not in await amanager.revoke_all_sessions_for_user("alice")
+
+
+async def test_zero_grace_window_makes_any_reuse_theft(make_amanager: MakeAsync) -> None:
+    manager = make_amanager(grace_window=timedelta(0))
+    _, parent = await _tokens(manager)
+    await manager.refresh_session(parent)
+    with pytest.raises(TokenTheftDetected):
+        await manager.refresh_session(parent)
+
+
+async def test_a_forged_secret_leaves_the_session_alone(amanager: AsyncSessionManager) -> None:
+    handle, token = await _tokens(amanager)
+    secret = token.partition(".")[2]
+    forged = f"{handle}.{secret[:-2]}{'AA' if secret[-2:] != 'AA' else 'BA'}"
+    with pytest.raises(InvalidTokenError):
+        await amanager.refresh_session(forged)
+    other_handle, _ = await _tokens(amanager, "bob")
+    with pytest.raises(InvalidTokenError):
+        await amanager.refresh_session(f"{other_handle}.{secret}")
+    assert await amanager.get_session_information(handle) is not None
+    assert (await amanager.refresh_session(token)).handle == handle
+
+
+async def test_refresh_of_expired_session_is_not_found(
+    amanager: AsyncSessionManager, clock: FakeClock
+) -> None:
+    _, token = await _tokens(amanager)
+    clock.advance(days=30)
+    with pytest.raises(SessionNotFound):
+        await amanager.refresh_session(token)
+
+
+async def test_another_process_refreshes_with_the_shared_refresh_key(
+    make_amanager: MakeAsync,
+) -> None:
+    first = make_amanager()
+    _, token = await _tokens(first)
+    second = make_amanager()
+    refreshed = await second.refresh_session(token)
+    verified = await first.get_session(refreshed.access_token)
+    assert verified.user_id == "alice"
+
+
+async def test_parallel_refreshes_converge_on_one_child(
+    make_amanager: MakeAsync,
+) -> None:
+    managers = [make_amanager() for _ in range(4)]
+    handle, token = await _tokens(managers[0])
+    results = await aparallel_calls([partial(m.refresh_session, token) for m in managers * 2])
+    assert len({session.refresh_token for session in results}) == 1
+    info = await managers[0].get_session_information(handle)
+    assert info is not None
+    child = results[0].refresh_token
+    assert child is not None
+    assert (await managers[1].refresh_session(child)).handle == handle
+
+
+async def test_rotation_retries_when_another_update_wins(
+    make_amanager: MakeAsync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = make_amanager()
+    handle, token = await _tokens(manager)
+    racing = make_amanager()
+    original_get = manager._store.get
+    raced = False
+
+    async def get_then_race(h: str) -> SessionRecord | None:
+        nonlocal raced
+        record = await original_get(h)
+        if not raced:
+            raced = True
+            await racing.update_session_data(handle, {"raced": True})
+        return record
+
+    monkeypatch.setattr(manager._store, "get", get_then_race)
+    refreshed = await manager.refresh_session(token)
+    assert refreshed.refresh_token is not None
+    info = await manager.get_session_information(handle)
+    assert info is not None
+    assert info.session_data == {"raced": True}
+    assert (await racing.refresh_session(refreshed.refresh_token)).handle == handle

@@ -1,0 +1,131 @@
+"""Tests of `AsyncSession`: the seed's six methods and their storage promises."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fix_clock import FakeClock
+from fix_manager import MakeAsync
+
+from sessionjar import AsyncSessionManager, InvalidTokenError, SessionNotFound
+
+
+async def test_reads_need_no_storage(make_amanager: MakeAsync) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    created = await manager.create_session("alice", access_payload={"role": "x"})
+    calls.clear()
+    session = await manager.get_session(created.access_token)
+    assert session.get_user_id() == "alice"
+    assert session.get_jwt_payload() == {"role": "x"}
+    assert calls == []
+
+
+async def test_jwt_payload_is_a_copy(amanager: AsyncSessionManager) -> None:
+    session = await amanager.create_session("alice", access_payload={"roles": ["a"]})
+    payload = session.get_jwt_payload()
+    roles = payload["roles"]
+    assert isinstance(roles, list)
+    roles.append("b")
+    assert session.get_jwt_payload() == {"roles": ["a"]}
+
+
+async def test_get_session_data_reads_once(make_amanager: MakeAsync) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    created = await manager.create_session("alice", session_data={"cart": [1, 2]})
+    session = await manager.get_session(created.access_token)
+    calls.clear()
+    assert await session.get_session_data() == {"cart": [1, 2]}
+    assert calls == ["get"]
+
+
+async def test_update_session_data_overwrites_in_one_write(make_amanager: MakeAsync) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    created = await manager.create_session("alice", session_data={"a": 1, "b": 2})
+    calls.clear()
+    await created.update_session_data({"c": 3})
+    assert calls == ["update"]
+    assert await created.get_session_data() == {"c": 3}
+
+
+async def test_update_session_data_never_resurrects(amanager: AsyncSessionManager) -> None:
+    session = await amanager.create_session("alice")
+    await session.revoke_session()
+    with pytest.raises(SessionNotFound):
+        await session.update_session_data({"x": 1})
+    with pytest.raises(SessionNotFound):
+        await session.get_session_data()
+    assert await amanager.get_session_information(session.handle) is None
+
+
+async def test_update_session_data_after_expiry_fails(
+    amanager: AsyncSessionManager, clock: FakeClock
+) -> None:
+    session = await amanager.create_session("alice")
+    clock.advance(days=30)
+    with pytest.raises(SessionNotFound):
+        await session.update_session_data({"x": 1})
+
+
+async def test_update_jwt_payload_issues_a_new_token_with_the_same_expiry(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    created = await manager.create_session("alice", access_payload={"v": 1})
+    session = await manager.get_session(created.access_token)
+    clock.advance(minutes=5)
+    calls.clear()
+    await session.update_jwt_payload({"v": 2})
+    assert calls == ["update"]
+    assert session.access_token != created.access_token
+    assert session.get_jwt_payload() == {"v": 2}
+    verified = await manager.get_session(session.access_token)
+    assert verified.get_jwt_payload() == {"v": 2}
+    assert verified.expires_at == created.expires_at
+    assert verified.created_at == created.created_at
+
+
+async def test_update_jwt_payload_of_revoked_session_fails(amanager: AsyncSessionManager) -> None:
+    session = await amanager.create_session("alice", access_payload={"v": 1})
+    token = session.access_token
+    await amanager.revoke_session(session.handle)
+    with pytest.raises(SessionNotFound):
+        await session.update_jwt_payload({"v": 2})
+    assert session.access_token == token
+    assert session.get_jwt_payload() == {"v": 1}
+
+
+async def test_revoke_session_deletes_it(make_amanager: MakeAsync) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    created = await manager.create_session("alice")
+    session = await manager.get_session(created.access_token)
+    calls.clear()
+    await session.revoke_session()
+    assert calls == ["delete"]
+    with pytest.raises(SessionNotFound):
+        await manager.get_session(created.access_token, check_database=True)
+    assert created.refresh_token is not None
+    with pytest.raises(SessionNotFound):
+        await manager.refresh_session(created.refresh_token)
+
+
+async def test_created_and_expiry_times(amanager: AsyncSessionManager, clock: FakeClock) -> None:
+    clock.advance(milliseconds=123)
+    created = await amanager.create_session("alice")
+    session = await amanager.get_session(created.access_token)
+    assert session.created_at == clock.now
+    assert session.expires_at == (clock.now + timedelta(minutes=15)).replace(microsecond=0)
+
+
+async def test_tokens_of_another_issuer_are_refused(make_amanager: MakeAsync) -> None:
+    ours = make_amanager(issuer="ours")
+    created = await ours.create_session("alice")
+    theirs = make_amanager(issuer="theirs")
+    await theirs.load_keys()
+    with pytest.raises(InvalidTokenError):
+        await theirs.get_session(created.access_token)
