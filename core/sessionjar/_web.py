@@ -1,0 +1,426 @@
+"""Framework-neutral decisions of the web layer, shared by the Flask and ASGI adapters.
+
+The adapters only move bytes: they read headers and cookies into these functions and
+write back the headers these functions return. Every choice lives here — which token
+transfer a request uses, what a cookie looks like, whether an anti-CSRF check passes,
+which response a session error becomes — so that Flask and Starlette behave alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Final, Generic, Literal, Protocol, TypedDict, TypeVar
+
+from sessionjar._types import JSONObject
+from sessionjar.errors import (
+    ClientError,
+    ConfigurationError,
+    SessionjarError,
+    StorageError,
+    TokenTheftDetected,
+    TryRefreshToken,
+    UnauthorisedError,
+)
+
+__all__ = [
+    "AntiCsrfCheckFailed",
+    "SessionRequired",
+    "ErrorReply",
+    "default_error_reply",
+    "WebOptions",
+    "WebConfig",
+    "RequestState",
+    "read_request",
+    "read_refresh_token",
+    "access_token_to_verify",
+    "check_anti_csrf",
+    "check_refresh_anti_csrf",
+    "anti_csrf_token",
+    "response_headers",
+    "Transfer",
+]
+
+Transfer = Literal["cookie", "header"]
+SameSite = Literal["lax", "strict", "none"]
+AntiCsrf = Literal["none", "custom_header", "token"]
+
+AUTH_MODE_HEADER: Final = "auth-mode"
+"""Request header a client sets to ``header`` or ``cookie`` to pick the token transfer."""
+ACCESS_HEADER: Final = "access-token"
+"""Response header carrying a new access token in header mode (empty: drop it)."""
+REFRESH_HEADER: Final = "refresh-token"
+"""Response header carrying a new refresh token in header mode (empty: drop it)."""
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_COOKIE_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_ATTRIBUTE_VALUE: Final = re.compile(r"[\x21-\x3a\x3c-\x7e]+")  # printable, no ';'
+
+
+class SessionRequired(UnauthorisedError):
+    """Raised when a route needs a session and the request carries no token at all.
+
+    Parent: `UnauthorisedError`. Unlike a bad token, nothing is cleared.
+    """
+
+    __module__ = "sessionjar"
+
+
+class AntiCsrfCheckFailed(ClientError):
+    """Raised when a cookie-borne request that changes state fails the anti-CSRF check.
+
+    Parent: `ClientError`. The session is untouched; the response is 403.
+    """
+
+    __module__ = "sessionjar"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorReply:
+    """The response a session error becomes, before a framework renders it."""
+
+    status: int
+    """HTTP status code."""
+    body: JSONObject
+    """JSON body."""
+    clear_tokens: bool = False
+    """Whether the client's tokens are cleared (cookies expired, empty token headers)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra response headers."""
+
+
+def default_error_reply(error: SessionjarError) -> ErrorReply | None:
+    """Map a session error to its response; `None` for errors that are not the client's.
+
+    Expired access token → 401 ``try_refresh_token`` (tokens kept, so the client
+    refreshes); no token → 401 ``unauthorised``; bad, revoked or expired session → 401
+    ``unauthorised`` with tokens cleared; refresh-token reuse → 401
+    ``token_theft_detected`` with tokens cleared; failed anti-CSRF check → 403; storage
+    down → 503 (fail closed: nothing cleared, nobody let in). Configuration and
+    serialization errors are the programmer's and return `None`, to surface as 500.
+    """
+    if isinstance(error, TryRefreshToken):
+        return _reply(401, "try_refresh_token", "try refresh token")
+    if isinstance(error, SessionRequired):
+        return _reply(401, "unauthorised", "no session")
+    if isinstance(error, TokenTheftDetected):
+        return _reply(401, "token_theft_detected", "token theft detected", clear=True)
+    if isinstance(error, UnauthorisedError):
+        return _reply(401, "unauthorised", "unauthorised", clear=True)
+    if isinstance(error, AntiCsrfCheckFailed):
+        return _reply(403, "anti_csrf_check_failed", "anti-CSRF check failed")
+    if isinstance(error, StorageError):
+        return _reply(503, "storage_unavailable", "session storage unavailable")
+    return None
+
+
+def _reply(status: int, code: str, message: str, *, clear: bool = False) -> ErrorReply:
+    return ErrorReply(status=status, body={"error": code, "message": message}, clear_tokens=clear)
+
+
+class WebOptions(TypedDict, total=False):
+    """Keyword options of the adapters; see `WebConfig` for each one's meaning."""
+
+    transfer: Literal["any", "cookie", "header"]
+    refresh_path: str
+    signout_path: str
+    access_cookie_name: str
+    refresh_cookie_name: str
+    access_cookie_path: str
+    cookie_secure: bool
+    cookie_samesite: SameSite
+    cookie_domain: str | None
+    anti_csrf: AntiCsrf | None
+    anti_csrf_header: str
+    anti_csrf_secret: bytes | None
+    error_reply: Callable[[SessionjarError], ErrorReply | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebConfig:
+    """Resolved, validated options of the web layer.
+
+    :raises ConfigurationError: for a path, name or domain that cannot go in a header,
+        ``SameSite=None`` without ``Secure``, or anti-CSRF tokens without a secret.
+    """
+
+    transfer: Literal["any", "cookie", "header"] = "any"
+    """Which transfers are accepted; ``any`` picks one per request."""
+    refresh_path: str = "/auth/session/refresh"
+    """Path of the built-in refresh route (POST); the refresh cookie is scoped to it."""
+    signout_path: str = "/auth/signout"
+    """Path of the built-in sign-out route (POST)."""
+    access_cookie_name: str = "sAccessToken"
+    """Name of the access-token cookie."""
+    refresh_cookie_name: str = "sRefreshToken"
+    """Name of the refresh-token cookie (HttpOnly, ``Path`` = ``refresh_path``)."""
+    access_cookie_path: str = "/"
+    """``Path`` of the access-token cookie."""
+    cookie_secure: bool = True
+    """Set ``Secure`` on every cookie (browsers treat ``http://localhost`` as secure)."""
+    cookie_samesite: SameSite = "lax"
+    """``SameSite`` of every cookie."""
+    cookie_domain: str | None = None
+    """``Domain`` of every cookie; `None` keeps cookies on the exact host."""
+    anti_csrf: AntiCsrf | None = None
+    """Anti-CSRF check in cookie mode; `None` derives it: ``custom_header`` when
+    ``SameSite=None``, else ``none`` (Lax and Strict cookies are not sent cross-site)."""
+    anti_csrf_header: str = "anti-csrf"
+    """Request header of the check (any value in ``custom_header`` mode); in ``token``
+    mode also the response header that hands the token to the client."""
+    anti_csrf_secret: bytes | None = field(default=None, repr=False)
+    """Key of the anti-CSRF tokens (``token`` mode); the same in every process."""
+    error_reply: Callable[[SessionjarError], ErrorReply | None] = default_error_reply
+    """Maps a session error to its response; replace it to change the whole mapping."""
+
+    def __post_init__(self) -> None:
+        for name in ("access_cookie_name", "refresh_cookie_name", "anti_csrf_header"):
+            if not _COOKIE_NAME.fullmatch(getattr(self, name)):
+                raise ConfigurationError(f"{name} must be a non-empty HTTP token")
+        for name in ("refresh_path", "signout_path", "access_cookie_path"):
+            value = getattr(self, name)
+            if not value.startswith("/") or not _ATTRIBUTE_VALUE.fullmatch(value):
+                raise ConfigurationError(f"{name} must be an absolute path without ';'")
+        if self.cookie_domain is not None and not _ATTRIBUTE_VALUE.fullmatch(self.cookie_domain):
+            raise ConfigurationError("cookie_domain must be a host name without ';'")
+        if self.cookie_samesite == "none" and not self.cookie_secure:
+            raise ConfigurationError("cookie_samesite='none' needs cookie_secure=True")
+        if self.anti_csrf is None:
+            derived = "custom_header" if self.cookie_samesite == "none" else "none"
+            object.__setattr__(self, "anti_csrf", derived)
+        if self.anti_csrf == "token" and not self.anti_csrf_secret:
+            raise ConfigurationError("anti_csrf='token' needs anti_csrf_secret")
+
+
+class Headers(Protocol):
+    """Case-insensitive request headers, as every framework offers them."""
+
+    def get(self, key: str, /) -> str | None:
+        """Return the header's value, or `None`."""
+
+
+class SessionView(Protocol):
+    """What the web layer reads of a `Session` or `AsyncSession`."""
+
+    @property
+    def handle(self) -> str:
+        """The session's handle."""
+
+    @property
+    def access_token(self) -> str:
+        """The current access token."""
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The new refresh token after create or refresh; `None` after verification."""
+
+
+S = TypeVar("S", bound=SessionView)
+
+
+@dataclass(slots=True, eq=False)
+class RequestState(Generic[S]):
+    """What the web layer knows of one request; lives on the request, never shared."""
+
+    transfer: Transfer
+    """Where tokens for this request are read from and written to."""
+    token: str | None
+    """The token the request carried: its access token, or on the refresh route its
+    refresh token."""
+    had_cookies: bool = False
+    """Whether the request carried any of our cookies (then clearing writes cookies)."""
+    session: S | None = None
+    """The session once verified, created or refreshed."""
+    database_checked: bool = False
+    """Whether ``session`` was checked against the store."""
+    clear: bool = False
+    """Whether the response clears the client's tokens."""
+
+
+def _bearer(headers: Headers) -> str | None:
+    scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def read_request(config: WebConfig, headers: Headers, cookies: dict[str, str]) -> RequestState[S]:
+    """Return the state of a new request: its access token and its token transfer.
+
+    A bearer token wins over a cookie (as in SuperTokens); a request carrying neither
+    picks the transfer for a session it may create with the ``auth-mode`` header,
+    defaulting to cookies.
+    """
+    had_cookies = config.transfer != "header" and (
+        config.access_cookie_name in cookies or config.refresh_cookie_name in cookies
+    )
+    bearer = _bearer(headers) if config.transfer != "cookie" else None
+    if bearer is not None:
+        return RequestState("header", bearer, had_cookies)
+    cookie = cookies.get(config.access_cookie_name) if config.transfer != "header" else None
+    if cookie:
+        return RequestState("cookie", cookie, had_cookies)
+    return RequestState(_chosen_transfer(config, headers), None, had_cookies)
+
+
+def _chosen_transfer(config: WebConfig, headers: Headers) -> Transfer:
+    if config.transfer != "any":
+        return config.transfer
+    return "header" if (headers.get(AUTH_MODE_HEADER) or "").lower() == "header" else "cookie"
+
+
+def read_refresh_token(
+    config: WebConfig, headers: Headers, cookies: dict[str, str]
+) -> RequestState[S]:
+    """Return the state of a refresh request, whose ``token`` is its refresh token.
+
+    In header mode the client sends the refresh token as its bearer token.
+    """
+    state: RequestState[S] = read_request(config, headers, cookies)
+    if state.transfer == "header":
+        return state
+    cookie = cookies.get(config.refresh_cookie_name) if config.transfer != "header" else None
+    return RequestState("cookie", cookie or None, state.had_cookies)
+
+
+def access_token_to_verify(
+    config: WebConfig, state: RequestState[S], method: str, headers: Headers, *, required: bool
+) -> str | None:
+    """Return the access token to verify, or `None` when an optional session is absent.
+
+    :raises SessionRequired: no token and ``required``.
+    :raises AntiCsrfCheckFailed: the custom-header check fails (it needs no handle).
+    """
+    if state.token is None:
+        if required:
+            raise SessionRequired("the request carries no session token")
+        return None
+    if config.anti_csrf == "custom_header":
+        check_anti_csrf(config, state, method, headers, handle=None)
+    return state.token
+
+
+def check_anti_csrf(
+    config: WebConfig, state: RequestState[S], method: str, headers: Headers, *, handle: str | None
+) -> None:
+    """Check a request against CSRF: cookie transfer and an unsafe method only.
+
+    ``custom_header`` needs the header present; ``token`` needs it to equal the
+    session's anti-CSRF token (checked once ``handle`` is known).
+
+    :raises AntiCsrfCheckFailed: the check fails.
+    """
+    if state.transfer != "cookie" or method.upper() in SAFE_METHODS:
+        return
+    sent = headers.get(config.anti_csrf_header)
+    if config.anti_csrf == "custom_header" and not sent:
+        raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is missing")
+    if config.anti_csrf == "token" and handle is not None:
+        expected = anti_csrf_token(config, handle)
+        if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is wrong")
+
+
+def check_refresh_anti_csrf(config: WebConfig, state: RequestState[S], headers: Headers) -> None:
+    """Check a cookie-borne refresh: in both checked modes the header must be present.
+
+    The handle is only known after rotating, so ``token`` mode asks what
+    ``custom_header`` asks: a header that a cross-site form cannot send.
+
+    :raises AntiCsrfCheckFailed: the header is missing.
+    """
+    missing = not headers.get(config.anti_csrf_header)
+    if state.transfer == "cookie" and config.anti_csrf != "none" and missing:
+        raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is missing")
+
+
+def anti_csrf_token(config: WebConfig, handle: str) -> str:
+    """Return the anti-CSRF token of a session: an HMAC of its handle, stable across refreshes."""
+    if config.anti_csrf_secret is None:
+        raise ConfigurationError("anti-CSRF tokens need anti_csrf_secret")
+    digest = hmac.new(config.anti_csrf_secret, b"anti-csrf\0" + handle.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+
+
+def response_headers(
+    config: WebConfig, state: RequestState[S], max_age: timedelta
+) -> list[tuple[str, str]]:
+    """Return the headers that bring the client's tokens in line with the request's state.
+
+    Cleared tokens, a new session (both tokens) or a new access token (after a payload
+    update) each come with ``Cache-Control: no-store``; otherwise nothing is written.
+    Cookies live ``max_age`` (the refresh-token validity) from now, so that an expired
+    access token is still sent and answered with "try refresh".
+    """
+    session = state.session
+    if state.clear:
+        written = _clear(config, state)
+    elif session is None:
+        return []
+    elif session.refresh_token is not None:
+        written = _tokens(config, state.transfer, session, session.refresh_token, max_age)
+    elif session.access_token != state.token:
+        written = _tokens(config, state.transfer, session, None, max_age)
+    else:
+        return []
+    return [*written, ("Cache-Control", "no-store")] if written else []
+
+
+def _tokens(
+    config: WebConfig,
+    transfer: Transfer,
+    session: SessionView,
+    refresh_token: str | None,
+    max_age: timedelta,
+) -> list[tuple[str, str]]:
+    if transfer == "header":
+        written = [(ACCESS_HEADER, session.access_token)]
+        if refresh_token is not None:
+            written.append((REFRESH_HEADER, refresh_token))
+        return [*written, _expose()]
+    written = [_set_cookie(config, config.access_cookie_name, session.access_token, max_age)]
+    if refresh_token is not None:
+        written.append(_set_cookie(config, config.refresh_cookie_name, refresh_token, max_age))
+        if config.anti_csrf == "token":
+            written.append((config.anti_csrf_header, anti_csrf_token(config, session.handle)))
+            written.append(("Access-Control-Expose-Headers", config.anti_csrf_header))
+    return written
+
+
+def _expose() -> tuple[str, str]:
+    return ("Access-Control-Expose-Headers", f"{ACCESS_HEADER}, {REFRESH_HEADER}")
+
+
+def _clear(config: WebConfig, state: RequestState[S]) -> list[tuple[str, str]]:
+    written = []
+    if state.had_cookies:
+        written += [
+            _set_cookie(config, config.access_cookie_name, "", None),
+            _set_cookie(config, config.refresh_cookie_name, "", None),
+        ]
+    if state.transfer == "header":
+        written += [(ACCESS_HEADER, ""), (REFRESH_HEADER, ""), _expose()]
+    return written
+
+
+def _set_cookie(
+    config: WebConfig, name: str, value: str, max_age: timedelta | None
+) -> tuple[str, str]:
+    """Return a Set-Cookie header; ``max_age=None`` clears the cookie."""
+    path = config.refresh_path if name == config.refresh_cookie_name else config.access_cookie_path
+    parts = [f"{name}={value}", f"Path={path}"]
+    if config.cookie_domain is not None:
+        parts.append(f"Domain={config.cookie_domain}")
+    if max_age is None:
+        parts.append(f"Expires={format_datetime(_EPOCH, usegmt=True)}; Max-Age=0")
+    else:
+        parts.append(f"Max-Age={int(max_age.total_seconds())}")
+    parts.append("HttpOnly")
+    if config.cookie_secure:
+        parts.append("Secure")
+    parts.append(f"SameSite={config.cookie_samesite.capitalize()}")
+    return ("Set-Cookie", "; ".join(parts))

@@ -1,0 +1,187 @@
+"""The framework-neutral decisions of the web layer (sessionjar._web)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from sessionjar import (
+    ConfigurationError,
+    DriverNotFound,
+    InvalidTokenError,
+    SerializationError,
+    SessionjarError,
+    SessionNotFound,
+    StorageUnavailable,
+    TokenTheftDetected,
+    TryRefreshToken,
+)
+from sessionjar._web import (
+    AntiCsrfCheckFailed,
+    RequestState,
+    SessionRequired,
+    WebConfig,
+    anti_csrf_token,
+    check_anti_csrf,
+    default_error_reply,
+    read_refresh_token,
+    read_request,
+    response_headers,
+)
+
+HANDLE = "A" * 22
+DAY = timedelta(days=1)
+
+
+@dataclass
+class FakeSession:
+    """The four facts the web layer reads of a session."""
+
+    handle: str = HANDLE
+    access_token: str = "new-access"
+    refresh_token: str | None = None
+
+
+class TestConfig:
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"refresh_path": "refresh"}, "refresh_path"),
+            ({"access_cookie_path": "/a;b"}, "access_cookie_path"),
+            ({"access_cookie_name": "a b"}, "access_cookie_name"),
+            ({"cookie_domain": "x;Secure"}, "cookie_domain"),
+            ({"cookie_samesite": "none", "cookie_secure": False}, "cookie_secure"),
+            ({"anti_csrf": "token"}, "anti_csrf_secret"),
+        ],
+    )
+    def test_refuses_what_cannot_be_safe(self, options: dict[str, object], message: str) -> None:
+        with pytest.raises(ConfigurationError, match=message):
+            WebConfig(**options)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("samesite", "expected"), [("lax", "none"), ("strict", "none"), ("none", "custom_header")]
+    )
+    def test_anti_csrf_default_follows_samesite(self, samesite: str, expected: str) -> None:
+        assert WebConfig(cookie_samesite=samesite).anti_csrf == expected  # type: ignore[arg-type]
+
+    def test_explicit_anti_csrf_wins(self) -> None:
+        assert WebConfig(cookie_samesite="none", anti_csrf="none").anti_csrf == "none"
+
+
+class TestErrorMapping:
+    @pytest.mark.parametrize(
+        ("error", "status", "code", "clear"),
+        [
+            (TryRefreshToken("expired"), 401, "try_refresh_token", False),
+            (SessionRequired("none"), 401, "unauthorised", False),
+            (InvalidTokenError("bad"), 401, "unauthorised", True),
+            (SessionNotFound(HANDLE), 401, "unauthorised", True),
+            (TokenTheftDetected(HANDLE, "alice"), 401, "token_theft_detected", True),
+            (AntiCsrfCheckFailed("no header"), 403, "anti_csrf_check_failed", False),
+            (StorageUnavailable("down"), 503, "storage_unavailable", False),
+        ],
+    )
+    def test_client_and_storage_errors_have_responses(
+        self, error: SessionjarError, status: int, code: str, clear: bool
+    ) -> None:
+        reply = default_error_reply(error)
+        assert reply is not None
+        assert (reply.status, reply.body["error"], reply.clear_tokens) == (status, code, clear)
+
+    @pytest.mark.parametrize(
+        "error", [SerializationError("nan"), DriverNotFound("x", None), ConfigurationError("c")]
+    )
+    def test_programmer_errors_have_none(self, error: SessionjarError) -> None:
+        assert default_error_reply(error) is None
+
+
+class TestTransfer:
+    def test_bearer_wins_over_cookie(self) -> None:
+        state: RequestState[FakeSession] = read_request(
+            WebConfig(), {"authorization": "Bearer tok"}, {"sAccessToken": "cookie"}
+        )
+        assert (state.transfer, state.token, state.had_cookies) == ("header", "tok", True)
+
+    def test_cookie_only_ignores_bearer(self) -> None:
+        state: RequestState[FakeSession] = read_request(
+            WebConfig(transfer="cookie"), {"authorization": "Bearer tok"}, {"sAccessToken": "c"}
+        )
+        assert (state.transfer, state.token) == ("cookie", "c")
+
+    def test_header_only_ignores_cookies(self) -> None:
+        state: RequestState[FakeSession] = read_request(
+            WebConfig(transfer="header"), {}, {"sAccessToken": "c"}
+        )
+        assert (state.transfer, state.token, state.had_cookies) == ("header", None, False)
+
+    @pytest.mark.parametrize(
+        ("headers", "expected"),
+        [({}, "cookie"), ({"auth-mode": "header"}, "header"), ({"auth-mode": "cookie"}, "cookie")],
+    )
+    def test_new_sessions_follow_auth_mode(self, headers: dict[str, str], expected: str) -> None:
+        state: RequestState[FakeSession] = read_request(WebConfig(), headers, {})
+        assert (state.transfer, state.token) == (expected, None)
+
+    def test_refresh_reads_the_refresh_cookie(self) -> None:
+        cookies = {"sAccessToken": "a", "sRefreshToken": "r"}
+        state: RequestState[FakeSession] = read_refresh_token(WebConfig(), {}, cookies)
+        assert (state.transfer, state.token) == ("cookie", "r")
+
+    def test_non_bearer_authorization_is_ignored(self) -> None:
+        state: RequestState[FakeSession] = read_request(
+            WebConfig(), {"authorization": "Basic x"}, {}
+        )
+        assert state.token is None
+
+
+class TestAntiCsrf:
+    def test_token_is_bound_to_handle_and_secret(self) -> None:
+        one = WebConfig(anti_csrf="token", anti_csrf_secret=b"1" * 32)
+        two = WebConfig(anti_csrf="token", anti_csrf_secret=b"2" * 32)
+        assert anti_csrf_token(one, HANDLE) == anti_csrf_token(one, HANDLE)
+        assert anti_csrf_token(one, HANDLE) != anti_csrf_token(one, "B" * 22)
+        assert anti_csrf_token(one, HANDLE) != anti_csrf_token(two, HANDLE)
+
+    @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "TRACE"])
+    def test_safe_methods_are_not_checked(self, method: str) -> None:
+        config = WebConfig(anti_csrf="custom_header")
+        state: RequestState[FakeSession] = RequestState("cookie", "t")
+        check_anti_csrf(config, state, method, {}, handle=HANDLE)
+
+    def test_unsafe_methods_are_checked(self) -> None:
+        config = WebConfig(anti_csrf="custom_header")
+        state: RequestState[FakeSession] = RequestState("cookie", "t")
+        with pytest.raises(AntiCsrfCheckFailed):
+            check_anti_csrf(config, state, "DELETE", {}, handle=HANDLE)
+        check_anti_csrf(config, state, "DELETE", {"anti-csrf": "x"}, handle=HANDLE)
+
+
+class TestResponseHeaders:
+    def test_nothing_changed_writes_nothing(self) -> None:
+        state = RequestState("cookie", "new-access", session=FakeSession())
+        assert response_headers(WebConfig(), state, DAY) == []
+
+    def test_clearing_without_cookies_or_headers_writes_nothing(self) -> None:
+        state: RequestState[FakeSession] = RequestState("cookie", None, clear=True)
+        assert response_headers(WebConfig(), state, DAY) == []
+
+    def test_new_session_in_header_mode(self) -> None:
+        state = RequestState("header", None, session=FakeSession(refresh_token="r"))
+        headers = dict(response_headers(WebConfig(), state, DAY))
+        assert headers["access-token"] == "new-access"
+        assert headers["refresh-token"] == "r"
+        assert headers["Cache-Control"] == "no-store"
+        assert "access-token" in headers["Access-Control-Expose-Headers"]
+
+    def test_cookie_attributes(self) -> None:
+        config = WebConfig(cookie_domain="example.com", cookie_samesite="strict")
+        state = RequestState("cookie", None, session=FakeSession(refresh_token="r"))
+        cookies = [v for k, v in response_headers(config, state, DAY) if k == "Set-Cookie"]
+        assert cookies == [
+            "sAccessToken=new-access; Path=/; Domain=example.com; Max-Age=86400; HttpOnly; "
+            "Secure; SameSite=Strict",
+            "sRefreshToken=r; Path=/auth/session/refresh; Domain=example.com; Max-Age=86400; "
+            "HttpOnly; Secure; SameSite=Strict",
+        ]
