@@ -1,0 +1,108 @@
+"""Races on one SQLite file: several OS processes, and several threads of one process."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sessionjar import DuplicateHandle, SessionPatch, SessionRecord
+from sessionjar.drivers.sqlite.store import SqliteStore
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
+
+NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
+PROCESSES = 4
+INCREMENTS = 25
+
+
+def _record(handle: str, user_id: str, data: dict[str, int] | None = None) -> SessionRecord:
+    return SessionRecord(
+        handle=handle,
+        tenant="public",
+        user_id=user_id,
+        created_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        absolute_deadline=None,
+        access_payload={},
+        session_data=dict(data or {}),
+        refresh_hash="a" * 64,
+        prev_refresh_hash=None,
+        rotated_at=None,
+    )
+
+
+def _increment(store: SqliteStore) -> None:
+    while True:
+        record = store.get("counter")
+        assert record is not None
+        count = record.session_data["n"]
+        assert isinstance(count, int)
+        patch = SessionPatch(session_data={"n": count + 1})
+        if store.update("counter", patch, expected_version=record.version, now=NOW):
+            return
+
+
+def _worker(path: str, worker: int, start: Event) -> None:
+    """One process: races to create the schema, one shared handle, then increments."""
+    store = SqliteStore(path, "app", busy_timeout_ms=30_000)
+    start.wait()
+    with contextlib.suppress(DuplicateHandle):  # one process wins; the others find it
+        store.create(_record("counter", f"p{worker}", {"n": 0}))
+    for n in range(INCREMENTS):
+        store.create(_record(f"p{worker}-{n}", f"p{worker}"))
+        _increment(store)
+    store.close()
+
+
+def test_processes_share_one_file_without_losing_writes(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [context.Process(target=_worker, args=(path, n, start)) for n in range(PROCESSES)]
+    for process in workers:
+        process.start()
+    start.set()
+    for process in workers:
+        process.join(timeout=120)
+    assert [process.exitcode for process in workers] == [0] * PROCESSES
+    store = SqliteStore(path, "app")
+    counter = store.get("counter")
+    assert counter is not None
+    assert counter.session_data == {"n": PROCESSES * INCREMENTS}
+    assert counter.version == PROCESSES * INCREMENTS + 1
+    for worker in range(PROCESSES):
+        handles = store.list_for_user("public", f"p{worker}", now=NOW)
+        created = {f"p{worker}-{n}" for n in range(INCREMENTS)}
+        assert set(handles) - {"counter"} == created
+
+
+def test_threads_on_one_store_and_on_own_stores_lose_no_update(tmp_path: Path) -> None:
+    path = str(tmp_path / "threads.db")
+    shared = SqliteStore(path, "app")
+    shared.create(_record("counter", "alice", {"n": 0}))
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def run(own_store: bool) -> None:
+        store = SqliteStore(path, "app") if own_store else shared
+        barrier.wait()
+        try:
+            for _ in range(10):
+                _increment(store)
+        except BaseException as exc:  # surfaced below: a thread's failure fails the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n % 2 == 0,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    counter = shared.get("counter")
+    assert counter is not None
+    assert (counter.session_data, counter.version) == ({"n": 80}, 81)
