@@ -1,0 +1,152 @@
+"""Tests of the ``sessionjar`` command, run for real as ``python -m sessionjar``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from fix_registry import PluginSite
+
+pytest_plugins = ["fix_registry"]
+
+
+def _installed(name: str) -> bool:
+    try:
+        distribution(name)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+def sessionjar(
+    *args: str, pythonpath: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath, env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "sessionjar", *args],
+        capture_output=True, text=True, env=env, cwd=cwd, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def test_drivers_lists_the_builtin_drivers() -> None:
+    result = sessionjar("drivers")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "SCHEMES", "DRIVER", "DISTRIBUTION", "VERSION", "PROTOCOL", "CAPABILITIES",
+    ]  # fmt: skip
+    sqlite_row = next(line for line in lines if line.startswith("sqlite"))
+    assert sqlite_row.split()[:5] == [
+        "sqlite",
+        "sqlite",
+        "sessionjar",
+        distribution("sessionjar").version,
+        "1",
+    ]
+
+
+def test_drivers_json_reports_broken_plugins_and_conflicts(plugin_site: PluginSite) -> None:
+    plugin_site.add_distribution(
+        "sessionjar-redis", "0.9", {"redis": "cli_broken_plugin"},
+        {"cli_broken_plugin": "import no_such_redis_client\n"},
+    )  # fmt: skip
+    plugin_site.add_distribution(
+        "sessionjar-clash", "1.0", {"clash": "cli_clash_plugin"},
+        {"cli_clash_plugin": plugin_site.driver_module("clash", ("sqlite", "clash"))},
+    )  # fmt: skip
+    result = sessionjar("drivers", "--json", pythonpath=plugin_site.pythonpath)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    drivers = {driver["name"]: driver for driver in report["drivers"]}
+    assert drivers["clash"]["version"] == "1.0"
+    assert drivers["sqlite"]["capabilities"] == [
+        "multi_process",
+        "shared_namespace",
+        "unreachable",
+    ]
+    assert report["conflicts"] == {"sqlite": ["sqlite", "clash"]}
+    [failure] = report["failures"]
+    assert failure == {
+        "plugin": "redis",
+        "target": "cli_broken_plugin",
+        "distribution": "sessionjar-redis",
+        "version": "0.9",
+        "error": "ModuleNotFoundError: No module named 'no_such_redis_client'",
+    }
+
+
+def test_drivers_table_reports_broken_plugins(plugin_site: PluginSite) -> None:
+    plugin_site.add_distribution(
+        "sessionjar-mongodb", "0.2", {"mongodb": "cli_broken_mongo"},
+        {"cli_broken_mongo": "raise ImportError('pymongo is too old')\n"},
+    )  # fmt: skip
+    result = sessionjar("drivers", pythonpath=plugin_site.pythonpath)
+    assert result.returncode == 1
+    assert (
+        "failed to load plugin 'mongodb' (sessionjar-mongodb 0.2): ImportError: pymongo is too old"
+        in result.stdout
+    )
+    assert "memory" in result.stdout
+
+
+def test_migrate_creates_the_sqlite_schema(tmp_path: Path) -> None:
+    result = sessionjar("migrate", "sqlite:///app.db", "--namespace", "shop", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "'shop'" in result.stdout
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"shop_sessions", "shop_signing_keys", "shop_schema"} <= names
+
+
+def test_migrate_on_a_store_without_schema_says_so() -> None:
+    result = sessionjar("migrate", "memory://")
+    assert (result.returncode, result.stdout) == (
+        0,
+        "the memory driver keeps no schema: nothing to migrate\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["migrate", "sqlite:////proc/nonexistent/x.db"], 1, "unable to open database file"),
+        (["migrate", "redis://localhost"], 2, 'pip install "sessionjar[redis]"'),
+        (["migrate", "memory://", "--namespace", "no spaces"], 2, "invalid namespace"),
+        (["migrate", "sqlite:///:memory:"], 2, "use memory:// instead"),
+        (["check", "nosuch://x"], 2, "no sessionjar driver for URL scheme 'nosuch'"),
+        (["frobnicate"], 2, "invalid choice"),
+        ([], 2, "required: COMMAND"),
+    ],
+)
+def test_errors_have_documented_exit_codes(args: list[str], code: int, message: str) -> None:
+    result = sessionjar(*args)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(_installed("sessionjar-conformance"), reason="the suite is installed here")
+def test_check_without_the_suite_exits_2_with_the_install_hint() -> None:
+    result = sessionjar("check", "memory://check")
+    assert result.returncode == 2
+    assert "pip install sessionjar-conformance" in result.stderr
+
+
+@pytest.mark.skipif(not _installed("sessionjar-conformance"), reason="the suite is not installed")
+def test_check_runs_the_suite_against_the_url(tmp_path: Path) -> None:
+    result = sessionjar(
+        "check", f"sqlite:///{tmp_path}/check.db", "-q", "-x", "-p", "no:cacheprovider"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout
