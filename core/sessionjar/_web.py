@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -248,7 +248,9 @@ def _bearer(headers: Headers) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def read_request(config: WebConfig, headers: Headers, cookies: dict[str, str]) -> RequestState[S]:
+def read_request(
+    config: WebConfig, headers: Headers, cookies: Mapping[str, str]
+) -> RequestState[S]:
     """Return the state of a new request: its access token and its token transfer.
 
     A bearer token wins over a cookie (as in SuperTokens); a request carrying neither
@@ -274,7 +276,7 @@ def _chosen_transfer(config: WebConfig, headers: Headers) -> Transfer:
 
 
 def read_refresh_token(
-    config: WebConfig, headers: Headers, cookies: dict[str, str]
+    config: WebConfig, headers: Headers, cookies: Mapping[str, str]
 ) -> RequestState[S]:
     """Return the state of a refresh request, whose ``token`` is its refresh token.
 

@@ -111,9 +111,7 @@ class SessionMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                for name, value in response_headers(self.config, state, self.cookie_max_age):
-                    headers.append(name, value)
+                _add_headers(message, response_headers(self.config, state, self.cookie_max_age))
             await send(message)
 
         try:
@@ -126,6 +124,15 @@ class SessionMiddleware:
                 raise
             response = await handle_error(request, error)
         await response(scope, receive, send_with_tokens)
+
+
+def _add_headers(message: Message, pairs: list[tuple[str, str]]) -> None:
+    headers = MutableHeaders(scope=message)
+    for name, value in pairs:
+        if name == "Cache-Control":
+            headers[name] = value  # replaces the app's: responses with tokens are never cached
+        else:
+            headers.append(name, value)
 
 
 class _Context:

@@ -1,0 +1,275 @@
+"""Sessions for Flask apps: an extension, a route decorator and request helpers (sync API).
+
+sessions = SessionExtension(app, manager=manager)
+
+@app.get("/me")
+@verify_session()
+def me():
+    return {"user": get_session().get_user_id()}
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Final, Literal, ParamSpec, TypeVar, Unpack, overload
+
+from flask import Flask, Response, current_app, g, jsonify, request
+
+from sessionjar._types import JSONObject
+from sessionjar._web import (
+    AntiCsrfCheckFailed,
+    ErrorReply,
+    RequestState,
+    SessionRequired,
+    WebConfig,
+    WebOptions,
+    access_token_to_verify,
+    check_anti_csrf,
+    check_refresh_anti_csrf,
+    default_error_reply,
+    read_refresh_token,
+    read_request,
+    response_headers,
+)
+from sessionjar.errors import ConfigurationError, SessionjarError, TokenTheftDetected
+
+if TYPE_CHECKING:
+    from sessionjar.manager import SessionManager
+    from sessionjar.session import Session
+
+__all__ = [
+    "SessionExtension",
+    "verify_session",
+    "get_session",
+    "create_new_session",
+    "revoke_session",
+    "handle_error",
+    "TheftHook",
+    "WebOptions",
+    "ErrorReply",
+    "default_error_reply",
+    "SessionRequired",
+    "AntiCsrfCheckFailed",
+]
+
+TheftHook = Callable[[TokenTheftDetected], None]
+"""Called (inside the request) when a refresh token was reused; the session is revoked."""
+
+_EXTENSION_KEY: Final = "sessionjar"
+_STATE_KEY: Final = "_sessionjar_state"
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class SessionExtension:
+    """Flask extension that reads, issues and clears session tokens and maps session errors.
+
+    It adds the built-in routes (POST ``refresh_path`` rotates the tokens, POST
+    ``signout_path`` revokes the session), writes tokens in an ``after_request`` hook
+    when a view created, refreshed, changed or revoked the session, and registers
+    `handle_error` for `SessionjarError`. Per-request state lives in `flask.g`.
+
+    :param app: the app, or `None` to call `init_app` later (app factories).
+    :param manager: the (sync) session manager.
+    :param on_token_theft: called when refresh-token reuse is detected, to record it.
+    :param options: `sessionjar.flask.WebOptions` (cookies, transfer, anti-CSRF, routes,
+        error mapping).
+    :raises ConfigurationError: for inconsistent options.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        manager: SessionManager,
+        on_token_theft: TheftHook | None = None,
+        **options: Unpack[WebOptions],
+    ) -> None:
+        self.manager = manager
+        self.config = WebConfig(**options)
+        self.on_token_theft = on_token_theft
+        # Cookies live as long as a session can without a refresh; read from the manager's
+        # settings until it exposes them publicly.
+        self.cookie_max_age: timedelta = manager._settings.refresh_token_validity
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install the extension on ``app``: routes, error handler, response hook."""
+        app.extensions[_EXTENSION_KEY] = self
+        app.after_request(self._write_tokens)
+        app.register_error_handler(SessionjarError, handle_error)
+        app.add_url_rule(
+            self.config.refresh_path, "sessionjar_refresh", _refresh, methods=["POST"]
+        )
+        app.add_url_rule(
+            self.config.signout_path, "sessionjar_signout", _signout, methods=["POST"]
+        )
+
+    def _write_tokens(self, response: Response) -> Response:
+        state = g.get(_STATE_KEY)
+        if state is not None:
+            for name, value in response_headers(self.config, state, self.cookie_max_age):
+                if name == "Cache-Control":
+                    response.headers[name] = value  # responses with tokens are never cached
+                else:
+                    response.headers.add(name, value)
+        return response
+
+
+def _extension() -> SessionExtension:
+    extension = current_app.extensions.get(_EXTENSION_KEY)
+    if not isinstance(extension, SessionExtension):
+        raise ConfigurationError("sessionjar's SessionExtension is not installed on this app")
+    return extension
+
+
+def _state() -> RequestState[Session]:
+    state: RequestState[Session] | None = g.get(_STATE_KEY)
+    if state is None:
+        config = _extension().config
+        on_refresh = request.method == "POST" and request.path == config.refresh_path
+        reader = read_refresh_token if on_refresh else read_request
+        state = reader(config, request.headers, request.cookies)
+        setattr(g, _STATE_KEY, state)
+    return state
+
+
+@overload
+def get_session(
+    *, session_required: Literal[True] = True, check_database: bool = False
+) -> Session: ...
+@overload
+def get_session(*, session_required: bool, check_database: bool = False) -> Session | None: ...
+def get_session(*, session_required: bool = True, check_database: bool = False) -> Session | None:
+    """Return the current request's session, verifying its access token once per request.
+
+    Storage I/O: none, or one read with ``check_database`` (which also notices a
+    revoked session before its access token expires).
+
+    :param session_required: raise `SessionRequired` when the request has no token;
+        otherwise return `None` for it (a bad or expired token still raises).
+    :param check_database: also check that the session still exists in the store.
+    :raises TryRefreshToken: the access token expired; the client should refresh.
+    :raises UnauthorisedError: the token is bad, or the session is gone.
+    :raises AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
+    :raises StorageUnavailable: ``check_database`` and the store is down.
+    """
+    extension, state = _extension(), _state()
+    session = state.session
+    if session is not None and (state.database_checked or not check_database):
+        return session
+    config, method = extension.config, request.method
+    token = (
+        session.access_token
+        if session is not None
+        else access_token_to_verify(
+            config, state, method, request.headers, required=session_required
+        )
+    )
+    if token is None:
+        return None
+    session = extension.manager.get_session(token, check_database=check_database)
+    check_anti_csrf(config, state, method, request.headers, handle=session.handle)
+    state.session, state.database_checked = session, check_database
+    return session
+
+
+def verify_session(
+    *, session_required: bool = True, check_database: bool = False
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Return a decorator that verifies the session before the view runs.
+
+    The view reads the session with `get_session` (no second verification). Errors
+    become responses through `handle_error`. Storage I/O: as `get_session`.
+
+    :param session_required: with `False`, a request without a token still reaches the view.
+    :param check_database: also check that the session still exists in the store.
+    """
+
+    def decorate(view: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(view)
+        def verified(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            get_session(session_required=session_required, check_database=check_database)
+            return view(*args, **kwargs)
+
+        return verified
+
+    return decorate
+
+
+def create_new_session(
+    user_id: str,
+    *,
+    tenant: str = "public",
+    access_payload: JSONObject | None = None,
+    session_data: JSONObject | None = None,
+) -> Session:
+    """Create a session for ``user_id``; the response carries its tokens.
+
+    The tokens go in cookies, or in response headers when the request asked for header
+    transfer (a bearer token, or the ``auth-mode: header`` request header).
+    Storage I/O: one write (and, at most once per key-rotation interval, a key load).
+
+    :raises SerializationError: the payload or the data do not round-trip through JSON.
+    :raises ConfigurationError: bad user id or tenant, or a protected claim in the payload.
+    """
+    session = _extension().manager.create_session(
+        user_id, tenant=tenant, access_payload=access_payload, session_data=session_data
+    )
+    state = _state()
+    state.session, state.database_checked, state.clear = session, True, False
+    return session
+
+
+def revoke_session() -> None:
+    """Revoke the current request's session, if any, and clear its tokens in the response.
+
+    Storage I/O: one delete when there is a session.
+
+    :raises TryRefreshToken: the access token expired; refresh, then revoke.
+    """
+    session = get_session(session_required=False)
+    if session is not None:
+        session.revoke_session()
+    state = _state()
+    state.session, state.clear = None, True
+
+
+def handle_error(error: Exception) -> Response:
+    """Turn a session error into its response, clearing tokens as the mapping says.
+
+    Registered by `SessionExtension` for `SessionjarError`; on token theft the
+    extension's ``on_token_theft`` hook is called first.
+
+    :raises Exception: ``error`` itself when the mapping has no response for it.
+    """
+    extension = _extension()
+    reply = extension.config.error_reply(error) if isinstance(error, SessionjarError) else None
+    if reply is None:
+        raise error
+    if isinstance(error, TokenTheftDetected) and extension.on_token_theft is not None:
+        extension.on_token_theft(error)
+    state = _state()
+    state.session, state.clear = None, reply.clear_tokens
+    response = jsonify(reply.body)
+    response.status_code = reply.status
+    response.headers.extend(reply.headers)
+    return response
+
+
+def _refresh() -> Any:
+    extension, state = _extension(), _state()
+    check_refresh_anti_csrf(extension.config, state, request.headers)
+    if state.token is None:
+        raise SessionRequired("the request carries no refresh token")
+    state.session = extension.manager.refresh_session(state.token)
+    state.database_checked = True
+    return {"status": "OK"}
+
+
+def _signout() -> Any:
+    revoke_session()
+    return {"status": "OK"}
