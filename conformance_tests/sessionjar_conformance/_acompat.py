@@ -9,14 +9,15 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 import pytest
 import pytest_asyncio
 
-__all__ = ["afixture", "fixture", "aparallel", "parallel"]
+__all__ = ["afixture", "fixture", "aparallel", "parallel", "ato_thread", "to_thread"]
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 afixture = pytest_asyncio.fixture
 """Equivalent to `pytest.fixture` for async fixtures (works in strict and auto mode)."""
@@ -47,3 +48,13 @@ def parallel(count: int, func: Callable[[int], _T]) -> list[_T | BaseException]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(call, range(count)))
+
+
+async def ato_thread(func: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Run a blocking call in a worker thread, keeping the event loop free."""
+    return await asyncio.to_thread(func, *args, **kwargs)
+
+
+def to_thread(func: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Equivalent to `ato_thread`, in the calling thread."""
+    return func(*args, **kwargs)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+
+import jwt
 
 from sessionjar import JSONObject, SessionRecord, SigningKeyRecord
 
@@ -18,6 +21,8 @@ __all__ = [
     "new_record",
     "new_signing_key",
     "millis",
+    "header_kid",
+    "canonical",
 ]
 
 FAR_FUTURE: Final = datetime(9000, 1, 1, tzinfo=UTC)
@@ -104,3 +109,14 @@ def new_signing_key(now: datetime, *, kid: str | None = None, **fields: Any) -> 
         expires_at=now + timedelta(days=1),
     )
     return replace(key, **fields)
+
+
+def header_kid(token: str) -> str:
+    """Return the ``kid`` header of a JWT (unverified)."""
+    kid: str = jwt.get_unverified_header(token)["kid"]
+    return kid
+
+
+def canonical(value: object) -> str:
+    """Return JSON text that tells apart values ``==`` confuses (``1`` and ``1.0``)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)

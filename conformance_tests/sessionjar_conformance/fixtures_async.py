@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import ClassVar, TypeAlias
+from datetime import timedelta
+from typing import ClassVar, Final, TypeAlias
 
 import pytest
 
-from sessionjar import AsyncStore
+from sessionjar import AsyncSessionManager, AsyncStore
 from sessionjar_conformance._acompat import afixture
 from sessionjar_conformance._helpers import FAR_FUTURE, MutableClock, new_namespace
 from sessionjar_conformance.capabilities import Capabilities, required_by, skip_reason
 
-__all__ = ["AsyncStoreFactory", "AsyncConformanceBase"]
+__all__ = [
+    "ACCESS_VALIDITY",
+    "REFRESH_VALIDITY",
+    "ABSOLUTE_LIFETIME",
+    "GRACE_WINDOW",
+    "AsyncStoreFactory",
+    "AsyncConformanceBase",
+]
+
+ACCESS_VALIDITY: Final = timedelta(minutes=15)
+"""Access-token lifetime of the suite's managers."""
+REFRESH_VALIDITY: Final = timedelta(hours=1)
+"""Sliding session lifetime of the suite's managers."""
+ABSOLUTE_LIFETIME: Final = timedelta(hours=8)
+"""Absolute session lifetime of the suite's managers."""
+GRACE_WINDOW: Final = timedelta(seconds=30)
+"""Grace window of the previous refresh token in the suite's managers."""
 
 AsyncStoreFactory: TypeAlias = Callable[[str], AsyncStore]
 """``make_store(namespace)`` → a new store on the driver's backend; does no I/O."""
@@ -91,3 +108,28 @@ class AsyncConformanceBase:
     def store(self, open_store: AsyncStoreFactory, namespace: str) -> AsyncStore:
         """A fresh, empty store under the test's own namespace."""
         return open_store(namespace)
+
+    @pytest.fixture
+    def open_manager(self, clock: MutableClock) -> Callable[[AsyncStore], AsyncSessionManager]:
+        """Build a session manager on a store (no I/O: call ``load_keys`` before use)."""
+
+        def build(store: AsyncStore) -> AsyncSessionManager:
+            return AsyncSessionManager(
+                store,
+                access_token_validity=ACCESS_VALIDITY,
+                refresh_token_validity=REFRESH_VALIDITY,
+                absolute_lifetime=ABSOLUTE_LIFETIME,
+                grace_window=GRACE_WINDOW,
+                clock=clock,
+            )
+
+        return build
+
+    @afixture
+    async def manager(
+        self, store: AsyncStore, open_manager: Callable[[AsyncStore], AsyncSessionManager]
+    ) -> AsyncSessionManager:
+        """A session manager on the test's store, keys loaded (automatic keys, in the store)."""
+        manager = open_manager(store)
+        await manager.load_keys()
+        return manager

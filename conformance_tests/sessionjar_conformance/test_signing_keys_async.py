@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from sessionjar import AsyncStore
-from sessionjar_conformance._acompat import aparallel
-from sessionjar_conformance._helpers import MutableClock, new_signing_key
+from sessionjar import AsyncSession, AsyncSessionManager, AsyncStore
+from sessionjar_conformance._acompat import aparallel, ato_thread
+from sessionjar_conformance._helpers import MutableClock, header_kid, new_signing_key
+from sessionjar_conformance._processes import create_session_in_child
 from sessionjar_conformance.capabilities import requires
 from sessionjar_conformance.fixtures_async import AsyncStoreFactory
 
@@ -84,4 +87,56 @@ class AsyncSigningKeyRaceTests:
             assert await store.list_signing_keys() == [winner]
 
 
-__all__ = ["AsyncSigningKeyStorageTests", "AsyncSigningKeyRaceTests"]
+class AsyncAutomaticKeysTests:
+    """Managers racing to create the automatic keys in one namespace end with one key set."""
+
+    @requires("shared_namespace")
+    async def test_racing_managers_converge_on_one_key(
+        self,
+        open_store: AsyncStoreFactory,
+        namespace: str,
+        open_manager: Callable[[AsyncStore], AsyncSessionManager],
+    ) -> None:
+        managers = [open_manager(open_store(namespace)) for _ in range(8)]
+
+        async def first_use(index: int) -> AsyncSession:
+            return await managers[index].create_session(f"user{index}")
+
+        results = await aparallel(len(managers), first_use)
+        sessions = [r for r in results if isinstance(r, AsyncSession)]
+        assert len(sessions) == len(managers), results
+        assert len({header_kid(s.access_token) for s in sessions}) == 1
+        await _assert_cross_verified(managers, sessions)
+
+    @requires("shared_namespace", "multi_process")
+    async def test_racing_processes_converge_on_one_key(
+        self,
+        make_store: AsyncStoreFactory,
+        open_store: AsyncStoreFactory,
+        namespace: str,
+        clock: MutableClock,
+        open_manager: Callable[[AsyncStore], AsyncSessionManager],
+    ) -> None:
+        jobs = [(make_store, namespace, clock(), f"user{n}") for n in range(4)]
+        with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+            tokens = await ato_thread(pool.starmap, create_session_in_child, jobs)
+        assert len({header_kid(access) for access, _ in tokens}) == 1
+        manager = open_manager(open_store(namespace))
+        await manager.load_keys()
+        for access, refresh in tokens:
+            await manager.get_session(access, check_database=True)
+            await manager.refresh_session(refresh)
+
+
+async def _assert_cross_verified(
+    managers: list[AsyncSessionManager], sessions: list[AsyncSession]
+) -> None:
+    """Every manager verifies every access token and refreshes every session."""
+    for index, session in enumerate(sessions):
+        verifier = managers[(index + 1) % len(managers)]
+        await verifier.get_session(session.access_token, check_database=True)
+        assert session.refresh_token is not None
+        await verifier.refresh_session(session.refresh_token)
+
+
+__all__ = ["AsyncSigningKeyStorageTests", "AsyncSigningKeyRaceTests", "AsyncAutomaticKeysTests"]
