@@ -143,6 +143,7 @@ def test_check_without_the_suite_exits_2_with_the_install_hint() -> None:
     assert "pip install sessionjar-conformance" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _installed("sessionjar-conformance"), reason="the suite is not installed")
 def test_check_runs_the_suite_against_the_url(tmp_path: Path) -> None:
     result = sessionjar(

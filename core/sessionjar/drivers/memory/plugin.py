@@ -38,7 +38,7 @@ def sessionjar_register_drivers() -> list[DriverInfo]:
             distribution="sessionjar",
             install_hint="pip install sessionjar",
             protocol_version=PROTOCOL_VERSION,
-            # Stores opened on one memory://NAME share records; memory:// stores do not.
-            capabilities=frozenset({"shared_namespace"}),
+            # No "shared_namespace": it holds for memory://NAME but not for memory://, and
+            # a capability must hold for every URL of the driver.
         )
     ]
