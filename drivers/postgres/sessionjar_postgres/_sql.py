@@ -1,0 +1,89 @@
+"""The SQL of the driver: every statement, composed once per store with quoted identifiers."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from psycopg import sql
+
+from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
+
+__all__ = ["Statements"]
+
+_SESSION_COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, SESSION_FIELDS))
+_KEY_COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, SIGNING_KEY_FIELDS))
+
+
+def _values(count: int) -> sql.Composable:
+    return sql.SQL(", ").join([sql.Placeholder()] * count)
+
+
+class Statements:
+    """The statements of one store, as bytes ready to execute.
+
+    Identifiers come only from the validated schema and namespace and the fixed column
+    names, always quoted by `psycopg.sql`; every value is a query parameter.
+    """
+
+    def __init__(self, schema: str, namespace: str) -> None:
+        self.schema = sql.Identifier(schema)
+        self.sessions = sql.Identifier(schema, f"{namespace}_sessions")
+        self.signing_keys = sql.Identifier(schema, f"{namespace}_signing_keys")
+        self.migrations = sql.Identifier(schema, f"{namespace}_migrations")
+        self.user_index = sql.Identifier(f"{namespace}_sessions_user")
+        self.expiry_index = sql.Identifier(f"{namespace}_sessions_exp")
+        self._updates: dict[tuple[tuple[str, ...], bool], bytes] = {}
+        s, k = self.sessions, self.signing_keys
+        self.create = _bytes(
+            "INSERT INTO {} ({}) VALUES ({})", s, _SESSION_COLUMNS, _values(len(SESSION_FIELDS))
+        )
+        self.get = _bytes("SELECT {} FROM {} WHERE handle = %s", _SESSION_COLUMNS, s)
+        self.delete = _bytes("DELETE FROM {} WHERE handle = ANY(%s) RETURNING handle", s)
+        self.delete_for_user = _bytes(
+            "DELETE FROM {} WHERE tenant = %s AND user_id = %s RETURNING handle", s
+        )
+        self.list_for_user = _bytes(
+            "SELECT handle FROM {} WHERE tenant = %s AND user_id = %s AND expires_at > %s", s
+        )
+        # SKIP LOCKED: a batch never waits for (nor deletes) a row someone is updating.
+        self.delete_expired_batch = _bytes(
+            "DELETE FROM {} WHERE handle IN (SELECT handle FROM {} WHERE expires_at <= %s"
+            " LIMIT %s FOR UPDATE SKIP LOCKED)",
+            s,
+            s,
+        )
+        self.delete_expired_keys = _bytes("DELETE FROM {} WHERE expires_at <= %s", k)
+        self.add_signing_key = _bytes(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (kid) DO NOTHING RETURNING kid",
+            k,
+            _KEY_COLUMNS,
+            _values(len(SIGNING_KEY_FIELDS)),
+        )
+        self.list_signing_keys = _bytes("SELECT {} FROM {}", _KEY_COLUMNS, k)
+
+    def update(self, fields: tuple[str, ...], compare_version: bool) -> bytes:
+        """Return the compare-and-set UPDATE that sets ``fields`` (patch field names).
+
+        Parameters: one value per field, then the handle, ``now``, and the expected
+        version if ``compare_version``.
+        """
+        key = (fields, compare_version)
+        statement = self._updates.get(key)
+        if statement is None:
+            assignments: list[sql.Composable] = [
+                sql.SQL("{} = %s").format(sql.Identifier(name)) for name in fields
+            ]
+            assignments.append(sql.SQL("version = version + 1"))
+            condition = sql.SQL(" AND version = %s" if compare_version else "")
+            statement = self._updates[key] = _bytes(
+                "UPDATE {} SET {} WHERE handle = %s AND expires_at > %s{} RETURNING {}",
+                self.sessions,
+                sql.SQL(", ").join(assignments),
+                condition,
+                _SESSION_COLUMNS,
+            )
+        return statement
+
+
+def _bytes(template: str, *parts: sql.Composable) -> bytes:
+    return sql.SQL(template).format(*parts).as_bytes()

@@ -1,0 +1,186 @@
+"""Values in and out of PostgreSQL: what it cannot hold, and rows back into records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from psycopg.types.json import Jsonb
+
+from sessionjar.drivers._checks import check_patch, check_record, check_signing_key
+from sessionjar.errors import SerializationError, StorageUnavailable
+from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
+
+__all__ = [
+    "storable_text",
+    "check_storable_record",
+    "check_storable_patch",
+    "check_storable_key",
+    "to_jsonb",
+    "session_from_row",
+    "signing_key_from_row",
+]
+
+# Larger integers make json.dumps fail (Python's int-to-text digit limit, 4300).
+_MAX_INT_BITS: Final = 14_000
+
+
+def storable_text(text: str) -> bool:
+    """Tell whether PostgreSQL can hold ``text`` (no NUL character, valid Unicode)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_storable_record(record: SessionRecord) -> None:
+    """Check a record as core's stores do, then for what PostgreSQL cannot hold.
+
+    :raises SerializationError: naming the first field that cannot be stored exactly.
+    """
+    check_record(record)
+    for name in ("handle", "tenant", "user_id", "refresh_hash", "prev_refresh_hash"):
+        _check_text(getattr(record, name), name)
+
+
+def check_storable_patch(patch: SessionPatch) -> None:
+    """Check the fields a patch sets, as `check_storable_record` does.
+
+    :raises SerializationError: naming the first field that cannot be stored exactly.
+    """
+    check_patch(patch)
+    for name in ("refresh_hash", "prev_refresh_hash"):
+        _check_text(getattr(patch, name), name)
+
+
+def check_storable_key(key: SigningKeyRecord) -> None:
+    """Check a signing key as `check_storable_record` does.
+
+    :raises SerializationError: naming the first field that cannot be stored exactly.
+    """
+    check_signing_key(key)
+    _check_text(key.kid, "kid")
+    _check_text(key.algorithm, "algorithm")
+
+
+def _check_text(text: str | None, name: str) -> None:
+    if text is not None and "\x00" in text:
+        raise SerializationError(f"{name} holds a NUL character, which PostgreSQL cannot hold")
+
+
+def to_jsonb(value: object, what: str) -> Jsonb:
+    """Return a checked JSON object as a jsonb parameter that comes back equal.
+
+    jsonb keeps numbers as ``numeric`` and prints them without an exponent: the float
+    ``1e+300`` would come back as the integer 10**300. Such floats are written as their
+    exact integral value with a decimal point, which jsonb returns as the same float.
+
+    :raises SerializationError: the object holds a NUL character (in a key or a string)
+        or an integer too large to write.
+    """
+    if _check_jsonb(value, what, "$"):
+        return Jsonb(value, dumps=_exact_dumps)
+    return Jsonb(value)
+
+
+def _check_jsonb(value: object, what: str, path: str) -> bool:
+    """Check what jsonb refuses; tell whether a float needs `_exact_dumps`."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise SerializationError(
+                f"{what} holds a NUL character, which jsonb cannot hold", path
+            )
+        return False
+    if isinstance(value, dict):
+        needs = False
+        for key, item in value.items():
+            if "\x00" in key:
+                raise SerializationError(f"{what} has a key with a NUL character", path)
+            needs |= _check_jsonb(item, what, f"{path}.{key}")
+        return needs
+    if isinstance(value, list):
+        needs = False
+        for index, item in enumerate(value):
+            needs |= _check_jsonb(item, what, f"{path}[{index}]")
+        return needs
+    if isinstance(value, float):
+        return _written_as_integer(value)
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise SerializationError(f"{what} holds an integer too large to write as JSON", path)
+    return False
+
+
+def _written_as_integer(value: float) -> bool:
+    return "e+" in repr(value)
+
+
+def _exact_dumps(value: Any) -> str:
+    """Serialize like `json.dumps`, but write exponent floats as integral decimals."""
+    if isinstance(value, float) and _written_as_integer(value):
+        return f"{int(value)}.0"
+    if isinstance(value, dict):
+        items = (f"{json.dumps(key)}:{_exact_dumps(item)}" for key, item in value.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(map(_exact_dumps, value)) + "]"
+    return json.dumps(value)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def session_from_row(row: Sequence[Any]) -> SessionRecord:
+    """Rebuild a session record from a row in `SESSION_FIELDS` order.
+
+    :raises StorageUnavailable: the row does not have the shape of a session.
+    """
+    try:
+        (handle, tenant, user_id, created_at, expires_at, deadline, payload, data,
+         refresh_hash, prev_hash, rotated_at, version) = row  # fmt: skip
+        record = SessionRecord(
+            handle=handle,
+            tenant=tenant,
+            user_id=user_id,
+            created_at=created_at.astimezone(UTC),
+            expires_at=expires_at.astimezone(UTC),
+            absolute_deadline=_utc(deadline),
+            access_payload=payload,
+            session_data=data,
+            refresh_hash=refresh_hash,
+            prev_refresh_hash=prev_hash,
+            rotated_at=_utc(rotated_at),
+            version=version,
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise StorageUnavailable(f"PostgreSQL returned an unreadable session row: {exc}") from exc
+    if not (isinstance(payload, dict) and isinstance(data, dict) and type(version) is int):
+        raise StorageUnavailable("PostgreSQL returned a session row of unexpected types")
+    return record
+
+
+def signing_key_from_row(row: Sequence[Any]) -> SigningKeyRecord:
+    """Rebuild a signing key from a row in `SIGNING_KEY_FIELDS` order.
+
+    :raises StorageUnavailable: the row does not have the shape of a signing key.
+    """
+    try:
+        kid, algorithm, jwk, created_at, not_before, expires_at = row
+        key = SigningKeyRecord(
+            kid=kid,
+            algorithm=algorithm,
+            private_jwk=jwk,
+            created_at=created_at.astimezone(UTC),
+            not_before=not_before.astimezone(UTC),
+            expires_at=expires_at.astimezone(UTC),
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise StorageUnavailable(f"PostgreSQL returned an unreadable signing key: {exc}") from exc
+    if not isinstance(jwk, dict):
+        raise StorageUnavailable("PostgreSQL returned a signing key whose JWK is not an object")
+    return key

@@ -1,0 +1,296 @@
+"""The PostgreSQL store, on a psycopg connection pool (async version)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Final
+
+import psycopg
+from psycopg import AsyncConnection, errors, sql
+from psycopg_pool import AsyncConnectionPool
+
+from sessionjar._acompat import ALock
+from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
+from sessionjar.drivers._checks import check_handles
+from sessionjar.errors import DuplicateHandle, StorageUnavailable
+from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
+from sessionjar_postgres._liveness import closed_by_server
+from sessionjar_postgres._migrations import (
+    LATEST_VERSION,
+    LOCK_KEY,
+    bootstrap,
+    migrations,
+    too_new,
+)
+from sessionjar_postgres._options import PostgresOptions, parse_url
+from sessionjar_postgres._sql import Statements
+from sessionjar_postgres._values import (
+    check_storable_key,
+    check_storable_patch,
+    check_storable_record,
+    session_from_row,
+    signing_key_from_row,
+    storable_text,
+    to_jsonb,
+)
+
+__all__ = ["AsyncPostgresStore"]
+
+_JSON_FIELDS: Final = frozenset({"access_payload", "session_data"})
+# A pool gives up reconnecting after this long and reconnects on the next request
+# instead, so that a server back after a long outage is used at once.
+_RECONNECT_TIMEOUT: Final = 10.0
+
+
+class AsyncPostgresStore:
+    """Sessions and signing keys in PostgreSQL tables (async version).
+
+    Opening does no I/O: the pool connects, and the schema is migrated (unless
+    ``auto_migrate=false``), on first use. Every operation is one statement in its own
+    transaction, except `delete_expired`, which deletes in small batches.
+
+    :param url: ``postgresql://`` or ``postgres://`` URL, with libpq's options and the
+        driver's (``schema``, ``pool_min_size``, ``pool_max_size``, ``pool_timeout``,
+        ``auto_migrate``, ``prepare_threshold``, ``delete_batch_size``).
+    :param namespace: prefix of the table names.
+    :raises ConfigurationError: a bad URL, option or namespace.
+    """
+
+    __module__ = "sessionjar_postgres"
+
+    protocol_version: int = PROTOCOL_VERSION
+
+    def __init__(self, url: str, *, namespace: str = "sessionjar") -> None:
+        self.options: Final[PostgresOptions] = parse_url(url, namespace)
+        self._sql = Statements(self.options.schema, namespace)
+        self._lock = ALock()
+        self._opened = False
+        self._migrated = False
+        self._closed = False
+        opts = self.options
+        self._pool = AsyncConnectionPool[AsyncConnection[Any]](
+            opts.conninfo,
+            kwargs={
+                "autocommit": True,
+                "prepare_threshold": opts.prepare_threshold,
+                "fallback_application_name": "sessionjar",
+            },
+            min_size=opts.pool_min_size,
+            max_size=opts.pool_max_size,
+            timeout=opts.pool_timeout,
+            reconnect_timeout=max(_RECONNECT_TIMEOUT, opts.pool_timeout),
+            name=f"sessionjar-{namespace}",
+            open=False,
+        )
+
+    @classmethod
+    def from_url(cls, url: str, namespace: str = "sessionjar") -> AsyncPostgresStore:
+        """Open a store for ``url`` under ``namespace``; does no I/O (as the factories do)."""
+        return cls(url, namespace=namespace)
+
+    def __repr__(self) -> str:
+        opts = self.options
+        return f"<{type(self).__name__} {opts.where} {opts.schema}.{opts.namespace}_*>"
+
+    async def migrate(self) -> int:
+        """Bring the namespace's tables to the driver's schema version; idempotent.
+
+        Safe to run from several processes at once. Used by ``sessionjar migrate URL``
+        and, unless ``auto_migrate=false``, on the store's first use.
+
+        :returns: the schema version now in place.
+        :raises StorageUnavailable: the server failed, or holds a newer schema version.
+        """
+        async with self._connection("migrate", migrate=False) as conn:
+            await self._migrate(conn)
+        return LATEST_VERSION
+
+    async def _migrate(self, conn: AsyncConnection[Any]) -> None:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            current = await self._schema_version(conn)
+            for step in migrations(self._sql)[current:]:
+                for statement in step.statements:
+                    await conn.execute(statement)
+                await conn.execute(
+                    sql.SQL("INSERT INTO {} (version, description) VALUES (%s, %s)").format(
+                        self._sql.migrations
+                    ),
+                    (step.version, step.description),
+                )
+        self._migrated = True
+
+    async def _schema_version(self, conn: AsyncConnection[Any]) -> int:
+        names = self._sql
+        cur = await conn.execute(
+            "SELECT to_regnamespace(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+            (names.schema.as_string(), names.migrations.as_string()),
+        )
+        schema_exists, table_exists = await cur.fetchone() or (False, False)
+        if not table_exists:
+            for statement in bootstrap(names, create_schema=not schema_exists):
+                await conn.execute(statement)
+            return 0
+        cur = await conn.execute(
+            sql.SQL("SELECT coalesce(max(version), 0) FROM {}").format(names.migrations)
+        )
+        row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > LATEST_VERSION:
+            raise StorageUnavailable(too_new(self.options.namespace, version))
+        return version
+
+    async def create(self, record: SessionRecord) -> None:
+        """Insert a new record: one INSERT."""
+        check_storable_record(record)
+        params: list[object] = [getattr(record, name) for name in SESSION_FIELDS]
+        params[6] = to_jsonb(record.access_payload, "access_payload")
+        params[7] = to_jsonb(record.session_data, "session_data")
+        async with self._connection("create") as conn:
+            try:
+                await conn.execute(self._sql.create, params)
+            except errors.UniqueViolation as exc:
+                raise DuplicateHandle(record.handle) from exc
+
+    async def get(self, handle: str) -> SessionRecord | None:
+        """Return the record with this handle: one SELECT."""
+        if not storable_text(handle):
+            return None
+        async with self._connection("get") as conn:
+            cur = await conn.execute(self._sql.get, (handle,))
+            row = await cur.fetchone()
+        return None if row is None else session_from_row(row)
+
+    async def update(
+        self,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        """Apply a patch to a live record: one UPDATE ... WHERE version = ... RETURNING."""
+        check_storable_patch(patch)
+        changes = patch.changes()
+        if not storable_text(handle):
+            return None
+        params: list[object] = [
+            to_jsonb(value, name) if name in _JSON_FIELDS else value
+            for name, value in changes.items()
+        ]
+        params += [handle, now]
+        if expected_version is not None:
+            params.append(expected_version)
+        statement = self._sql.update(tuple(changes), expected_version is not None)
+        async with self._connection("update") as conn:
+            cur = await conn.execute(statement, params)
+            row = await cur.fetchone()
+        return None if row is None else session_from_row(row)
+
+    async def delete(self, handles: Sequence[str]) -> list[str]:
+        """Delete records by handle: one DELETE (none for no handles)."""
+        check_handles(handles)
+        wanted = sorted({h for h in handles if storable_text(h)})
+        if not wanted:
+            return []
+        return await self._handles("delete", self._sql.delete, (wanted,))
+
+    async def delete_for_user(self, tenant: str, user_id: str) -> list[str]:
+        """Delete every record of a user in a tenant: one DELETE."""
+        if not (storable_text(tenant) and storable_text(user_id)):
+            return []
+        return await self._handles("delete_for_user", self._sql.delete_for_user, (tenant, user_id))
+
+    async def list_for_user(self, tenant: str, user_id: str, *, now: datetime) -> list[str]:
+        """Return the handles of a user's live records: one SELECT."""
+        if not (storable_text(tenant) and storable_text(user_id)):
+            return []
+        params = (tenant, user_id, now)
+        return await self._handles("list_for_user", self._sql.list_for_user, params)
+
+    async def delete_expired(self, *, now: datetime) -> int:
+        """Delete expired records in batches of ``delete_batch_size`` rows (one statement
+        each, so no lock is held long), then expired signing keys; return the count."""
+        batch = self.options.delete_batch_size
+        deleted = 0
+        async with self._connection("delete_expired") as conn:
+            while True:
+                cur = await conn.execute(self._sql.delete_expired_batch, (now, batch))
+                deleted += cur.rowcount
+                if cur.rowcount < batch:
+                    break
+            await conn.execute(self._sql.delete_expired_keys, (now,))
+        return deleted
+
+    async def add_signing_key(self, key: SigningKeyRecord) -> bool:
+        """Insert a signing key unless its kid is taken: one INSERT ... ON CONFLICT."""
+        check_storable_key(key)
+        params: list[object] = [getattr(key, name) for name in SIGNING_KEY_FIELDS]
+        params[2] = to_jsonb(key.private_jwk, "private_jwk")
+        async with self._connection("add_signing_key") as conn:
+            cur = await conn.execute(self._sql.add_signing_key, params)
+            return await cur.fetchone() is not None
+
+    async def list_signing_keys(self) -> list[SigningKeyRecord]:
+        """Return every signing key: one SELECT."""
+        async with self._connection("list_signing_keys") as conn:
+            cur = await conn.execute(self._sql.list_signing_keys)
+            rows = await cur.fetchall()
+        return [signing_key_from_row(row) for row in rows]
+
+    async def close(self) -> None:
+        """Close the pool's connections; the store cannot be used afterwards."""
+        self._closed = True
+        await self._pool.close()
+
+    async def _handles(self, action: str, statement: bytes, params: Sequence[object]) -> list[str]:
+        async with self._connection(action) as conn:
+            cur = await conn.execute(statement, params)
+            rows = await cur.fetchall()
+        return [str(row[0]) for row in rows]
+
+    @asynccontextmanager
+    async def _connection(
+        self, action: str, *, migrate: bool = True
+    ) -> AsyncIterator[AsyncConnection[Any]]:
+        """Lend a live pooled connection; turn every psycopg error into StorageUnavailable."""
+        if self._closed:
+            raise StorageUnavailable(f"{action}: the PostgreSQL store has been closed")
+        try:
+            if not self._opened:
+                await self._open()
+            conn = await self._live_connection()
+            try:
+                if migrate and not self._migrated and self.options.auto_migrate:
+                    await self._first_migration(conn)
+                yield conn
+            finally:
+                await self._pool.putconn(conn)
+        except psycopg.Error as exc:
+            raise StorageUnavailable(
+                f"PostgreSQL at {self.options.where} failed to {action}: {exc}"
+            ) from exc
+
+    async def _open(self) -> None:
+        async with self._lock:
+            if not self._opened:
+                await self._pool.open(wait=False)
+                self._opened = True
+
+    async def _first_migration(self, conn: AsyncConnection[Any]) -> None:
+        async with self._lock:
+            if not self._migrated:
+                await self._migrate(conn)
+
+    async def _live_connection(self) -> AsyncConnection[Any]:
+        # After a server restart the pool holds connections the server has closed:
+        # drop them (the pool replaces them) rather than fail a request on each.
+        for _ in range(self.options.pool_max_size + 1):
+            conn = await self._pool.getconn()
+            if not closed_by_server(conn):
+                return conn
+            await conn.close()
+            await self._pool.putconn(conn)
+        raise psycopg.OperationalError("the server closed every pooled connection")
