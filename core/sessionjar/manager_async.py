@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final
@@ -95,6 +96,10 @@ class AsyncSessionManager:
         )
         self._store = store
         self._clock = clock
+        # the verify path needs only seconds: skip building a datetime on the default clock
+        self._seconds: Callable[[], float] = (
+            time.time if clock is utc_now else lambda: clock().timestamp()
+        )
         self._ring = AsyncKeyRing(
             store, keys, token_validity=access_token_validity, refresh_secret=refresh_secret
         )
@@ -187,10 +192,9 @@ class AsyncSessionManager:
         state = self._ring.state
         if state.automatic is not None and state.loaded_slot is None:
             raise ConfigurationError(_KEYS_NOT_LOADED)
-        now = self._clock()
-        if check_database and state.needs_load(now):
-            await self._ring.load(now)
-        claims = self._tokens.verify(access_token, state.by_kid, now.timestamp())
+        if check_database and state.needs_load(self._clock()):
+            await self._ring.load(self._clock())
+        claims = self._tokens.verify(access_token, state.by_kid, self._seconds())
         if check_database:
             record = await self._read_live(claims.handle)
             if record.user_id != claims.user_id or record.tenant != claims.tenant:
@@ -204,7 +208,7 @@ class AsyncSessionManager:
             expires_s=claims.expires_at,
             access_token=access_token,
             refresh_token=None,
-            payload=claims.payload(),
+            claims=claims.claims,
         )
 
     async def refresh_session(self, refresh_token: str) -> AsyncSession:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from sessionjar._claims import user_payload
 from sessionjar._types import JSONObject
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class AsyncSession:
 
     __module__ = "sessionjar"
     __slots__ = (
+        "_claims",
         "_created_ms",
         "_expires_s",
         "_manager",
@@ -60,7 +62,8 @@ class AsyncSession:
         expires_s: int,
         access_token: str,
         refresh_token: str | None,
-        payload: JSONObject,
+        payload: JSONObject | None = None,
+        claims: dict[str, Any] | None = None,
     ) -> None:
         self._manager = manager
         self.handle = handle
@@ -70,7 +73,10 @@ class AsyncSession:
         self._expires_s = expires_s
         self.access_token = access_token
         self.refresh_token = refresh_token
+        # get_session passes the verified claims; the user payload is picked out of them
+        # only if asked for, to keep verification lean.
         self._payload = payload
+        self._claims = claims
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} handle={self.handle!r} user_id={self.user_id!r}>"
@@ -94,6 +100,8 @@ class AsyncSession:
 
         The protected claims (``sub``, ``sid``, ``exp`` …) are left out.
         """
+        if self._payload is None:
+            self._payload = user_payload(self._claims or {})
         return copy.deepcopy(self._payload)
 
     async def update_jwt_payload(self, payload: JSONObject) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import jwt
 
-from sessionjar._claims import build_claims, user_payload
+from sessionjar._claims import build_claims
 from sessionjar._handles import check_token_text
 from sessionjar._keys import SigningKey
 from sessionjar._types import JSONObject
@@ -53,10 +53,6 @@ class AccessClaims:
     """Session creation time, milliseconds since the epoch."""
     claims: dict[str, Any]
     """Every claim of the token."""
-
-    def payload(self) -> JSONObject:
-        """Return the user payload: the claims other than the protected ones."""
-        return user_payload(self.claims)
 
 
 class AccessTokens:

@@ -15,6 +15,7 @@ from sessionjar import (
     SessionNotFound,
     TryRefreshToken,
 )
+from sessionjar._clock import utc_now
 
 
 async def test_create_returns_both_tokens_and_the_facts(
@@ -46,6 +47,21 @@ async def test_get_session_states_what_create_issued(amanager: AsyncSessionManag
     assert session.access_token == created.access_token
     assert session.refresh_token is None
     assert session.get_jwt_payload() == {"n": 1}
+
+
+async def test_the_default_clock_is_the_wall_clock(make_amanager: MakeAsync) -> None:
+    manager = make_amanager(clock=utc_now)
+    before = utc_now()
+    created = await manager.create_session("alice")
+    after = utc_now()
+    assert before <= created.created_at <= after
+    assert created.created_at.microsecond % 1000 == 0
+    assert (await manager.get_session(created.access_token)).user_id == "alice"
+    assert created.refresh_token is not None
+    refreshed = await manager.refresh_session(created.refresh_token)
+    assert (await manager.get_session(refreshed.access_token, check_database=True)).handle == (
+        created.handle
+    )
 
 
 async def test_get_session_does_no_storage_io(make_amanager: MakeAsync) -> None:

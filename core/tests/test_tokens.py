@@ -182,7 +182,7 @@ def test_access_tokens_round_trip() -> None:
     assert (claims.handle, claims.tenant, claims.user_id) == ("h" * 22, "acme", "alice")
     assert claims.expires_at == exp
     assert claims.created_ms == int(NOW.timestamp()) * 1000 + 250
-    assert claims.payload() == {"role": "admin"}
+    assert user_payload(claims.claims) == {"role": "admin"}
     with pytest.raises(TryRefreshToken):
         tokens.verify(_mint(tokens, key, exp), {"k": key}, exp)
 
