@@ -6,7 +6,8 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib import import_module
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from types import ModuleType
 from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
@@ -206,8 +207,7 @@ class Registry:
         return dict(self._conflicts)
 
     def _register_builtin(self, module_name: str) -> None:
-        module = __import__(module_name, fromlist=["_"])
-        self.plugin_manager.register(module, name=module_name)
+        self.plugin_manager.register(import_module(module_name), name=module_name)
 
     def _register_entry_point(self, entry_point: EntryPoint) -> None:
         dist = entry_point.dist
@@ -309,8 +309,6 @@ def _normalise(name: str) -> str:
 
 
 def _version_of(distribution: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version(distribution)
     except PackageNotFoundError:

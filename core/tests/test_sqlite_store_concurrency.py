@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import threading
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,3 +107,21 @@ def test_threads_on_one_store_and_on_own_stores_lose_no_update(tmp_path: Path) -
     counter = shared.get("counter")
     assert counter is not None
     assert (counter.session_data, counter.version) == ({"n": 80}, 81)
+
+
+def _create_in_child(store: SqliteStore) -> None:
+    store.create(_record("from-child", "child"))
+
+
+def test_store_used_before_fork_works_in_parent_and_child(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "fork.db"), "app")
+    store.create(_record("from-parent", "parent"))  # the parent's connection is open
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, 3.12+
+        child = multiprocessing.get_context("fork").Process(target=_create_in_child, args=(store,))
+        child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert store.get("from-child") is not None
+    store.create(_record("after-fork", "parent"))
+    assert store.get("after-fork") is not None
