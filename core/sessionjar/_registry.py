@@ -214,7 +214,7 @@ class Registry:
         try:
             plugin = entry_point.load()
             self.plugin_manager.register(plugin, name=entry_point.name)
-        except Exception as exc:
+        except Exception as exc:  # whatever a third-party plugin raises, the others still load
             self.failures.append(
                 PluginFailure(
                     plugin=entry_point.name,
@@ -237,7 +237,7 @@ class Registry:
                 self._record_call_failure(impl.plugin_name, impl.plugin, exc)
                 continue
             for info in infos:
-                self._add(InstalledDriver(info=info, plugin=impl.plugin_name, version=None))
+                self._add(info, impl.plugin_name)
 
     def _record_call_failure(self, name: str, plugin: object, exc: Exception) -> None:
         module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__name__
@@ -253,10 +253,8 @@ class Registry:
             )
         )
 
-    def _add(self, driver: InstalledDriver) -> None:
-        driver = InstalledDriver(
-            info=driver.info, plugin=driver.plugin, version=_version_of(driver.info.distribution)
-        )
+    def _add(self, info: DriverInfo, plugin: str) -> None:
+        driver = InstalledDriver(info=info, plugin=plugin, version=_version_of(info.distribution))
         self.drivers.append(driver)
         for scheme in driver.info.schemes:
             other = self._by_scheme.get(scheme)
