@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fix_clock import FakeClock
-from fix_manager import MakeAsync
+from fix_manager import MakeAsync, aparallel_calls
 
 from sessionjar import (
     AutomaticKeys,
@@ -120,6 +121,21 @@ async def test_racing_processes_converge_on_one_key(make_amanager: MakeAsync) ->
     b = await second.create_session("bob")
     assert jwt.get_unverified_header(a.access_token) == jwt.get_unverified_header(b.access_token)
     assert (await second.get_session(a.access_token)).user_id == "alice"
+
+
+async def test_processes_racing_to_create_keys_converge(make_amanager: MakeAsync) -> None:
+    managers = [make_amanager() for _ in range(4)]
+    await aparallel_calls([manager.load_keys for manager in managers])
+    documents = await aparallel_calls([manager.get_jwks for manager in managers])
+    assert documents == [documents[0]] * len(managers)
+    assert len(documents[0]["keys"]) == 2
+    sessions = await aparallel_calls(
+        [partial(manager.create_session, "alice") for manager in managers]
+    )
+    refresh_tokens = [session.refresh_token for session in sessions]
+    for manager, token in zip(reversed(managers), refresh_tokens, strict=True):
+        assert token is not None
+        assert (await manager.refresh_session(token)).user_id == "alice"
 
 
 async def test_next_key_is_published_before_it_signs(
