@@ -113,7 +113,8 @@ def starlette_app(
             access_payload=body.get("payload"),
             session_data=body.get("data"),
         )
-        return JSONResponse(_session_json(session))
+        # A cacheable response: sessionjar must replace this with no-store.
+        return JSONResponse(_session_json(session), headers={"Cache-Control": "max-age=60"})
 
     async def me(request: Request) -> Response:
         session = await get_session(request)

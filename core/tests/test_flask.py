@@ -63,7 +63,8 @@ def flask_app(
         session = create_new_session(
             body["user"], access_payload=body.get("payload"), session_data=body.get("data")
         )
-        return _json(session)
+        # A cacheable response: sessionjar must replace this with no-store.
+        return _json(session), {"Cache-Control": "max-age=60"}
 
     @app.get("/me")
     @verify_session()

@@ -11,13 +11,27 @@ import pytest
 from fix_clock import FakeClock
 from fix_web import Barrier, RecordingStore, set_cookies, starlette_app
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import sessionjar
-from sessionjar import AsyncSessionManager, AsyncStore, ConfigurationError, TokenTheftDetected
-from sessionjar.starlette import ErrorReply, SessionMiddleware, default_error_reply, get_session
+from sessionjar import (
+    AsyncSessionManager,
+    AsyncStore,
+    ConfigurationError,
+    SessionjarError,
+    SessionNotFound,
+    TokenTheftDetected,
+)
+from sessionjar.starlette import (
+    ErrorReply,
+    SessionMiddleware,
+    default_error_reply,
+    get_session,
+    handle_error,
+)
 
 Client = Callable[..., httpx.AsyncClient]
 REFRESH = "/auth/session/refresh"
@@ -175,6 +189,25 @@ class TestErrors:
         assert response.status_code == 418
         assert response.json() == {"why": "unauthorised"}
         assert response.headers["x-a"] == "b"
+
+    async def test_handle_error_works_as_an_exception_handler(
+        self, amanager: AsyncSessionManager, aclient: Client
+    ) -> None:
+        async def gone(request: Request) -> Response:
+            await get_session(request)
+            raise SessionNotFound("A" * 22)
+
+        app = Starlette(
+            routes=[Route("/gone", gone)],
+            middleware=[Middleware(SessionMiddleware, manager=amanager)],
+            exception_handlers={SessionjarError: handle_error},
+        )
+        session = await amanager.create_session("alice")
+        client = aclient(app, cookies={"sAccessToken": session.access_token})
+        response = await client.get("/gone")
+        assert response.status_code == 401
+        assert response.json()["error"] == "unauthorised"
+        assert set(set_cookies(response)) == {"sAccessToken", "sRefreshToken"}
 
     async def test_missing_middleware_is_a_configuration_error(self) -> None:
         async def route(request: Request) -> Response:
