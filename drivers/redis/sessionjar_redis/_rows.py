@@ -1,0 +1,121 @@
+"""Conversions between storage records and the values Redis commands send and receive."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Final
+
+from sessionjar.codec import (
+    patch_to_row,
+    session_from_row,
+    session_to_row,
+    signing_key_from_row,
+    signing_key_to_row,
+    to_millis,
+)
+from sessionjar.errors import ConfigurationError, StorageUnavailable
+from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
+
+__all__ = [
+    "TTL_MARGIN",
+    "OWNER_FIELD",
+    "native_ttl",
+    "record_args",
+    "patch_args",
+    "record_from_reply",
+    "key_to_json",
+    "key_from_json",
+    "handles_from_reply",
+    "millis",
+]
+
+TTL_MARGIN: Final = timedelta(minutes=1)
+"""How long after its ``expires_at`` Redis itself drops a record (absorbs clock skew)."""
+
+OWNER_FIELD: Final = "ix"
+"""The record field holding the owner tag, from which scripts find the owner's index."""
+
+
+def native_ttl(expires_at: datetime, now: datetime) -> int:
+    """Return the native TTL in milliseconds of a record expiring at ``expires_at``.
+
+    The TTL is relative, counted from ``now`` on the caller's clock, so that it follows
+    ``expires_at`` even when that clock is not the server's.
+    """
+    remaining = max(expires_at - now, timedelta(0))
+    return (remaining + TTL_MARGIN) // timedelta(milliseconds=1)
+
+
+def record_args(record: SessionRecord, owner: str) -> list[str | int]:
+    """Return a record as the flat field/value list of HSET, owner tag included."""
+    args: list[str | int] = []
+    for name, value in session_to_row(record).items():
+        if value is not None:
+            args += (name, value)
+    return [*args, OWNER_FIELD, owner]
+
+
+def patch_args(patch: SessionPatch) -> list[str | int]:
+    """Return the fields a patch sets as the flat field/value list of HSET."""
+    args: list[str | int] = []
+    for name, value in patch_to_row(patch).items():
+        assert value is not None  # a patch never sets a field to None
+        args += (name, value)
+    return args
+
+
+def record_from_reply(reply: object) -> SessionRecord | None:
+    """Rebuild a record from HGETALL's reply (a mapping, or a flat list from a script).
+
+    :raises StorageUnavailable: the reply is not a readable record.
+    """
+    if isinstance(reply, list):
+        if len(reply) % 2:
+            raise StorageUnavailable("Redis returned a malformed record")
+        reply = dict(zip(reply[::2], reply[1::2], strict=True))
+    if not isinstance(reply, Mapping):
+        raise StorageUnavailable(f"Redis returned {type(reply).__name__} for a record")
+    if not reply:
+        return None
+    return session_from_row(reply)
+
+
+def key_to_json(key: SigningKeyRecord) -> str:
+    """Return a signing key as the JSON text kept in the signing-key hash."""
+    return json.dumps(signing_key_to_row(key), separators=(",", ":"), ensure_ascii=False)
+
+
+def key_from_json(text: object) -> SigningKeyRecord:
+    """Rebuild a signing key from its JSON text.
+
+    :raises StorageUnavailable: the text is not a readable signing key.
+    """
+    try:
+        row = json.loads(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise StorageUnavailable("Redis returned an unreadable signing key") from exc
+    if not isinstance(row, dict):
+        raise StorageUnavailable("Redis returned an unreadable signing key")
+    return signing_key_from_row(row)
+
+
+def handles_from_reply(reply: object) -> list[str]:
+    """Return a script's list of handles.
+
+    :raises StorageUnavailable: the reply is not a list of str.
+    """
+    if not isinstance(reply, list) or not all(isinstance(item, str) for item in reply):
+        raise StorageUnavailable(f"Redis returned {type(reply).__name__} for a list of handles")
+    return reply
+
+
+def millis(moment: object, name: str) -> int:
+    """Return a timezone-aware time as integer milliseconds since the epoch.
+
+    :raises ConfigurationError: ``moment`` is not a timezone-aware `datetime`.
+    """
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        raise ConfigurationError(f"{name} must be a timezone-aware datetime")
+    return to_millis(moment)

@@ -1,0 +1,163 @@
+"""The Lua scripts that make each multi-key operation one atomic round trip.
+
+Every script touches keys of one bucket only (one hash tag, so one cluster slot). The
+record and index keys a script derives from a bucket prefix and a stored owner tag share
+that tag, which keeps them in the slot of the keys it was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Script",
+    "CREATE",
+    "UPDATE",
+    "DELETE",
+    "DELETE_FOR_USER",
+    "LIST_FOR_USER",
+    "DELETE_EXPIRED",
+    "DELETE_EXPIRED_KEYS",
+]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A Lua script, called by its SHA1 digest and sent whole when the server lacks it."""
+
+    name: str
+    source: str
+    sha: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())  # noqa: S324
+
+
+# KEYS: record, owner index. ARGV: prefix, handle, created_at, expires_at, ttl, field/value...
+# Index entries of records already gone (native expiry) are pruned here, so an index never
+# holds more than its owner's existing records plus those not yet checked after expiring.
+CREATE = Script(
+    "create",
+    """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ttl = tonumber(ARGV[5])
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('PEXPIRE', KEYS[1], ttl)
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])) do
+  if redis.call('EXISTS', ARGV[1] .. 's:' .. old) == 0 then redis.call('ZREM', KEYS[2], old) end
+end
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
+""",
+)
+
+# KEYS: record. ARGV: prefix, handle, now, expected version or '', new expires_at or '',
+# ttl, field/value... Returns the updated record as HGETALL does, or nil.
+UPDATE = Script(
+    "update",
+    """
+local cur = redis.call('HMGET', KEYS[1], 'expires_at', 'version', 'ix')
+if not cur[1] or tonumber(cur[1]) <= tonumber(ARGV[3]) then return false end
+if ARGV[4] ~= '' and cur[2] ~= ARGV[4] then return false end
+redis.call('HSET', KEYS[1], 'version', tonumber(cur[2]) + 1, unpack(ARGV, 7))
+if ARGV[5] ~= '' then
+  local ttl = tonumber(ARGV[6])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  if cur[3] then
+    local index = ARGV[1] .. 'u:' .. cur[3]
+    redis.call('ZADD', index, ARGV[5], ARGV[2])
+    if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
+  end
+end
+return redis.call('HGETALL', KEYS[1])
+""",
+)
+
+# KEYS: records of one bucket. ARGV: prefix, their handles... Returns the handles deleted.
+DELETE = Script(
+    "delete",
+    """
+local deleted = {}
+for i, key in ipairs(KEYS) do
+  local owner = redis.call('HGET', key, 'ix')
+  if redis.call('DEL', key) == 1 then
+    if owner then redis.call('ZREM', ARGV[1] .. 'u:' .. owner, ARGV[i + 1]) end
+    deleted[#deleted + 1] = ARGV[i + 1]
+  end
+end
+return deleted
+""",
+)
+
+# KEYS: owner index. ARGV: prefix, tenant, user id. Returns the handles deleted. The owner
+# is compared too: an index entry never deletes another user's record.
+DELETE_FOR_USER = Script(
+    "delete_for_user",
+    """
+local deleted = {}
+for _, handle in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local key = ARGV[1] .. 's:' .. handle
+  local owner = redis.call('HMGET', key, 'tenant', 'user_id')
+  if owner[1] == ARGV[2] and owner[2] == ARGV[3] then
+    redis.call('DEL', key)
+    redis.call('ZREM', KEYS[1], handle)
+    deleted[#deleted + 1] = handle
+  elseif not owner[1] then
+    redis.call('ZREM', KEYS[1], handle)
+  end
+end
+return deleted
+""",
+)
+
+# KEYS: owner index. ARGV: prefix, tenant, user id, now. Returns the live handles and
+# prunes entries whose record is gone.
+LIST_FOR_USER = Script(
+    "list_for_user",
+    """
+local live = {}
+for _, handle in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local row = redis.call('HMGET', ARGV[1] .. 's:' .. handle, 'tenant', 'user_id', 'expires_at')
+  if not row[1] then
+    redis.call('ZREM', KEYS[1], handle)
+  elseif row[1] == ARGV[2] and row[2] == ARGV[3] and tonumber(row[3]) > tonumber(ARGV[4]) then
+    live[#live + 1] = handle
+  end
+end
+return live
+""",
+)
+
+# KEYS: records of one bucket. ARGV: prefix, now, their handles... Returns how many of
+# them were expired and deleted.
+DELETE_EXPIRED = Script(
+    "delete_expired",
+    """
+local count = 0
+for i, key in ipairs(KEYS) do
+  local row = redis.call('HMGET', key, 'expires_at', 'ix')
+  if row[1] and tonumber(row[1]) <= tonumber(ARGV[2]) then
+    redis.call('DEL', key)
+    if row[2] then redis.call('ZREM', ARGV[1] .. 'u:' .. row[2], ARGV[i + 2]) end
+    count = count + 1
+  end
+end
+return count
+""",
+)
+
+# KEYS: signing-key hash. ARGV: now. Deletes the keys past their expires_at.
+DELETE_EXPIRED_KEYS = Script(
+    "delete_expired_keys",
+    """
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if tonumber(cjson.decode(all[i + 1])['expires_at']) <= tonumber(ARGV[1]) then
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+return 0
+""",
+)

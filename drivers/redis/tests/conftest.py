@@ -1,0 +1,207 @@
+"""Fixtures of the Redis driver tests: the real servers they run against, and raw clients."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import redis
+
+from sessionjar import SessionRecord, SigningKeyRecord
+
+STANDALONE_URL = os.environ.get("SESSIONJAR_REDIS_URL", "redis://127.0.0.1:6379/0")
+CLUSTER_URL = os.environ.get("SESSIONJAR_REDIS_CLUSTER_URL", "redis+cluster://127.0.0.1:7001")
+UNIX_URL = os.environ.get(
+    "SESSIONJAR_REDIS_UNIX_URL", "unix:///var/tmp/sessionjar-redis/6379/redis.sock"
+)
+_HOW = "start it with `bash .ci/services/redis.sh` (as root), or point {var} at one"
+
+Raw = redis.Redis | redis.RedisCluster
+
+
+def raw_client(url: str) -> Raw:
+    """Return a plain redis-py client (text replies) on a test URL, to inspect the server."""
+    if "+cluster://" in url:
+        return redis.RedisCluster.from_url(
+            url.replace("+cluster", "", 1), decode_responses=True, socket_connect_timeout=2
+        )
+    return redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+
+
+def _checked(url: str, var: str) -> str:
+    try:
+        with raw_client(url) as client:
+            client.ping()
+    except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+        pytest.fail(f"no Redis answers at {url} ({exc}); {_HOW.format(var=var)}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The URL of the standalone test server; fails the test if it does not answer."""
+    return _checked(STANDALONE_URL, "SESSIONJAR_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def cluster_url() -> str:
+    """The URL of the test Redis Cluster; fails the test if it does not answer."""
+    return _checked(CLUSTER_URL, "SESSIONJAR_REDIS_CLUSTER_URL")
+
+
+@pytest.fixture(scope="session")
+def unix_url() -> str:
+    """The Unix-socket URL of the standalone test server; fails if it does not answer."""
+    return _checked(UNIX_URL, "SESSIONJAR_REDIS_UNIX_URL")
+
+
+@pytest.fixture(params=["standalone", "cluster"])
+def url(request: pytest.FixtureRequest) -> str:
+    """Each test server's URL in turn."""
+    fixture = "redis_url" if request.param == "standalone" else "cluster_url"
+    value: str = request.getfixturevalue(fixture)
+    return value
+
+
+@pytest.fixture
+def raw(url: str) -> Iterator[Raw]:
+    """A plain client on the server of ``url``."""
+    with raw_client(url) as client:
+        yield client
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A namespace no other test uses."""
+    return f"rt_{secrets.token_hex(6)}"
+
+
+@pytest.fixture
+def clock() -> Callable[[], datetime]:
+    """Return the current time truncated to whole milliseconds, as core passes it."""
+
+    def now() -> datetime:
+        moment = datetime.now(UTC)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    return now
+
+
+@pytest.fixture
+def make_record() -> Callable[..., SessionRecord]:
+    """Return a factory of fresh session records: ``make_record(created, **fields)``."""
+
+    def new_record(
+        created: datetime, ttl: timedelta = timedelta(hours=1), **fields: Any
+    ) -> SessionRecord:
+        record = SessionRecord(
+            handle=secrets.token_urlsafe(16),
+            tenant="public",
+            user_id="alice",
+            created_at=created,
+            expires_at=created + ttl,
+            absolute_deadline=None,
+            access_payload={"role": "reader"},
+            session_data={"cart": [1, 2]},
+            refresh_hash=secrets.token_hex(32),
+            prev_refresh_hash=None,
+            rotated_at=None,
+        )
+        return replace(record, **fields)
+
+    return new_record
+
+
+@pytest.fixture
+def make_key() -> Callable[[datetime], SigningKeyRecord]:
+    """Return a factory of fresh signing keys valid for a day: ``make_key(created)``."""
+
+    def new_key(created: datetime) -> SigningKeyRecord:
+        return SigningKeyRecord(
+            kid=secrets.token_hex(8),
+            algorithm="HS256",
+            private_jwk={"kty": "oct", "k": secrets.token_urlsafe(32)},
+            created_at=created,
+            not_before=created,
+            expires_at=created + timedelta(days=1),
+        )
+
+    return new_key
+
+
+@pytest.fixture
+def servers(raw: Raw) -> list[redis.Redis]:
+    """A plain client on each primary of the server of ``url`` (one if standalone)."""
+    if isinstance(raw, redis.RedisCluster):
+        return [node.redis_connection for node in raw.get_primaries()]  # type: ignore[no-untyped-call]
+    return [raw]
+
+
+@pytest.fixture
+def cluster(cluster_url: str) -> Iterator[redis.RedisCluster]:
+    """A plain client on the test cluster."""
+    client = raw_client(cluster_url)
+    assert isinstance(client, redis.RedisCluster)
+    with client:
+        yield client
+
+
+@pytest.fixture
+def node_of(cluster: redis.RedisCluster) -> Callable[[str], tuple[str, int]]:
+    """Return the (host, port) of the cluster primary that holds a key."""
+
+    def find(key: str) -> tuple[str, int]:
+        node = cluster.get_node_from_key(key)  # type: ignore[no-untyped-call]
+        return node.host, node.port
+
+    return find
+
+
+@pytest.fixture
+def primary_addresses(cluster: redis.RedisCluster) -> set[tuple[str, int]]:
+    """The (host, port) of every primary of the test cluster."""
+    nodes = cluster.get_primaries()  # type: ignore[no-untyped-call]
+    return {(node.host, node.port) for node in nodes}
+
+
+Log = Callable[[], AbstractContextManager[Callable[[], list[str]]]]
+
+
+@pytest.fixture
+def command_log(redis_url: str) -> Iterator[Log]:
+    """Record with MONITOR the commands clients send to the standalone server.
+
+    ``with command_log() as sent:`` … ``sent()`` returns the names of the commands sent
+    so far by every client, in order; commands run inside scripts are left out.
+    """
+    server = redis.Redis.from_url(redis_url, decode_responses=True)
+
+    @contextmanager
+    def log() -> Iterator[Callable[[], list[str]]]:
+        marker = f"end-{secrets.token_hex(4)}"
+        with server.monitor() as monitor:  # type: ignore[no-untyped-call]
+
+            def sent() -> list[str]:
+                server.echo(marker)
+                entries: list[dict[str, Any]] = []
+                while marker not in (entry := monitor.next_command())["command"]:
+                    entries.append(entry)
+                # The marker's connection may have sent its handshake first: leave it out.
+                mine = (entry["client_address"], entry["client_port"])
+                return [
+                    e["command"].split()[0].upper()
+                    for e in entries
+                    if e["client_type"] != "lua"
+                    and (e["client_address"], e["client_port"]) != mine
+                ]
+
+            yield sent
+
+    with server:
+        yield log
