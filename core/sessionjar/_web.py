@@ -18,16 +18,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Final, Generic, Literal, Protocol, TypedDict, TypeVar
 
-from sessionjar._types import JSONObject
-from sessionjar.errors import (
-    ClientError,
-    ConfigurationError,
-    SessionjarError,
-    StorageError,
-    TokenTheftDetected,
-    TryRefreshToken,
-    UnauthorisedError,
+from sessionjar._web_errors import (
+    AntiCsrfCheckFailed,
+    ErrorReply,
+    SessionRequired,
+    default_error_reply,
 )
+from sessionjar.errors import ConfigurationError, SessionjarError
 
 __all__ = [
     "AntiCsrfCheckFailed",
@@ -61,67 +58,6 @@ SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _COOKIE_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _ATTRIBUTE_VALUE: Final = re.compile(r"[\x21-\x3a\x3c-\x7e]+")  # printable, no ';'
-
-
-class SessionRequired(UnauthorisedError):
-    """Raised when a route needs a session and the request carries no token at all.
-
-    Parent: `UnauthorisedError`. Unlike a bad token, nothing is cleared.
-    """
-
-    __module__ = "sessionjar"
-
-
-class AntiCsrfCheckFailed(ClientError):
-    """Raised when a cookie-borne request that changes state fails the anti-CSRF check.
-
-    Parent: `ClientError`. The session is untouched; the response is 403.
-    """
-
-    __module__ = "sessionjar"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ErrorReply:
-    """The response a session error becomes, before a framework renders it."""
-
-    status: int
-    """HTTP status code."""
-    body: JSONObject
-    """JSON body."""
-    clear_tokens: bool = False
-    """Whether the client's tokens are cleared (cookies expired, empty token headers)."""
-    headers: tuple[tuple[str, str], ...] = ()
-    """Extra response headers."""
-
-
-def default_error_reply(error: SessionjarError) -> ErrorReply | None:
-    """Map a session error to its response; `None` for errors that are not the client's.
-
-    Expired access token → 401 ``try_refresh_token`` (tokens kept, so the client
-    refreshes); no token → 401 ``unauthorised``; bad, revoked or expired session → 401
-    ``unauthorised`` with tokens cleared; refresh-token reuse → 401
-    ``token_theft_detected`` with tokens cleared; failed anti-CSRF check → 403; storage
-    down → 503 (fail closed: nothing cleared, nobody let in). Configuration and
-    serialization errors are the programmer's and return `None`, to surface as 500.
-    """
-    if isinstance(error, TryRefreshToken):
-        return _reply(401, "try_refresh_token", "try refresh token")
-    if isinstance(error, SessionRequired):
-        return _reply(401, "unauthorised", "no session")
-    if isinstance(error, TokenTheftDetected):
-        return _reply(401, "token_theft_detected", "token theft detected", clear=True)
-    if isinstance(error, UnauthorisedError):
-        return _reply(401, "unauthorised", "unauthorised", clear=True)
-    if isinstance(error, AntiCsrfCheckFailed):
-        return _reply(403, "anti_csrf_check_failed", "anti-CSRF check failed")
-    if isinstance(error, StorageError):
-        return _reply(503, "storage_unavailable", "session storage unavailable")
-    return None
-
-
-def _reply(status: int, code: str, message: str, *, clear: bool = False) -> ErrorReply:
-    return ErrorReply(status=status, body={"error": code, "message": message}, clear_tokens=clear)
 
 
 class WebOptions(TypedDict, total=False):

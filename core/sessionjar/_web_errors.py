@@ -1,0 +1,81 @@
+"""Session errors of the web layer and the responses session errors become.
+
+Shared by the Flask and ASGI adapters, which render an `ErrorReply` as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sessionjar._types import JSONObject
+from sessionjar.errors import (
+    ClientError,
+    SessionjarError,
+    StorageError,
+    TokenTheftDetected,
+    TryRefreshToken,
+    UnauthorisedError,
+)
+
+__all__ = ["SessionRequired", "AntiCsrfCheckFailed", "ErrorReply", "default_error_reply"]
+
+
+class SessionRequired(UnauthorisedError):
+    """Raised when a route needs a session and the request carries no token at all.
+
+    Parent: `UnauthorisedError`. Unlike a bad token, nothing is cleared.
+    """
+
+    __module__ = "sessionjar"
+
+
+class AntiCsrfCheckFailed(ClientError):
+    """Raised when a cookie-borne request that changes state fails the anti-CSRF check.
+
+    Parent: `ClientError`. The session is untouched; the response is 403.
+    """
+
+    __module__ = "sessionjar"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorReply:
+    """The response a session error becomes, before a framework renders it."""
+
+    status: int
+    """HTTP status code."""
+    body: JSONObject
+    """JSON body."""
+    clear_tokens: bool = False
+    """Whether the client's tokens are cleared (cookies expired, empty token headers)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra response headers."""
+
+
+def default_error_reply(error: SessionjarError) -> ErrorReply | None:
+    """Map a session error to its response; `None` for errors that are not the client's.
+
+    Expired access token → 401 ``try_refresh_token`` (tokens kept, so the client
+    refreshes); no token → 401 ``unauthorised``; bad, revoked or expired session → 401
+    ``unauthorised`` with tokens cleared; refresh-token reuse → 401
+    ``token_theft_detected`` with tokens cleared; failed anti-CSRF check → 403; storage
+    down → 503 (fail closed: nothing cleared, nobody let in). Configuration and
+    serialization errors are the programmer's and return `None`, to surface as 500.
+    """
+    if isinstance(error, TryRefreshToken):
+        return _reply(401, "try_refresh_token", "try refresh token")
+    if isinstance(error, SessionRequired):
+        return _reply(401, "unauthorised", "no session")
+    if isinstance(error, TokenTheftDetected):
+        return _reply(401, "token_theft_detected", "token theft detected", clear=True)
+    if isinstance(error, UnauthorisedError):
+        return _reply(401, "unauthorised", "unauthorised", clear=True)
+    if isinstance(error, AntiCsrfCheckFailed):
+        return _reply(403, "anti_csrf_check_failed", "anti-CSRF check failed")
+    if isinstance(error, StorageError):
+        return _reply(503, "storage_unavailable", "session storage unavailable")
+    return None
+
+
+def _reply(status: int, code: str, message: str, *, clear: bool = False) -> ErrorReply:
+    return ErrorReply(status=status, body={"error": code, "message": message}, clear_tokens=clear)
