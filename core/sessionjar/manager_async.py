@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from sessionjar._claims import check_payload
-from sessionjar._clock import utc_now
+from sessionjar._clock import store_clock, utc_now
 from sessionjar._config import Settings, check_name
 from sessionjar._handles import (
     check_handle,
@@ -95,10 +95,10 @@ class AsyncSessionManager:
             refresh_secret=refresh_secret,
         )
         self._store = store
-        self._clock = clock
+        self._clock = store_clock(clock)
         # the verify path needs only seconds: skip building a datetime on the default clock
         self._seconds: Callable[[], float] = (
-            time.time if clock is utc_now else lambda: clock().timestamp()
+            time.time if clock is utc_now else lambda: self._clock().timestamp()
         )
         self._ring = AsyncKeyRing(
             store, keys, token_validity=access_token_validity, refresh_secret=refresh_secret

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fix_clock import FakeClock
@@ -62,6 +62,25 @@ async def test_the_default_clock_is_the_wall_clock(make_amanager: MakeAsync) -> 
     assert (await manager.get_session(refreshed.access_token, check_database=True)).handle == (
         created.handle
     )
+
+
+async def test_times_from_a_custom_clock_are_cut_to_milliseconds(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    manager = make_amanager(clock=lambda: clock.now.astimezone(timezone(timedelta(hours=2))))
+    clock.advance(microseconds=123456)
+    created = await manager.create_session("alice")
+    assert created.created_at == clock.now.replace(microsecond=123000)
+    assert created.created_at.utcoffset() == timedelta(0)
+    info = await manager.get_session_information(created.handle)
+    assert info is not None
+    assert info.created_at == created.created_at
+
+
+async def test_a_naive_clock_is_refused(make_amanager: MakeAsync) -> None:
+    manager = make_amanager(clock=lambda: datetime(2026, 3, 2, 12, 0))
+    with pytest.raises(ConfigurationError, match="timezone-aware"):
+        await manager.create_session("alice")
 
 
 async def test_get_session_does_no_storage_io(make_amanager: MakeAsync) -> None:
