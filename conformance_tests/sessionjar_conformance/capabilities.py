@@ -70,4 +70,4 @@ def required_by(test: object) -> tuple[str, ...]:
 def skip_reason(name: str) -> str:
     """Return the skip reason of a test that needs the capability ``name``."""
     doc = getattr(Capabilities, name).__doc__ or ""
-    return f"driver lacks capability {name!r}: {doc.removeprefix('Driver ').rstrip('.')}"
+    return f"driver lacks capability {name!r} ({doc.rstrip('.')})"

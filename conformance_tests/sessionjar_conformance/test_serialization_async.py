@@ -127,7 +127,7 @@ class AsyncManagerRoundTripTests:
     ) -> None:
         value = EDGE_CASES[case]
         # Access tokens travel in headers: only payloads of a few kilobytes fit.
-        payload = value if len(canonical(value)) < 2000 else {"small": True}
+        payload: JSONObject = value if len(canonical(value)) < 2000 else {"small": True}
         session = await manager.create_session("alice", session_data=value)
         assert canonical(await session.get_session_data()) == canonical(value)
         await session.update_jwt_payload(payload)

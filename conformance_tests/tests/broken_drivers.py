@@ -1,0 +1,150 @@
+"""Memory backends that each break one rule of the storage protocol; the suite must fail them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord
+from sessionjar.drivers.memory._backend import MemoryBackend, _Space
+
+__all__ = ["BROKEN_BACKENDS"]
+
+_LONG_AGO: Final = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+class OverwritingCreate(MemoryBackend):
+    """`create` replaces a record that has the handle instead of refusing."""
+
+    def create(self, namespace: str, record: SessionRecord) -> None:
+        super().delete(namespace, [record.handle])
+        super().create(namespace, record)
+
+
+class IgnoresVersion(MemoryBackend):
+    """`update` ignores ``expected_version``: compare-and-set never refuses."""
+
+    def update(
+        self,
+        namespace: str,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        return super().update(namespace, handle, patch, expected_version=None, now=now)
+
+
+class ListsExpired(MemoryBackend):
+    """`list_for_user` ignores ``now`` and lists expired records as live."""
+
+    def list_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[str]:
+        return super().list_for_user(namespace, tenant, user_id, now=_LONG_AGO)
+
+
+class DeletesWholeTenant(MemoryBackend):
+    """`delete_for_user` also deletes the other users of the tenant."""
+
+    def delete_for_user(self, namespace: str, tenant: str, user_id: str) -> list[str]:
+        deleted = super().delete_for_user(namespace, tenant, user_id)
+        for other in self._users_of(namespace, tenant):
+            deleted += super().delete_for_user(namespace, tenant, other)
+        return deleted
+
+    def _users_of(self, namespace: str, tenant: str) -> set[str]:
+        space = self._spaces.get(namespace)
+        return {user for (t, user) in (space.by_user if space else {}) if t == tenant}
+
+
+class LeakyNamespace(MemoryBackend):
+    """Every namespace shares one space: records and keys leak between applications."""
+
+    def create(self, namespace: str, record: SessionRecord) -> None:
+        super().create("shared", record)
+
+    def get(self, namespace: str, handle: str) -> SessionRecord | None:
+        return super().get("shared", handle)
+
+    def update(
+        self,
+        namespace: str,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        return super().update("shared", handle, patch, expected_version=expected_version, now=now)
+
+    def delete(self, namespace: str, handles: Sequence[str]) -> list[str]:
+        return super().delete("shared", handles)
+
+    def delete_for_user(self, namespace: str, tenant: str, user_id: str) -> list[str]:
+        return super().delete_for_user("shared", tenant, user_id)
+
+    def list_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[str]:
+        return super().list_for_user("shared", tenant, user_id, now=now)
+
+    def delete_expired(self, namespace: str, *, now: datetime) -> int:
+        return super().delete_expired("shared", now=now)
+
+    def add_signing_key(self, namespace: str, key: SigningKeyRecord) -> bool:
+        return super().add_signing_key("shared", key)
+
+    def list_signing_keys(self, namespace: str) -> list[SigningKeyRecord]:
+        return super().list_signing_keys("shared")
+
+
+class UpsertingUpdate(MemoryBackend):
+    """`update` of a deleted record writes it back (an upsert resurrects sessions)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._graveyard: dict[tuple[str, str], SessionRecord] = {}
+
+    def delete(self, namespace: str, handles: Sequence[str]) -> list[str]:
+        for handle in handles:
+            if (record := super().get(namespace, handle)) is not None:
+                self._graveyard[namespace, handle] = record
+        return super().delete(namespace, handles)
+
+    def update(
+        self,
+        namespace: str,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        buried = self._graveyard.pop((namespace, handle), None)
+        if buried is not None and super().get(namespace, handle) is None:
+            super().create(namespace, buried)
+        return super().update(namespace, handle, patch, expected_version=expected_version, now=now)
+
+
+class OverwritingSigningKey(MemoryBackend):
+    """`add_signing_key` replaces a key whose kid is taken and reports it inserted."""
+
+    def add_signing_key(self, namespace: str, key: SigningKeyRecord) -> bool:
+        with self._lock:
+            self._spaces.setdefault(namespace, _Space()).keys[key.kid] = key
+        return True
+
+
+BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
+    "overwriting_create": OverwritingCreate,
+    "ignores_version": IgnoresVersion,
+    "lists_expired": ListsExpired,
+    "deletes_whole_tenant": DeletesWholeTenant,
+    "leaky_namespace": LeakyNamespace,
+    "upserting_update": UpsertingUpdate,
+    "overwriting_signing_key": OverwritingSigningKey,
+}
+"""Each broken backend by name."""

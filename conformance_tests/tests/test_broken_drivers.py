@@ -1,0 +1,94 @@
+"""The suite fails every deliberately broken driver, and names the tests that catch it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final
+
+import pytest
+from broken_drivers import BROKEN_BACKENDS
+
+CAUGHT_BY: Final[dict[str, set[str]]] = {
+    "overwriting_create": {
+        "test_duplicate_handle_raises",
+        "test_duplicate_leaves_the_original_untouched",
+    },
+    "ignores_version": {
+        "test_stale_version_changes_nothing",
+        "test_one_compare_and_set_wins",
+    },
+    "lists_expired": {
+        "test_omits_expired_sessions",
+        "test_expired_session_is_absent_everywhere",
+    },
+    "deletes_whole_tenant": {
+        "test_leaves_other_users_alone",
+        "test_revoke_all_for_a_leaves_b_intact",
+    },
+    "leaky_namespace": {
+        "test_same_handle_in_two_namespaces",
+        "test_tokens_of_one_namespace_are_foreign_in_another",
+    },
+    "upserting_update": {
+        "test_deleted_record_is_not_resurrected",
+        "test_updates_by_handle_never_resurrect",
+    },
+    "overwriting_signing_key": {
+        "test_taken_kid_is_refused_and_kept",
+        "test_parallel_inserts_on_one_store",
+    },
+}
+"""Tests that must fail on each broken backend (others may fail too)."""
+
+_MODULE: Final = """
+import pytest
+
+from broken_drivers import BROKEN_BACKENDS
+from sessionjar.drivers.memory.store{suffix} import {store}
+from sessionjar_conformance import {aggregate}
+
+
+class TestBroken({aggregate}):
+    capabilities = frozenset({{"shared_namespace"}})
+
+    @pytest.fixture
+    def make_store(self):
+        backend = BROKEN_BACKENDS["{name}"]()
+        return lambda namespace: {store}(backend, namespace)
+"""
+_FAILED: Final = re.compile(r"^FAILED \S+::TestBroken::(test_\w+)", re.MULTILINE)
+
+
+def run_suite_on(pytester: pytest.Pytester, name: str, flavour: str) -> set[str]:
+    """Run the whole suite on a broken backend; return the names of the failed tests."""
+    pytester.syspathinsert(Path(__file__).parent)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    is_async = flavour == "async"
+    pytester.makepyfile(
+        _MODULE.format(
+            name=name,
+            suffix="_async" if is_async else "",
+            store="AsyncMemoryStore" if is_async else "MemoryStore",
+            aggregate="AsyncStoreConformance" if is_async else "StoreConformance",
+        )
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "-rf", "--tb=no")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    return set(_FAILED.findall(result.stdout.str()))
+
+
+@pytest.mark.parametrize("name", CAUGHT_BY)
+def test_suite_fails_broken_driver_async(pytester: pytest.Pytester, name: str) -> None:
+    failed = run_suite_on(pytester, name, "async")
+    assert CAUGHT_BY[name] <= failed, f"{name}: caught by {sorted(failed)}"
+
+
+@pytest.mark.parametrize("name", ["overwriting_create", "lists_expired", "upserting_update"])
+def test_suite_fails_broken_driver_sync(pytester: pytest.Pytester, name: str) -> None:
+    failed = run_suite_on(pytester, name, "sync")
+    assert CAUGHT_BY[name] <= failed, f"{name}: caught by {sorted(failed)}"
+
+
+def test_every_broken_backend_is_checked() -> None:
+    assert set(CAUGHT_BY) == set(BROKEN_BACKENDS)
