@@ -209,6 +209,15 @@ class TestErrors:
         assert response.status_code == 503
         assert "Set-Cookie" not in response.headers
 
+    def test_app_factory_with_init_app(self, manager: SessionManager) -> None:
+        sessions = SessionExtension(manager=manager, refresh_path="/refresh")
+        app = Flask(__name__)
+        sessions.init_app(app)
+        app.add_url_rule("/in", "in", lambda: {"user": create_new_session("e").user_id})
+        client = client_of(app)
+        assert set_cookies(client.get("/in"))["sRefreshToken"]["path"] == "/refresh"
+        assert set(set_cookies(client.post("/refresh"))) == BOTH
+
     def test_missing_extension_is_a_configuration_error(self) -> None:
         app = Flask(__name__)
         app.testing = True  # errors propagate instead of becoming a 500 page

@@ -243,6 +243,19 @@ class TestRefreshAndSignout:
         assert response.headers["cache-control"] == "no-store"
         assert (await client.get("/me")).json()["user"] == "alice"
 
+    async def test_parallel_refreshes_of_two_tabs_both_succeed(
+        self, amanager: AsyncSessionManager, aclient: Client, clock: FakeClock
+    ) -> None:
+        app = starlette_app(amanager)
+        refresh = set_cookies(await signin(aclient(app)))["sRefreshToken"]["value"]
+        tabs = [aclient(app, cookies={"sRefreshToken": str(refresh)}) for _ in range(2)]
+        clock.advance(minutes=16)
+        responses = await asyncio.gather(*(tab.post(REFRESH) for tab in tabs))
+        assert [r.status_code for r in responses] == [200, 200]
+        first, second = (set_cookies(r)["sRefreshToken"]["value"] for r in responses)
+        assert first == second  # one child per parent: no orphaned branch, no theft alarm
+        assert (await tabs[0].get("/me")).json()["user"] == "alice"
+
     async def test_refresh_without_token_is_401(
         self, amanager: AsyncSessionManager, aclient: Client
     ) -> None:
