@@ -26,16 +26,12 @@ class SessionRequired(UnauthorisedError):
     Parent: `UnauthorisedError`. Unlike a bad token, nothing is cleared.
     """
 
-    __module__ = "sessionjar"
-
 
 class AntiCsrfCheckFailed(ClientError):
     """Raised when a cookie-borne request that changes state fails the anti-CSRF check.
 
     Parent: `ClientError`. The session is untouched; the response is 403.
     """
-
-    __module__ = "sessionjar"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -89,6 +90,11 @@ class TestErrorMapping:
         reply = default_error_reply(error)
         assert reply is not None
         assert (reply.status, reply.body["error"], reply.clear_tokens) == (status, code, clear)
+
+    @pytest.mark.parametrize("error", [SessionRequired("none"), AntiCsrfCheckFailed("no")])
+    def test_web_errors_pickle(self, error: SessionjarError) -> None:
+        copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
+        assert (type(copy), str(copy)) == (type(error), str(error))
 
     @pytest.mark.parametrize(
         "error", [SerializationError("nan"), DriverNotFound("x", None), ConfigurationError("c")]
