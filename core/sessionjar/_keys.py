@@ -96,29 +96,41 @@ def _algorithm_of(key: object) -> str:
 class SigningKey:
     """A key that signs access tokens, with its ``kid`` and its pinned algorithm.
 
-    Build one with `hs256`, `from_pem`, `from_private_key` or `generate`. Tokens are
-    verified only with the algorithm of the key their ``kid`` names, never with the
-    algorithm their header claims.
+    Build one from a shared secret (bytes: HS256) or a `cryptography` private key (RS256,
+    ES256 or EdDSA, following from the key), or with `hs256`, `from_pem` or `generate`.
+    Tokens are verified only with the algorithm of the key their ``kid`` names, never
+    with the algorithm their header claims.
+
+    :raises ConfigurationError: a weak secret (see `hs256`), an unsupported or weak key
+        (see `from_private_key`), or a kid that is empty, over 200 characters, not
+        printable, or reserved.
     """
 
     __module__ = "sessionjar"
     __slots__ = ("algorithm", "kid", "signer", "verifier")
 
     kid: str
+    """The key id: the ``kid`` header of the tokens the key signs."""
     algorithm: str
-    signer: Any
+    """The JWS algorithm pinned to the key: ``HS256``, ``RS256``, ``ES256`` or ``EdDSA``."""
+    signer: bytes | PrivateKey
+    """The secret or the private key that signs."""
     verifier: Any
+    """The secret or the public key that verifies."""
 
-    def __init__(self, *, kid: str, algorithm: str, signer: Any, verifier: Any) -> None:
-        """Use the class methods; this takes already-checked key material."""
+    def __init__(self, key: bytes | PrivateKey, *, kid: str) -> None:
         if not isinstance(kid, str) or not kid or len(kid) > 200 or not kid.isprintable():
             raise ConfigurationError("a signing key needs a kid of 1 to 200 printable characters")
         if kid == REFRESH_SECRET_KID:
             raise ConfigurationError(f"the kid {kid!r} is reserved")
         self.kid = kid
-        self.algorithm = algorithm
-        self.signer = signer
-        self.verifier = verifier
+        if isinstance(key, bytes):
+            self.algorithm = "HS256"
+            self.signer = self.verifier = check_secret(key, "HS256 secret")
+        else:
+            self.algorithm = _algorithm_of(key)
+            self.signer = key
+            self.verifier = key.public_key()
 
     def __repr__(self) -> str:
         return f"<SigningKey kid={self.kid!r} algorithm={self.algorithm}>"
@@ -129,8 +141,7 @@ class SigningKey:
 
         :raises ConfigurationError: the secret is short, empty, repetitive or well known.
         """
-        raw = check_secret(secret, "HS256 secret")
-        return cls(kid=kid, algorithm="HS256", signer=raw, verifier=raw)
+        return cls(secret.encode() if isinstance(secret, str) else secret, kid=kid)
 
     @classmethod
     def from_private_key(cls, key: PrivateKey, *, kid: str) -> SigningKey:
@@ -138,7 +149,7 @@ class SigningKey:
 
         The algorithm follows from the key: RS256, ES256 or EdDSA.
         """
-        return cls(kid=kid, algorithm=_algorithm_of(key), signer=key, verifier=key.public_key())
+        return cls(key, kid=kid)
 
     @classmethod
     def from_pem(cls, pem: bytes | str, *, kid: str, password: bytes | None = None) -> SigningKey:

@@ -48,8 +48,8 @@ _KEYS_NOT_LOADED: Final = (
 class AsyncSessionManager:
     """Creates, verifies, refreshes and revokes the sessions kept in one store (async version).
 
-    Use it as an async context manager (entering loads the signing keys; leaving closes
-    the store), or call `load_keys` and `close` yourself.
+    Use it as a context manager (entering loads the signing keys; leaving closes the
+    store), or call `load_keys` and `close` yourself.
 
     :param store: where sessions and automatic keys live.
     :param keys: explicit signing keys (the first signs, all verify) or `AutomaticKeys`.

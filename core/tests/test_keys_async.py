@@ -8,7 +8,7 @@ from functools import partial
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from fix_clock import FakeClock
 from fix_manager import MakeAsync, aparallel_calls
 
@@ -57,6 +57,16 @@ def test_weak_key_pairs_are_refused() -> None:
         AutomaticKeys(algorithm="HS256")
     with pytest.raises(ConfigurationError):
         AutomaticKeys(rotation_interval=timedelta(seconds=1))
+
+
+def test_the_constructor_checks_key_and_kid() -> None:
+    assert SigningKey(STRONG, kid="h").algorithm == "HS256"
+    assert SigningKey(ed25519.Ed25519PrivateKey.generate(), kid="e").algorithm == "EdDSA"
+    with pytest.raises(ConfigurationError):
+        SigningKey(b"short", kid="h")
+    for kid in ("", "a\nb", "x" * 201, "sessionjar.refresh-secret"):
+        with pytest.raises(ConfigurationError):
+            SigningKey(STRONG, kid=kid)
 
 
 def test_keys_load_from_pem_with_their_algorithm() -> None:
