@@ -27,7 +27,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--insecure-cookies",
         action="store_true",
-        help="drop the Secure flag (only for plain http on a host other than localhost)",
+        help="drop the Secure flag: for plain http on a host other than localhost, or Safari"
+        " (Chromium and Firefox accept Secure cookies from http://localhost)",
     )
     return parser.parse_args(argv)
 
