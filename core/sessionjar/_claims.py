@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Final
 
@@ -9,25 +10,41 @@ from sessionjar._json import check_json_object
 from sessionjar._types import JSONObject
 from sessionjar.errors import ConfigurationError
 
-__all__ = ["PROTECTED_CLAIMS", "check_payload", "build_claims", "user_payload"]
+__all__ = [
+    "PROTECTED_CLAIMS",
+    "MAX_PAYLOAD_LENGTH",
+    "check_payload",
+    "build_claims",
+    "user_payload",
+]
 
 PROTECTED_CLAIMS: Final = frozenset(
     {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "tid", "auth_time"}
 )
 """Claims core sets or validates; a user payload may not carry them."""
 
+MAX_PAYLOAD_LENGTH: Final = 4096
+"""Longest user payload, in characters of JSON as the token holds it (non-ASCII escaped):
+with the protected claims, base64 and the signature, the token stays under 8 KB."""
+
 
 def check_payload(payload: object) -> JSONObject:
     """Return ``payload`` if it may go into access tokens.
 
     :raises SerializationError: it does not round-trip exactly through JSON.
-    :raises ConfigurationError: it sets a protected claim (`PROTECTED_CLAIMS`).
+    :raises ConfigurationError: it sets a protected claim (`PROTECTED_CLAIMS`), or is
+        over `MAX_PAYLOAD_LENGTH` characters of (ASCII-escaped) JSON.
     """
     checked = check_json_object(payload, "access-token payload")
     clash = PROTECTED_CLAIMS.intersection(checked)
     if clash:
         raise ConfigurationError(
             f"the access-token payload may not set the protected claims {sorted(clash)}"
+        )
+    if len(json.dumps(checked, separators=(",", ":"))) > MAX_PAYLOAD_LENGTH:
+        raise ConfigurationError(
+            f"the access-token payload is over {MAX_PAYLOAD_LENGTH} characters of JSON; "
+            "keep large data in the session data"
         )
     return checked
 

@@ -11,7 +11,7 @@ from sessionjar.errors import ConfigurationError
 
 __all__ = ["Settings", "check_name", "MAX_NAME_LENGTH"]
 
-MAX_NAME_LENGTH: Final = 1024
+MAX_NAME_LENGTH: Final = 255
 """Longest user id or tenant accepted, in characters."""
 
 

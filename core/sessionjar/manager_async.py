@@ -172,9 +172,12 @@ class AsyncSessionManager:
             prev_refresh_hash=None,
             rotated_at=None,
         )
-        key = await self._ring.signing_key(now)  # before the insert: no session without a key
+        # mint before the insert: no session is stored without a key or with a token
+        # too large to be accepted back
+        key = await self._ring.signing_key(now)
+        session = self._issue(record, key, int(now.timestamp()), f"{handle}.{secret}")
         await self._store.create(record)
-        return self._issue(record, key, int(now.timestamp()), f"{handle}.{secret}")
+        return session
 
     async def get_session(
         self, access_token: str, *, check_database: bool = False
@@ -338,23 +341,22 @@ class AsyncSessionManager:
             raise SessionNotFound(handle)
         return updated
 
-    async def _update_payload_and_mint(
-        self, handle: str, payload: JSONObject, expires_s: int
-    ) -> str:
+    async def _update_payload_and_mint(self, session: AsyncSession, payload: JSONObject) -> str:
         checked = check_payload(payload)
         now = self._clock()
         key = await self._ring.signing_key(now)
-        record = await self._update(handle, SessionPatch(access_payload=checked))
-        return self._tokens.mint(
+        token = self._tokens.mint(
             key,
-            handle=handle,
-            tenant=record.tenant,
-            user_id=record.user_id,
-            created_at=record.created_at,
+            handle=session.handle,
+            tenant=session.tenant,
+            user_id=session.user_id,
+            created_at=session.created_at,
             issued_at=int(now.timestamp()),
-            expires_at=expires_s,
+            expires_at=int(session.expires_at.timestamp()),
             payload=checked,
         )
+        await self._update(session.handle, SessionPatch(access_payload=checked))
+        return token
 
     def _issue(
         self, record: SessionRecord, key: SigningKey, now_s: int, refresh_token: str

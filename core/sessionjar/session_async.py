@@ -113,9 +113,7 @@ class AsyncSession:
         :raises ConfigurationError: the payload sets a protected claim.
         :raises SessionNotFound: the session was revoked or has expired.
         """
-        self.access_token = await self._manager._update_payload_and_mint(
-            self.handle, payload, self._expires_s
-        )
+        self.access_token = await self._manager._update_payload_and_mint(self, payload)
         self._payload = copy.deepcopy(payload)
 
     async def get_session_data(self) -> JSONObject:

@@ -19,10 +19,10 @@ from typing import Any, Final
 import jwt
 
 from sessionjar._claims import build_claims
-from sessionjar._handles import check_token_text
+from sessionjar._handles import MAX_TOKEN_LENGTH, check_token_text
 from sessionjar._keys import SigningKey
 from sessionjar._types import JSONObject
-from sessionjar.errors import InvalidTokenError, TryRefreshToken
+from sessionjar.errors import ConfigurationError, InvalidTokenError, TryRefreshToken
 
 __all__ = ["AccessClaims", "AccessTokens", "CLOCK_SKEW_SECONDS"]
 
@@ -76,7 +76,10 @@ class AccessTokens:
         expires_at: int,
         payload: JSONObject,
     ) -> str:
-        """Return a signed access token; times are whole seconds since the epoch."""
+        """Return a signed access token; times are whole seconds since the epoch.
+
+        :raises ConfigurationError: the token would be too long to be accepted back.
+        """
         claims = build_claims(
             issuer=self.issuer,
             handle=handle,
@@ -87,7 +90,13 @@ class AccessTokens:
             expires_at=expires_at,
             payload=payload,
         )
-        return jwt.encode(claims, key.signer, algorithm=key.algorithm, headers={"kid": key.kid})
+        token = jwt.encode(claims, key.signer, algorithm=key.algorithm, headers={"kid": key.kid})
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise ConfigurationError(
+                f"the access token would be {len(token)} characters long, over the "
+                f"{MAX_TOKEN_LENGTH} accepted back: shorten the payload or the names"
+            )
+        return token
 
     def verify(self, token: object, keys: Mapping[str, SigningKey], now: float) -> AccessClaims:
         """Return the claims of a valid access token.

@@ -107,9 +107,7 @@ async def test_bad_handles_never_reach_the_store(make_amanager: MakeAsync, value
     assert calls == []
 
 
-@pytest.mark.parametrize(
-    "value", [*NOT_TEXT, "", "a" * 1025, "a\x00b", "a\nb", "\ud800"], ids=repr
-)
+@pytest.mark.parametrize("value", [*NOT_TEXT, "", "a" * 256, "a\x00b", "a\nb", "\ud800"], ids=repr)
 async def test_bad_user_ids_and_tenants_write_nothing(
     make_amanager: MakeAsync, value: Any
 ) -> None:
@@ -308,6 +306,26 @@ async def test_payload_may_not_set_protected_claims(make_amanager: MakeAsync, cl
         await session.update_jwt_payload({claim: "x"})
     assert calls == []
     assert session.get_jwt_payload() == {"ok": 1}
+
+
+async def test_payload_too_large_for_a_token_is_refused(make_amanager: MakeAsync) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    session = await manager.create_session("alice", access_payload={"ok": 1})
+    calls.clear()
+    large = {"blob": "x" * 4096}
+    with pytest.raises(ConfigurationError, match="4096"):
+        await manager.create_session("alice", access_payload=large)
+    with pytest.raises(ConfigurationError, match="4096"):
+        await manager.update_jwt_payload(session.handle, large)
+    with pytest.raises(ConfigurationError, match="4096"):
+        await session.update_jwt_payload(large)
+    assert calls == []
+    wide = chr(0x1F600) * 255
+    with pytest.raises(ConfigurationError, match="8192"):
+        await manager.create_session(wide, tenant=wide, access_payload={"blob": "x" * 4000})
+    assert "create" not in calls
+    assert await manager.get_all_session_handles_for_user(wide, tenant=wide) == []
 
 
 class _Unserializable:
