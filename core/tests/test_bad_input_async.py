@@ -23,6 +23,7 @@ from sessionjar import (
     ConfigurationError,
     InvalidHandle,
     InvalidTokenError,
+    JSONObject,
     SerializationError,
     SigningKey,
     TryRefreshToken,
@@ -313,7 +314,7 @@ async def test_payload_too_large_for_a_token_is_refused(make_amanager: MakeAsync
     manager = make_amanager(calls=calls)
     session = await manager.create_session("alice", access_payload={"ok": 1})
     calls.clear()
-    large = {"blob": "x" * 4096}
+    large: JSONObject = {"blob": "x" * 4096}
     with pytest.raises(ConfigurationError, match="4096"):
         await manager.create_session("alice", access_payload=large)
     with pytest.raises(ConfigurationError, match="4096"):
