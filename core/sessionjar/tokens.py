@@ -108,7 +108,10 @@ class AccessTokens:
         :raises TryRefreshToken: the token is genuine but has expired.
         """
         text = check_token_text(token, "access token")
-        key = self._key_for(text, keys)
+        segment = text.partition(".")[0]
+        key = self._headers.get(segment)
+        if key is None or keys.get(key.kid) is not key:
+            key = _select_key(segment, keys)
         try:
             claims = jwt.decode(
                 text, key.verifier, algorithms=[key.algorithm], issuer=self.issuer,
@@ -116,17 +119,10 @@ class AccessTokens:
             )  # fmt: skip
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(f"the access token is not valid: {exc}") from exc
-        return _check_claims(claims, now)
-
-    def _key_for(self, token: str, keys: Mapping[str, SigningKey]) -> SigningKey:
-        segment = token.partition(".")[0]
-        key = self._headers.get(segment)
-        if key is not None and keys.get(key.kid) is key:
-            return key
-        key = _select_key(segment, keys)
+        # cache only headers of genuine tokens, so forged ones cannot crowd ours out
         if len(self._headers) < _HEADER_CACHE_SIZE:
             self._headers[segment] = key
-        return key
+        return _check_claims(claims, now)
 
 
 def _select_key(segment: str, keys: Mapping[str, SigningKey]) -> SigningKey:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -195,6 +197,21 @@ def test_a_replaced_key_is_not_served_from_the_header_cache() -> None:
         tokens.verify(token, {"k": SigningKey.generate(kid="k")}, NOW.timestamp())
     with pytest.raises(InvalidTokenError):
         tokens.verify(token, {}, NOW.timestamp())
+
+
+def test_forged_headers_never_enter_the_header_cache() -> None:
+    tokens, key = AccessTokens("me"), SigningKey.generate(kid="k")
+    genuine = _mint(tokens, key, int(NOW.timestamp()) + 900)
+    _, payload, signature = genuine.split(".")
+    for extra in range(100):
+        header = base64.urlsafe_b64encode(
+            json.dumps({"alg": "EdDSA", "kid": "k", "n": extra}).encode()
+        ).rstrip(b"=")
+        with pytest.raises(InvalidTokenError):
+            tokens.verify(f"{header.decode()}.{payload}.{signature}", {"k": key}, NOW.timestamp())
+    assert tokens._headers == {}
+    tokens.verify(genuine, {"k": key}, NOW.timestamp())
+    assert list(tokens._headers.values()) == [key]
 
 
 def test_user_payload_drops_protected_claims() -> None:
