@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-pytest_plugins = ["fix_cluster"]
+from .fix_cluster import cluster as cluster
 
 DEFAULT_URL = "postgresql://sessionjar:sessionjar@127.0.0.1:5432/sessionjar"
 

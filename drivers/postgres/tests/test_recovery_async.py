@@ -1,0 +1,62 @@
+"""A store fails closed while its server is down and recovers when it returns (async version).
+
+These tests stop and start a throwaway cluster of their own (`fix_cluster`), never the
+shared test server.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from sessionjar import StorageUnavailable
+from sessionjar_conformance._helpers import millis, new_record, new_signing_key
+from sessionjar_postgres.store_async import AsyncPostgresStore
+
+from .conftest import with_options
+from .fix_cluster import Cluster
+
+
+def now() -> datetime:
+    return millis(datetime.now(UTC))
+
+
+async def test_fails_closed_while_the_server_is_down_then_recovers(cluster: Cluster) -> None:
+    url = with_options(cluster.url, pool_timeout=3, connect_timeout=1)
+    store = AsyncPostgresStore.from_url(url, "recovery")
+    record, later = new_record(now()), new_record(now())
+    try:
+        await store.create(record)
+        cluster.stop()
+        with pytest.raises(StorageUnavailable):
+            await store.get(record.handle)
+        with pytest.raises(StorageUnavailable):
+            await store.create(later)
+        with pytest.raises(StorageUnavailable):
+            await store.add_signing_key(new_signing_key(now()))
+        cluster.start()
+        assert await store.get(record.handle) == record
+        assert await store.get(later.handle) is None
+        assert await store.list_signing_keys() == []
+        await store.create(later)
+        assert await store.get(later.handle) == later
+    finally:
+        await store.close()
+
+
+async def test_connections_closed_by_a_restart_are_replaced_without_an_error(
+    cluster: Cluster,
+) -> None:
+    url = with_options(cluster.url, pool_min_size=2, pool_timeout=5)
+    store = AsyncPostgresStore.from_url(url, "restart")
+    record = new_record(now())
+    try:
+        await store.create(record)
+        cluster.stop()
+        cluster.start()
+        # The pool still holds the connections the old server closed: none may fail.
+        for _ in range(3):
+            assert await store.get(record.handle) == record
+    finally:
+        await store.close()

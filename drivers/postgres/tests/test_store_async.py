@@ -1,0 +1,278 @@
+"""Behaviour special to the PostgreSQL store, on the real server (async version)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from sessionjar import SerializationError, SessionPatch, StorageUnavailable
+from sessionjar_conformance._acompat import afixture, aparallel
+from sessionjar_conformance._helpers import millis, new_record, new_signing_key
+from sessionjar_postgres.store_async import AsyncPostgresStore
+
+from .conftest import with_options
+
+Raw = psycopg.Connection[tuple[object, ...]]
+COLUMN_TYPES = " ".join(
+    [
+        "SELECT column_name, data_type FROM information_schema.columns",
+        "WHERE table_schema = %s AND table_name = %s",
+    ]
+)
+
+
+def now() -> datetime:
+    return millis(datetime.now(UTC))
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"sjp_{secrets.token_hex(6)}"
+
+
+@afixture
+async def store(postgres_url: str, namespace: str) -> AsyncIterator[AsyncPostgresStore]:
+    opened = AsyncPostgresStore.from_url(postgres_url, namespace)
+    yield opened
+    await opened.close()
+
+
+def table(schema: str, name: str) -> sql.Identifier:
+    return sql.Identifier(schema, name)
+
+
+def exists(raw: Raw, schema: str, name: str) -> bool:
+    row = raw.execute("SELECT to_regclass(%s)", (table(schema, name).as_string(),)).fetchone()
+    return row is not None and row[0] is not None
+
+
+async def test_tables_use_timestamptz_jsonb_and_index_handle_user_and_expiry(
+    store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
+) -> None:
+    assert await store.migrate() == 1
+    types = {
+        str(name): str(kind)
+        for name, kind in raw.execute(COLUMN_TYPES, (test_schema, f"{namespace}_sessions"))
+    }
+    assert {types[name] for name in ("created_at", "expires_at", "rotated_at")} == {
+        "timestamp with time zone"
+    }
+    assert types["access_payload"] == types["session_data"] == "jsonb"
+    indexes = [
+        str(row[0]).split(" USING btree ")[1]
+        for row in raw.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+            (test_schema, f"{namespace}_sessions"),
+        )
+    ]
+    assert sorted(indexes) == ["(expires_at)", "(handle)", "(tenant, user_id)"]
+
+
+async def test_migrate_is_idempotent_and_records_each_version_once(
+    store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
+) -> None:
+    assert await store.migrate() == 1
+    assert await store.migrate() == 1
+    rows = raw.execute(
+        sql.SQL("SELECT version, description FROM {}").format(
+            table(test_schema, f"{namespace}_migrations")
+        )
+    ).fetchall()
+    assert rows == [(1, "sessions and signing keys")]
+
+
+async def test_processes_migrating_at_once_apply_each_step_once(
+    postgres_url: str, raw: Raw, test_schema: str, namespace: str
+) -> None:
+    stores = [AsyncPostgresStore.from_url(postgres_url, namespace) for _ in range(4)]
+    try:
+        results = await aparallel(4, lambda index: stores[index].migrate())
+    finally:
+        for opened in stores:
+            await opened.close()
+    assert results == [1, 1, 1, 1]
+    count = raw.execute(
+        sql.SQL("SELECT count(*) FROM {}").format(table(test_schema, f"{namespace}_migrations"))
+    ).fetchone()
+    assert count == (1,)
+
+
+async def test_without_auto_migrate_nothing_is_created_until_migrate(
+    postgres_url: str, raw: Raw, test_schema: str, namespace: str
+) -> None:
+    opened = AsyncPostgresStore.from_url(
+        with_options(postgres_url, auto_migrate="false"), namespace
+    )
+    try:
+        with pytest.raises(StorageUnavailable, match="does not exist"):
+            await opened.get("missing")
+        assert not exists(raw, test_schema, f"{namespace}_sessions")
+        await opened.migrate()
+        assert await opened.get("missing") is None
+    finally:
+        await opened.close()
+
+
+async def test_tables_of_a_newer_schema_version_are_refused(
+    store: AsyncPostgresStore, postgres_url: str, raw: Raw, test_schema: str, namespace: str
+) -> None:
+    await store.migrate()
+    raw.execute(
+        sql.SQL("INSERT INTO {} (version, description) VALUES (2, 'from the future')").format(
+            table(test_schema, f"{namespace}_migrations")
+        )
+    )
+    newer = AsyncPostgresStore.from_url(postgres_url, namespace)
+    try:
+        with pytest.raises(StorageUnavailable, match="upgrade sessionjar-postgres"):
+            await newer.get("any")
+    finally:
+        await newer.close()
+
+
+async def test_times_come_back_in_utc_whatever_the_session_time_zone(
+    postgres_url: str, namespace: str
+) -> None:
+    url = with_options(postgres_url, options="-c%20TimeZone%3DAsia/Tokyo")
+    opened = AsyncPostgresStore.from_url(url, namespace)
+    india = timezone(timedelta(hours=5, minutes=30))
+    record = new_record(now().astimezone(india), rotated_at=now().astimezone(india))
+    try:
+        await opened.create(record)
+        got = await opened.get(record.handle)
+    finally:
+        await opened.close()
+    assert got == record
+    assert got.created_at.tzinfo is UTC
+    assert got.rotated_at is not None
+    assert got.rotated_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"session_data": {"text": "a\x00b"}},
+        {"access_payload": {"key\x00": 1}},
+        {"session_data": {"list": [{"deep": "\x00"}]}},
+        {"tenant": "t\x00"},
+        {"user_id": "\x00"},
+        {"refresh_hash": "ab\x00"},
+    ],
+)
+async def test_nul_characters_are_refused_before_writing(
+    store: AsyncPostgresStore, fields: dict[str, Any]
+) -> None:
+    record = new_record(now(), **fields)
+    with pytest.raises(SerializationError, match="NUL"):
+        await store.create(record)
+    assert await store.get(record.handle) is None
+
+
+async def test_patches_and_keys_with_nul_characters_write_nothing(
+    store: AsyncPostgresStore,
+) -> None:
+    record = new_record(now())
+    await store.create(record)
+    with pytest.raises(SerializationError):
+        await store.update(
+            record.handle,
+            SessionPatch(session_data={"a": "\x00"}, refresh_hash="new"),
+            expected_version=None,
+            now=now(),
+        )
+    assert await store.get(record.handle) == record
+    key = new_signing_key(now(), private_jwk={"kty": "oct", "k": "\x00"})
+    with pytest.raises(SerializationError):
+        await store.add_signing_key(key)
+    assert await store.list_signing_keys() == []
+
+
+async def test_text_postgresql_cannot_hold_is_never_found(store: AsyncPostgresStore) -> None:
+    assert await store.get("a\x00b") is None
+    assert await store.delete(["a\x00b"]) == []
+    assert await store.list_for_user("t\x00", "u", now=now()) == []
+    assert await store.delete_for_user("t", "u\x00") == []
+
+
+async def test_floats_jsonb_would_print_as_integers_keep_value_and_type(
+    store: AsyncPostgresStore,
+) -> None:
+    data = {"huge": 1e300, "edge": 1e16, "neg": -1.5e20, "int": 10**20, "tiny": 5e-324}
+    record = new_record(now(), session_data=data)
+    await store.create(record)
+    got = await store.get(record.handle)
+    assert got is not None
+    assert got.session_data == data
+    assert {name: type(value) for name, value in got.session_data.items()} == {
+        name: type(value) for name, value in data.items()
+    }
+
+
+async def test_delete_expired_deletes_in_batches(postgres_url: str, namespace: str) -> None:
+    opened = AsyncPostgresStore.from_url(
+        with_options(postgres_url, delete_batch_size=3), namespace
+    )
+    moment = now()
+    expired = [new_record(moment - timedelta(hours=2), ttl=timedelta(hours=1)) for _ in range(10)]
+    live = [new_record(moment) for _ in range(2)]
+    try:
+        for record in expired + live:
+            await opened.create(record)
+        assert await opened.delete_expired(now=moment) == 10
+        handles = await opened.list_for_user("public", "alice", now=moment)
+        assert sorted(handles) == sorted([record.handle for record in live])
+    finally:
+        await opened.close()
+
+
+async def test_delete_expired_skips_rows_locked_by_others(
+    postgres_url: str, server_url: str, test_schema: str, namespace: str
+) -> None:
+    # statement_timeout: a delete that waited for the lock would fail instead of hanging.
+    url = with_options(postgres_url, options="-c%20statement_timeout%3D5000")
+    opened = AsyncPostgresStore.from_url(url, namespace)
+    moment = now()
+    locked, free = (new_record(moment, ttl=timedelta(seconds=-1)) for _ in range(2))
+    try:
+        await opened.create(locked)
+        await opened.create(free)
+        with psycopg.connect(server_url) as blocker:
+            blocker.execute(
+                sql.SQL("SELECT 1 FROM {} WHERE handle = %s FOR UPDATE").format(
+                    table(test_schema, f"{namespace}_sessions")
+                ),
+                (locked.handle,),
+            )
+            assert await opened.delete_expired(now=moment) == 1
+            assert await opened.get(locked.handle) == locked
+            blocker.rollback()
+        assert await opened.delete_expired(now=moment) == 1
+    finally:
+        await opened.close()
+
+
+async def test_namespace_and_schema_are_quoted_identifiers(
+    server_url: str, raw: Raw, test_schema: str
+) -> None:
+    schema, namespace = f"{test_schema}_Mixed", "Odd-Name_1"
+    opened = AsyncPostgresStore.from_url(with_options(server_url, schema=schema), namespace)
+    record = new_record(now())
+    try:
+        await opened.create(record)
+        assert await opened.get(record.handle) == record
+        assert exists(raw, schema, "Odd-Name_1_sessions")
+    finally:
+        await opened.close()
+        raw.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+async def test_a_closed_store_refuses_work(store: AsyncPostgresStore) -> None:
+    await store.close()
+    with pytest.raises(StorageUnavailable, match="closed"):
+        await store.get("any")
