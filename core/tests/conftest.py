@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["fix_clock", "fix_manager"]
+pytest_plugins = ["fix_clock", "fix_manager", "fix_registry", "fix_stores", "fix_web"]

@@ -16,8 +16,6 @@ import pytest
 if TYPE_CHECKING:
     from fix_registry import PluginSite
 
-pytest_plugins = ["fix_registry"]
-
 
 def _installed(name: str) -> bool:
     try:

@@ -22,8 +22,6 @@ from sessionjar.drivers.memory import AsyncMemoryStore
 if TYPE_CHECKING:
     from fix_stores import KeyFactory, RecordFactory
 
-pytest_plugins = ["fix_stores"]
-
 NOW = datetime.fromisoformat("2026-03-02T12:00:00+00:00")
 
 

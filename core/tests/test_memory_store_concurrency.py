@@ -13,8 +13,6 @@ from sessionjar.drivers.memory import AsyncMemoryStore, MemoryBackend, MemorySto
 if TYPE_CHECKING:
     from fix_stores import RecordFactory
 
-pytest_plugins = ["fix_stores"]
-
 NOW = datetime.fromisoformat("2026-03-02T12:00:00+00:00")
 WORKERS = 40
 

@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
     from fix_registry import PluginSite
 
-pytest_plugins = ["fix_registry"]
-
 BROKEN = "raise ImportError(\"No module named 'redis'\")\n"
 
 
