@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal, ParamSpec, TypeVar, Unpack, overload
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -90,9 +89,6 @@ class SessionExtension:
         self.manager = manager
         self.config = WebConfig(**options)
         self.on_token_theft = on_token_theft
-        # Cookies live as long as a session can without a refresh; read from the manager's
-        # settings until it exposes them publicly.
-        self.cookie_max_age: timedelta = manager._settings.refresh_token_validity
         if app is not None:
             self.init_app(app)
 
@@ -111,7 +107,9 @@ class SessionExtension:
     def _write_tokens(self, response: Response) -> Response:
         state = g.get(_STATE_KEY)
         if state is not None:
-            for name, value in response_headers(self.config, state, self.cookie_max_age):
+            # cookies live as long as a session can without a refresh
+            max_age = self.manager.refresh_token_validity
+            for name, value in response_headers(self.config, state, max_age):
                 if name == "Cache-Control":
                     response.headers[name] = value  # responses with tokens are never cached
                 else:

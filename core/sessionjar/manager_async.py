@@ -117,6 +117,16 @@ class AsyncSessionManager:
     ) -> None:
         await self.close()
 
+    @property
+    def access_token_validity(self) -> timedelta:
+        """Lifetime of an access token (never past the expiry of its session)."""
+        return self._settings.access_token_validity
+
+    @property
+    def refresh_token_validity(self) -> timedelta:
+        """Sliding lifetime of a session: how long it lives without a refresh."""
+        return self._settings.refresh_token_validity
+
     async def load_keys(self) -> None:
         """Load the signing keys from the store, adding the current and next ones if missing.
 

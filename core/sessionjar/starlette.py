@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Final, Literal, Unpack, overload
 
 from starlette.datastructures import MutableHeaders
@@ -94,7 +93,6 @@ class SessionMiddleware:
         self.manager = manager
         self.config = WebConfig(**options)
         self.on_token_theft = on_token_theft
-        self.cookie_max_age = _cookie_max_age(manager)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,7 +109,9 @@ class SessionMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                _add_headers(message, response_headers(self.config, state, self.cookie_max_age))
+                # cookies live as long as a session can without a refresh
+                max_age = self.manager.refresh_token_validity
+                _add_headers(message, response_headers(self.config, state, max_age))
             await send(message)
 
         try:
@@ -157,12 +157,6 @@ def _builtin_route(config: WebConfig, request: Request) -> _Route | None:
         return None
     routes: dict[str, _Route] = {config.refresh_path: "refresh", config.signout_path: "signout"}
     return routes.get(request.url.path)
-
-
-def _cookie_max_age(manager: AsyncSessionManager) -> timedelta:
-    # Cookies live as long as a session can without a refresh; read from the manager's
-    # settings until it exposes them publicly.
-    return manager._settings.refresh_token_validity
 
 
 @overload

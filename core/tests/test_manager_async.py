@@ -239,6 +239,17 @@ async def test_context_manager_loads_keys_and_closes(make_amanager: MakeAsync) -
         assert (await verifier.get_session(created.access_token)).user_id == "alice"
 
 
+async def test_validities_are_public_and_read_only(make_amanager: MakeAsync) -> None:
+    manager = make_amanager(
+        access_token_validity=timedelta(minutes=5), refresh_token_validity=timedelta(days=3)
+    )
+    assert manager.access_token_validity == timedelta(minutes=5)
+    assert manager.refresh_token_validity == timedelta(days=3)
+    with pytest.raises(AttributeError):
+        manager.refresh_token_validity = timedelta(days=1)  # type: ignore[misc]
+    assert make_amanager().refresh_token_validity == timedelta(days=30)
+
+
 @pytest.mark.parametrize(
     "options",
     [
