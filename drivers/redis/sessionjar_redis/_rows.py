@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -22,8 +21,8 @@ __all__ = [
     "TTL_MARGIN",
     "OWNER_FIELD",
     "native_ttl",
-    "record_args",
-    "patch_args",
+    "record_json",
+    "patch_json",
     "record_from_reply",
     "key_to_json",
     "key_from_json",
@@ -48,38 +47,43 @@ def native_ttl(expires_at: datetime, now: datetime) -> int:
     return (remaining + TTL_MARGIN) // timedelta(milliseconds=1)
 
 
-def record_args(record: SessionRecord, owner: str) -> list[str | int]:
-    """Return a record as the flat field/value list of HSET, owner tag included."""
-    args: list[str | int] = []
-    for name, value in session_to_row(record).items():
-        if value is not None:
-            args += (name, value)
-    return [*args, OWNER_FIELD, owner]
+def record_json(record: SessionRecord, owner: str) -> str:
+    """Return a record's row, owner tag included, as the JSON object the create script takes."""
+    row = {
+        name: _text(value) for name, value in session_to_row(record).items() if value is not None
+    }
+    row[OWNER_FIELD] = owner
+    return _dumps(row)
 
 
-def patch_args(patch: SessionPatch) -> list[str | int]:
-    """Return the fields a patch sets as the flat field/value list of HSET."""
-    args: list[str | int] = []
-    for name, value in patch_to_row(patch).items():
-        assert value is not None  # a patch never sets a field to None
-        args += (name, value)
-    return args
+def patch_json(patch: SessionPatch) -> str:
+    """Return the fields a patch sets as the JSON object the update script takes."""
+    return _dumps({name: _text(value) for name, value in patch_to_row(patch).items()})
+
+
+def _text(value: str | int | None) -> str:
+    # Hash fields hold text: numbers go as text, so that Lua never reformats them.
+    return value if isinstance(value, str) else str(value)
+
+
+def _dumps(row: dict[str, str]) -> str:
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
 
 
 def record_from_reply(reply: object) -> SessionRecord | None:
-    """Rebuild a record from HGETALL's reply (a mapping, or a flat list from a script).
+    """Rebuild a record from the JSON text of its HGETALL reply, as the scripts return it.
 
     :raises StorageUnavailable: the reply is not a readable record.
     """
-    if isinstance(reply, list):
-        if len(reply) % 2:
-            raise StorageUnavailable("Redis returned a malformed record")
-        reply = dict(zip(reply[::2], reply[1::2], strict=True))
-    if not isinstance(reply, Mapping):
-        raise StorageUnavailable(f"Redis returned {type(reply).__name__} for a record")
-    if not reply:
+    try:
+        flat = json.loads(reply)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise StorageUnavailable("Redis returned an unreadable record") from exc
+    if not flat:  # cjson encodes the empty reply of a missing key as {}
         return None
-    return session_from_row(reply)
+    if not isinstance(flat, list) or len(flat) % 2:
+        raise StorageUnavailable("Redis returned a malformed record")
+    return session_from_row(dict(zip(flat[::2], flat[1::2], strict=True)))
 
 
 def key_to_json(key: SigningKeyRecord) -> str:

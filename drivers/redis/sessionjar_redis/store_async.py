@@ -25,9 +25,9 @@ from sessionjar_redis._rows import (
     key_to_json,
     millis,
     native_ttl,
-    patch_args,
-    record_args,
+    patch_json,
     record_from_reply,
+    record_json,
 )
 from sessionjar_redis._url import RedisOptions, parse_url
 
@@ -76,14 +76,8 @@ class AsyncRedisStore:
         owner = owner_tag(record.tenant, record.user_id)
         prefix = self._keys.prefix(record.handle)
         keys = [KeyLayout.record_in(prefix, record.handle), KeyLayout.index(prefix, owner)]
-        args = [
-            prefix,
-            record.handle,
-            millis(record.created_at, "created_at"),
-            millis(record.expires_at, "expires_at"),
-            native_ttl(record.expires_at, record.created_at),
-            *record_args(record, owner),
-        ]
+        ttl = native_ttl(record.expires_at, record.created_at)
+        args: list[str | int] = [ttl, record_json(record, owner)]
         with self._errors("create a session"):
             created = await self._run(_scripts.CREATE, keys, args)
         if created == 0:
@@ -95,8 +89,7 @@ class AsyncRedisStore:
         """Return the record with this handle, or `None`. May return an expired record."""
         key = self._keys.record(check_handle(handle))
         with self._errors("read a session"):
-            client = await self._connected()
-            reply = await client.hgetall(key)
+            reply = await self._run(_scripts.GET, [key], [])
         return record_from_reply(reply)
 
     async def update(
@@ -117,13 +110,10 @@ class AsyncRedisStore:
             raise ConfigurationError("expected_version must be an int or None")
         expires = patch.expires_at
         args = [
-            prefix,
-            handle,
             millis(now, "now"),
             "" if expected_version is None else expected_version,
-            "" if expires is None else millis(expires, "expires_at"),
-            0 if expires is None else native_ttl(expires, now),
-            *patch_args(patch),
+            "" if expires is None else native_ttl(expires, now),
+            patch_json(patch),
         ]
         with self._errors("update a session"):
             reply = await self._run(_scripts.UPDATE, [KeyLayout.record_in(prefix, handle)], args)
@@ -142,9 +132,7 @@ class AsyncRedisStore:
         with self._errors("delete sessions"):
             for prefix, group in by_prefix.items():
                 keys = [KeyLayout.record_in(prefix, handle) for handle in group]
-                deleted += handles_from_reply(
-                    await self._run(_scripts.DELETE, keys, [prefix, *group])
-                )
+                deleted += handles_from_reply(await self._run(_scripts.DELETE, keys, []))
         return deleted
 
     async def delete_for_user(self, tenant: str, user_id: str) -> list[str]:
@@ -227,12 +215,10 @@ class AsyncRedisStore:
     async def _delete_if_expired(self, keys: list[str], now_ms: int) -> int:
         by_prefix: dict[str, list[str]] = {}
         for key in keys:
-            prefix, handle = KeyLayout.split_record(key)
-            by_prefix.setdefault(prefix, []).append(handle)
+            by_prefix.setdefault(KeyLayout.split_record(key)[0], []).append(key)
         count = 0
-        for prefix, handles in by_prefix.items():
-            group = [KeyLayout.record_in(prefix, handle) for handle in handles]
-            reply = await self._run(_scripts.DELETE_EXPIRED, group, [prefix, now_ms, *handles])
+        for group in by_prefix.values():
+            reply = await self._run(_scripts.DELETE_EXPIRED, group, [now_ms])
             if not isinstance(reply, int):
                 raise StorageUnavailable(f"Redis answered {reply!r} to delete_expired")
             count += reply

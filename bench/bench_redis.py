@@ -1,0 +1,252 @@
+"""Benchmark of the Redis driver, as ratios against raw redis-py measured in the same run.
+
+    python bench/bench_redis.py [URL ...]      # default: $SESSIONJAR_REDIS_URL and
+                                               # $SESSIONJAR_REDIS_CLUSTER_URL, or the
+                                               # servers of .ci/services/redis.sh
+
+1. Each store operation against two raw redis-py round trips: the plain command
+   ("cmd": HSET of the record, HGETALL, HSET of one field, DEL) and the same work done by
+   hand in one MULTI round trip ("same work": create = HSET record, PEXPIRE, ZADD index,
+   PEXPIRE; update = HSET field, HGETALL; revoke = DEL record, ZREM index). The manager's
+   ``refresh_session`` (core: one read, one compare-and-set write, a signed token)
+   against the raw HGETALL. Targets: <= 1.5x, and <= 2.5x for refresh, against "cmd".
+2. Memory per stored session: MEMORY USAGE of every key, summed over 10,000 sessions.
+
+Baseline and candidate run in alternating rounds; the table shows the median round.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+
+from sessionjar import SessionManager, SessionPatch, SessionRecord, SigningKey
+from sessionjar.codec import session_to_row
+from sessionjar_redis.store import RedisStore
+
+ROUNDS = 7
+CALLS = 300
+MEMORY_SESSIONS = 10_000
+TARGETS = {"create": 1.5, "get": 1.5, "update": 1.5, "revoke": 1.5, "refresh": 2.5}
+FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def now() -> datetime:
+    """Return the current time in whole milliseconds."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def record(user_id: str = "alice") -> SessionRecord:
+    """Return a session record shaped like the ones core creates."""
+    created = now()
+    return SessionRecord(
+        handle=secrets.token_urlsafe(16),
+        tenant="public",
+        user_id=user_id,
+        created_at=created,
+        expires_at=created + timedelta(days=30),
+        absolute_deadline=None,
+        access_payload={"role": "user", "plan": "pro"},
+        session_data={"theme": "dark", "cart": [1, 2, 3]},
+        refresh_hash=secrets.token_hex(32),
+        prev_refresh_hash=None,
+        rotated_at=None,
+    )
+
+
+def raw_client(url: str) -> redis.Redis | redis.RedisCluster:
+    """Return the plain redis-py client the baseline uses."""
+    if "+cluster://" in url:
+        return redis.RedisCluster.from_url(url.replace("+cluster", "", 1), decode_responses=True)
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
+def per_call(func: Callable[[int], object]) -> float:
+    """Return the time of one call of ``func(i)`` over ``CALLS`` calls, in seconds."""
+    start = time.perf_counter()
+    for index in range(CALLS):
+        func(index)
+    return (time.perf_counter() - start) / CALLS
+
+
+Calls = tuple[Callable[[int], object], ...]
+
+
+def rounds(prepare: Callable[[], Calls]) -> list[float]:
+    """Time the calls ``prepare`` returns in alternating rounds; return their medians."""
+    times: list[list[float]] = []
+    for _ in range(ROUNDS):
+        calls = prepare()
+        times = times or [[] for _ in calls]
+        for call, found in zip(calls, times, strict=True):
+            found.append(per_call(call))
+    return [statistics.median(found) for found in times]
+
+
+def operations(store: RedisStore, raw: Any, manager: SessionManager) -> Iterator[tuple[str, Any]]:
+    """Yield (name, prepare) for every timed operation."""
+    tag = f"{{bench-{secrets.token_hex(4)}}}:"  # one slot: raw MULTI works on a cluster too
+    index = f"{tag}index"
+    month_ms = 30 * 86_400_000
+
+    def by_hand(*commands: tuple[Any, ...]) -> object:
+        pipe = raw.pipeline(transaction=True)
+        for command in commands:
+            pipe.execute_command(*command)
+        return pipe.execute()
+
+    def create() -> Calls:
+        records = [record() for _ in range(CALLS)]
+        rows = [[x for k, v in session_to_row(r).items() if v for x in (k, v)] for r in records]
+
+        def raw_create(i: int) -> object:
+            key = f"{tag}{records[i].handle}"
+            return by_hand(
+                ("HSET", key, *rows[i]),
+                ("PEXPIRE", key, month_ms),
+                ("ZADD", index, 1, records[i].handle),
+                ("PEXPIRE", index, month_ms),
+            )
+
+        def raw_cmd(i: int) -> object:
+            return raw.execute_command("HSET", f"{tag}{records[i].handle}", *rows[i])
+
+        return raw_cmd, raw_create, lambda i: store.create(records[i])
+
+    one = record()
+    store.create(one)
+    raw.hset(f"{tag}one", mapping={k: v for k, v in session_to_row(one).items() if v})
+    patch = SessionPatch(session_data={"theme": "light"})
+
+    def get() -> Calls:
+        def raw_get(i: int) -> object:
+            return raw.hgetall(f"{tag}one")
+
+        return raw_get, raw_get, lambda i: store.get(one.handle)
+
+    def update() -> Calls:
+        def raw_update(i: int) -> object:
+            key = f"{tag}one"
+            return by_hand(("HSET", key, "session_data", '{"theme":"light"}'), ("HGETALL", key))
+
+        def raw_cmd(i: int) -> object:
+            return raw.hset(f"{tag}one", "session_data", '{"theme":"light"}')
+
+        def ours(i: int) -> object:
+            return store.update(one.handle, patch, expected_version=None, now=now())
+
+        return raw_cmd, raw_update, ours
+
+    def revoke() -> Calls:
+        records = [record() for _ in range(CALLS)]
+        for index_, each in enumerate(records):
+            store.create(each)
+            raw.set(f"{tag}del{index_}", "x")
+
+        def raw_revoke(i: int) -> object:
+            return by_hand(("DEL", f"{tag}del{i}"), ("ZREM", index, records[i].handle))
+
+        def raw_cmd(i: int) -> object:
+            return raw.delete(f"{tag}del{i}")
+
+        return raw_cmd, raw_revoke, lambda i: store.delete([records[i].handle])
+
+    def refresh() -> Calls:
+        token = [manager.create_session("alice").refresh_token or ""]
+
+        def rotate(_: int) -> object:
+            token[0] = manager.refresh_session(token[0]).refresh_token or ""
+            return token[0]
+
+        def raw_get(i: int) -> object:
+            return raw.hgetall(f"{tag}one")
+
+        return raw_get, raw_get, rotate
+
+    yield from [("create", create), ("get", get), ("update", update)]
+    yield from [("revoke", revoke), ("refresh", refresh)]
+    keys = [key for server in _servers(raw) for key in server.scan_iter(match=f"{tag}*")]
+    for key in keys:
+        raw.delete(key)
+
+
+def _servers(raw: Any) -> list[Any]:
+    if isinstance(raw, redis.RedisCluster):
+        return [node.redis_connection for node in raw.get_primaries()]  # type: ignore[no-untyped-call]
+    return [raw]
+
+
+def memory_per_session(store: RedisStore, raw: Any, namespace: str) -> float:
+    """Return the mean MEMORY USAGE of a session: its record and its share of indexes."""
+    users = [f"user-{n % (MEMORY_SESSIONS // 2)}" for n in range(MEMORY_SESSIONS)]
+    for user in users:
+        store.create(record(user))
+    total = 0
+    for server in _servers(raw):
+        for key in server.scan_iter(match=f"{{{namespace}*", count=1000):
+            total += server.memory_usage(key, samples=0) or 0
+    return total / MEMORY_SESSIONS
+
+
+def bench(url: str) -> bool:
+    """Print the tables for one server; return whether every target was met."""
+    namespace = f"bench_{secrets.token_hex(4)}"
+    store = RedisStore.from_url(url, namespace)
+    raw = raw_client(url)
+    key = SigningKey.generate("EdDSA")
+    manager = SessionManager(RedisStore.from_url(url, namespace), keys=[key])
+    met = True
+    print(f"\n{url}: median of {ROUNDS} rounds of {CALLS} calls")
+    print(
+        f"{'operation':<10} {'raw cmd':>10} {'same work':>10} {'sessionjar':>11}"
+        f" {'vs cmd':>7} {'vs work':>8} {'target':>7}"
+    )
+    try:
+        for name, prepare in operations(store, raw, manager):
+            command, work, ours = rounds(prepare)
+            met &= ours / command <= TARGETS[name]
+            print(
+                f"{name:<10} {command * 1e6:>8.1f}us {work * 1e6:>8.1f}us {ours * 1e6:>9.1f}us"
+                f" {ours / command:>6.2f}x {ours / work:>7.2f}x {TARGETS[name]:>6.1f}x"
+            )
+        store.delete_expired(now=FAR_FUTURE)
+        usage = memory_per_session(store, raw, namespace)
+        print(f"memory: {usage:.0f} bytes per session (MEMORY USAGE over {MEMORY_SESSIONS:,})")
+    finally:
+        store.delete_expired(now=FAR_FUTURE)
+        store.close()
+        manager.close()
+        raw.close()
+    return met
+
+
+def main() -> int:
+    """Benchmark every URL given (or the default test servers) that answers."""
+    urls = sys.argv[1:] or [
+        os.environ.get("SESSIONJAR_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        os.environ.get("SESSIONJAR_REDIS_CLUSTER_URL", "redis+cluster://127.0.0.1:7001"),
+    ]
+    met = True
+    for url in urls:
+        try:
+            with raw_client(url) as probe:
+                probe.ping()
+        except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+            print(f"{url}: skipped, no server answers ({exc}); run bash .ci/services/redis.sh")
+            continue
+        met &= bench(url)
+    print("\nevery target met" if met else "\nsome targets missed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
