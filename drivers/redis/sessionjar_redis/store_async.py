@@ -256,6 +256,8 @@ class AsyncRedisStore:
         options = self._options
         # One retry, on connection errors only: it reconnects pooled connections the
         # server dropped (restart, failover) without re-running a script that timed out.
+        # A cluster client uses only the count: it also retries after timeouts and
+        # CLUSTERDOWN, once, with a fresh slot map (see docs/drivers/redis.md).
         retry = AsyncRetry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
         kwargs: dict[str, Any] = {**options.client_kwargs, "decode_responses": True}
         if options.cluster:
