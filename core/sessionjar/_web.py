@@ -156,6 +156,10 @@ class SessionView(Protocol):
     def refresh_token(self) -> str | None:
         """The new refresh token after create or refresh; `None` after verification."""
 
+    @property
+    def revoked(self) -> bool:
+        """Whether the handler revoked the session."""
+
 
 S = TypeVar("S", bound=SessionView)
 
@@ -289,13 +293,14 @@ def response_headers(
 ) -> list[tuple[str, str]]:
     """Return the headers that bring the client's tokens in line with the request's state.
 
-    Cleared tokens, a new session (both tokens) or a new access token (after a payload
-    update) each come with ``Cache-Control: no-store``; otherwise nothing is written.
+    Cleared tokens (an error, a sign-out, or a session the handler revoked), a new
+    session (both tokens) or a new access token (after a payload update) each come with
+    ``Cache-Control: no-store``; otherwise nothing is written.
     Cookies live ``max_age`` (the refresh-token validity) from now, so that an expired
     access token is still sent and answered with "try refresh".
     """
     session = state.session
-    if state.clear:
+    if state.clear or (session is not None and session.revoked):
         written = _clear(config, state)
     elif session is None:
         return []

@@ -23,7 +23,7 @@ class AsyncSession:
 
     Built by `AsyncSessionManager`; the attributes are read-only facts of the session.
     ``refresh_token`` is set by `create_session` and `refresh_session` and is `None`
-    after `get_session`.
+    after `get_session`; ``revoked`` turns true when `revoke_session` deletes it.
     """
 
     __module__ = "sessionjar"
@@ -36,6 +36,7 @@ class AsyncSession:
         "access_token",
         "handle",
         "refresh_token",
+        "revoked",
         "tenant",
         "user_id",
     )
@@ -50,6 +51,8 @@ class AsyncSession:
     """The current access token; replaced by `update_jwt_payload`."""
     refresh_token: str | None
     """The refresh token just issued, or `None` if this session came from an access token."""
+    revoked: bool
+    """Whether `revoke_session` deleted the session (the web layer then clears the tokens)."""
 
     def __init__(
         self,
@@ -73,6 +76,7 @@ class AsyncSession:
         self._expires_s = expires_s
         self.access_token = access_token
         self.refresh_token = refresh_token
+        self.revoked = False
         # get_session passes the verified claims; the user payload is picked out of them
         # only if asked for, to keep verification lean.
         self._payload = payload
@@ -134,10 +138,11 @@ class AsyncSession:
         await self._manager.update_session_data(self.handle, data)
 
     async def revoke_session(self) -> None:
-        """Delete the session. Storage I/O: one delete.
+        """Delete the session and set `revoked`. Storage I/O: one delete.
 
         The refresh token stops working at once; the access token stops working at once
         where `get_session` is called with ``check_database=True``, and otherwise when it
-        expires. The web layer clears the cookies.
+        expires. The web layer clears the cookies of a revoked session.
         """
         await self._manager.revoke_session(self.handle)
+        self.revoked = True

@@ -143,6 +143,11 @@ def starlette_app(
         await revoke_session(request)
         return JSONResponse({"left": True})
 
+    async def quit_(request: Request) -> Response:
+        session = await get_session(request)
+        await session.revoke_session()  # on the session itself, not through the helper
+        return JSONResponse({"revoked": session.revoked})
+
     routes = [
         Route("/signin", signin, methods=["POST"]),
         Route("/me", me),
@@ -151,6 +156,7 @@ def starlette_app(
         Route("/payload", payload, methods=["POST"]),
         Route("/data", data, methods=["GET", "POST"]),
         Route("/leave", leave, methods=["POST"]),
+        Route("/quit", quit_, methods=["POST"]),
     ]
     web_options: WebOptions = options  # type: ignore[assignment]
     middleware = Middleware(

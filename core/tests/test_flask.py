@@ -101,6 +101,13 @@ def flask_app(
         revoke_session()
         return {"left": True}
 
+    @app.post("/quit")
+    @verify_session()
+    def quit_() -> Any:
+        session = get_session()
+        session.revoke_session()  # on the session itself, not through the helper
+        return {"revoked": session.revoked}
+
     return app
 
 
@@ -265,6 +272,30 @@ class TestRefreshAndSignout:
             assert {k: cookie[k] for k in flags} == {k: set_[name][k] for k in flags}
         assert response.headers["Cache-Control"] == "no-store"
         assert manager.get_all_session_handles_for_user("alice") == []
+
+    def test_session_revoked_directly_clears_cookies_as_set(self, manager: SessionManager) -> None:
+        client = client_of(flask_app(manager, cookie_domain="localhost", refresh_path="/r"))
+        set_ = set_cookies(signin(client))
+        response = client.post("/quit")
+        assert response.json == {"revoked": True}
+        cleared = set_cookies(response)
+        assert set(cleared) == BOTH
+        flags = ("path", "domain", "secure", "httponly", "samesite")
+        for name, cookie in cleared.items():
+            assert (cookie["value"], cookie["max-age"]) == ("", "0")
+            assert {k: cookie[k] for k in flags} == {k: set_[name][k] for k in flags}
+        assert response.headers["Cache-Control"] == "no-store"
+        assert manager.get_all_session_handles_for_user("alice") == []
+
+    def test_session_revoked_directly_empties_the_token_headers(
+        self, manager: SessionManager
+    ) -> None:
+        client = client_of(flask_app(manager))
+        signed = client.post("/signin", json={"user": "bob"}, headers={"auth-mode": "header"})
+        bearer = {"Authorization": f"Bearer {signed.headers['access-token']}"}
+        response = client.post("/quit", headers=bearer)
+        assert (response.headers["access-token"], response.headers["refresh-token"]) == ("", "")
+        assert "Set-Cookie" not in response.headers
 
     def test_revoke_in_a_view(self, manager: SessionManager) -> None:
         client = client_of(flask_app(manager))

@@ -8,7 +8,12 @@ import pytest
 from fix_clock import FakeClock
 from fix_manager import MakeAsync
 
-from sessionjar import AsyncSessionManager, InvalidTokenError, SessionNotFound
+from sessionjar import (
+    AsyncSessionManager,
+    InvalidTokenError,
+    SessionNotFound,
+    StorageUnavailable,
+)
 
 
 async def test_reads_need_no_storage(make_amanager: MakeAsync) -> None:
@@ -105,13 +110,24 @@ async def test_revoke_session_deletes_it(make_amanager: MakeAsync) -> None:
     created = await manager.create_session("alice")
     session = await manager.get_session(created.access_token)
     calls.clear()
+    assert session.revoked is False
     await session.revoke_session()
     assert calls == ["delete"]
+    assert (session.revoked, created.revoked) == (True, False)
     with pytest.raises(SessionNotFound):
         await manager.get_session(created.access_token, check_database=True)
     assert created.refresh_token is not None
     with pytest.raises(SessionNotFound):
         await manager.refresh_session(created.refresh_token)
+
+
+async def test_a_failed_revoke_leaves_revoked_false(make_amanager: MakeAsync) -> None:
+    manager = make_amanager()
+    session = await manager.create_session("alice")
+    await manager.close()
+    with pytest.raises(StorageUnavailable):
+        await session.revoke_session()
+    assert session.revoked is False
 
 
 async def test_created_and_expiry_times(amanager: AsyncSessionManager, clock: FakeClock) -> None:

@@ -311,6 +311,34 @@ class TestRefreshAndSignout:
         assert await amanager.get_session_information(handle) is None
         assert (await client.get("/me")).status_code == 401
 
+    async def test_session_revoked_directly_clears_cookies_as_set(
+        self, amanager: AsyncSessionManager, aclient: Client
+    ) -> None:
+        client = aclient(starlette_app(amanager, cookie_domain="example.com"))
+        set_ = set_cookies(await signin(client))
+        response = await client.post("/quit")
+        assert response.json() == {"revoked": True}
+        cleared = set_cookies(response)
+        assert set(cleared) == {"sAccessToken", "sRefreshToken"}
+        flags = ("path", "domain", "secure", "httponly", "samesite")
+        for name, cookie in cleared.items():
+            assert (cookie["value"], cookie["max-age"]) == ("", "0")
+            assert {k: cookie[k] for k in flags} == {k: set_[name][k] for k in flags}
+        assert response.headers["cache-control"] == "no-store"
+        assert await amanager.get_all_session_handles_for_user("alice") == []
+
+    async def test_session_revoked_directly_empties_the_token_headers(
+        self, amanager: AsyncSessionManager, aclient: Client
+    ) -> None:
+        client = aclient(starlette_app(amanager))
+        signed = await client.post(
+            "/signin", json={"user": "bob"}, headers={"auth-mode": "header"}
+        )
+        bearer = {"authorization": f"Bearer {signed.headers['access-token']}"}
+        response = await client.post("/quit", headers=bearer)
+        assert (response.headers["access-token"], response.headers["refresh-token"]) == ("", "")
+        assert "set-cookie" not in response.headers
+
     async def test_revoke_in_a_route_clears_cookies(
         self, amanager: AsyncSessionManager, aclient: Client
     ) -> None:

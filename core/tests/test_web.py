@@ -43,6 +43,7 @@ class FakeSession:
     handle: str = HANDLE
     access_token: str = "new-access"
     refresh_token: str | None = None
+    revoked: bool = False
 
 
 class TestConfig:
@@ -168,6 +169,14 @@ class TestResponseHeaders:
     def test_nothing_changed_writes_nothing(self) -> None:
         state = RequestState("cookie", "new-access", session=FakeSession())
         assert response_headers(WebConfig(), state, DAY) == []
+
+    def test_revoked_session_clears_the_tokens(self) -> None:
+        state = RequestState("cookie", "new-access", True, session=FakeSession(revoked=True))
+        written = response_headers(WebConfig(), state, DAY)
+        cookies = [v for k, v in written if k == "Set-Cookie"]
+        assert [c.split(";")[0] for c in cookies] == ["sAccessToken=", "sRefreshToken="]
+        assert all("Max-Age=0" in c for c in cookies)
+        assert ("Cache-Control", "no-store") in written
 
     def test_clearing_without_cookies_or_headers_writes_nothing(self) -> None:
         state: RequestState[FakeSession] = RequestState("cookie", None, clear=True)
