@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Start the Redis servers the sessionjar-redis tests use, from Debian's package, on loopback:
-# a standalone server on 127.0.0.1:6379 and a 3-master Redis Cluster on 127.0.0.1:7001-7003.
+# a standalone server on 127.0.0.1:6379 (also TLS on 6380, with a throwaway self-signed
+# certificate, and a Unix socket) and a 3-master Redis Cluster on 127.0.0.1:7001-7003.
 # Each run stops the servers an earlier run started and starts them on fresh data under
 # /var/tmp/sessionjar-redis/. Idempotent; needs root on Debian, no systemd.
 set -euo pipefail
 
 STANDALONE_PORT=6379
+TLS_PORT=6380
 CLUSTER_PORTS=(7001 7002 7003)
 STATE=/var/tmp/sessionjar-redis
 WAIT_SECONDS=30
@@ -60,6 +62,7 @@ start() {  # start PORT [EXTRA OPTIONS...]: a fresh server on 127.0.0.1:PORT
 
 ensure_apt redis-server redis-server
 ensure_apt redis-cli redis-tools
+ensure_apt openssl openssl
 
 for port in "$STANDALONE_PORT" "${CLUSTER_PORTS[@]}"; do
     stop_ours "$port"
@@ -68,8 +71,18 @@ done
 if answers "$STANDALONE_PORT"; then
     standalone="reused the Redis server already answering on 127.0.0.1:$STANDALONE_PORT"
 else
-    start "$STANDALONE_PORT" --unixsocket "$STATE/$STANDALONE_PORT/redis.sock" --unixsocketperm 700
-    standalone="Redis on 127.0.0.1:$STANDALONE_PORT and unix:$STATE/$STANDALONE_PORT/redis.sock"
+    tls="$STATE/tls"
+    rm -rf "$tls"
+    mkdir -p "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=127.0.0.1" \
+        -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null \
+        || die "openssl could not make the test certificate"
+    start "$STANDALONE_PORT" --unixsocket "$STATE/$STANDALONE_PORT/redis.sock" --unixsocketperm 700 \
+        --tls-port "$TLS_PORT" --tls-cert-file "$tls/cert.pem" --tls-key-file "$tls/key.pem" \
+        --tls-ca-cert-file "$tls/cert.pem" --tls-auth-clients no
+    standalone="Redis on 127.0.0.1:$STANDALONE_PORT (TLS on $TLS_PORT, CA $tls/cert.pem)"
+    standalone+=" and unix:$STATE/$STANDALONE_PORT/redis.sock"
 fi
 
 if cluster_ok "${CLUSTER_PORTS[0]}"; then

@@ -20,6 +20,10 @@ CLUSTER_URL = os.environ.get("SESSIONJAR_REDIS_CLUSTER_URL", "redis+cluster://12
 UNIX_URL = os.environ.get(
     "SESSIONJAR_REDIS_UNIX_URL", "unix:///var/tmp/sessionjar-redis/6379/redis.sock"
 )
+TLS_URL = os.environ.get(
+    "SESSIONJAR_REDIS_TLS_URL",
+    "rediss://127.0.0.1:6380/0?ssl_ca_certs=/var/tmp/sessionjar-redis/tls/cert.pem",
+)
 _HOW = "start it with `bash .ci/services/redis.sh` (as root), or point {var} at one"
 
 Raw = redis.Redis | redis.RedisCluster
@@ -59,6 +63,12 @@ def cluster_url() -> str:
 def unix_url() -> str:
     """The Unix-socket URL of the standalone test server; fails if it does not answer."""
     return _checked(UNIX_URL, "SESSIONJAR_REDIS_UNIX_URL")
+
+
+@pytest.fixture(scope="session")
+def tls_url() -> str:
+    """The TLS URL of the standalone test server; fails if it does not answer."""
+    return _checked(TLS_URL, "SESSIONJAR_REDIS_TLS_URL")
 
 
 @pytest.fixture(params=["standalone", "cluster"])

@@ -295,6 +295,30 @@ async def test_unix_socket_url(
         await store.close()
 
 
+async def test_tls_url(
+    tls_url: str, namespace: str, clock: Clock, make_record: MakeRecord
+) -> None:
+    store = AsyncRedisStore.from_url(tls_url, namespace)
+    record = make_record(clock())
+    try:
+        await store.create(record)
+        assert await store.get(record.handle) == record
+    finally:
+        await store.delete_expired(now=FAR_FUTURE)
+        await store.close()
+
+
+async def test_tls_refuses_a_server_it_cannot_verify(tls_url: str, namespace: str) -> None:
+    unverified = tls_url.split("?")[0]  # no CA: the self-signed certificate is unknown
+    store = AsyncRedisStore.from_url(unverified, namespace)
+    try:
+        with pytest.raises(StorageUnavailable, match="certificate verify failed") as info:
+            await store.get("x")
+        assert isinstance(info.value.__cause__, redis.ConnectionError)
+    finally:
+        await store.close()
+
+
 async def test_a_closed_store_raises_storage_unavailable(url: str, namespace: str) -> None:
     store = AsyncRedisStore.from_url(url, namespace)
     await store.get("x")
