@@ -21,6 +21,7 @@ from sessionjar._registry import (
 from sessionjar._types import Clock, JSONObject, JSONValue
 from sessionjar.adapter import AsyncStoreAdapter
 from sessionjar.errors import (
+    AntiCsrfCheckFailed,
     ClientError,
     ConfigurationError,
     DriverConflict,
@@ -31,6 +32,7 @@ from sessionjar.errors import (
     SerializationError,
     SessionjarError,
     SessionNotFound,
+    SessionRequired,
     StorageError,
     StorageUnavailable,
     TokenTheftDetected,
@@ -89,6 +91,8 @@ __all__ = [
     "InvalidTokenError",
     "SessionNotFound",
     "TokenTheftDetected",
+    "SessionRequired",
+    "AntiCsrfCheckFailed",
     "StorageError",
     "StorageUnavailable",
     "DuplicateHandle",

@@ -18,17 +18,15 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Final, Generic, Literal, Protocol, TypedDict, TypeVar
 
-from sessionjar._web_errors import (
+from sessionjar._web_errors import ErrorReply, default_error_reply
+from sessionjar.errors import (
     AntiCsrfCheckFailed,
-    ErrorReply,
+    ConfigurationError,
+    SessionjarError,
     SessionRequired,
-    default_error_reply,
 )
-from sessionjar.errors import ConfigurationError, SessionjarError
 
 __all__ = [
-    "AntiCsrfCheckFailed",
-    "SessionRequired",
     "ErrorReply",
     "default_error_reply",
     "WebOptions",

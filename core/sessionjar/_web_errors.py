@@ -1,4 +1,4 @@
-"""Session errors of the web layer and the responses session errors become.
+"""The responses session errors become in the web layer.
 
 Shared by the Flask and ASGI adapters, which render an `ErrorReply` as JSON.
 """
@@ -9,29 +9,16 @@ from dataclasses import dataclass
 
 from sessionjar._types import JSONObject
 from sessionjar.errors import (
-    ClientError,
+    AntiCsrfCheckFailed,
     SessionjarError,
+    SessionRequired,
     StorageError,
     TokenTheftDetected,
     TryRefreshToken,
     UnauthorisedError,
 )
 
-__all__ = ["SessionRequired", "AntiCsrfCheckFailed", "ErrorReply", "default_error_reply"]
-
-
-class SessionRequired(UnauthorisedError):
-    """Raised when a route needs a session and the request carries no token at all.
-
-    Parent: `UnauthorisedError`. Unlike a bad token, nothing is cleared.
-    """
-
-
-class AntiCsrfCheckFailed(ClientError):
-    """Raised when a cookie-borne request that changes state fails the anti-CSRF check.
-
-    Parent: `ClientError`. The session is untouched; the response is 403.
-    """
+__all__ = ["ErrorReply", "default_error_reply"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,12 +3,14 @@
 ::
 
     SessionjarError
-     ├── ClientError                 the client must act (refresh, or log in again)
+     ├── ClientError                 the client must act (refresh, log in, prove intent)
      │    ├── TryRefreshToken        access token expired: call refresh
+     │    ├── AntiCsrfCheckFailed    an unsafe cookie-borne request failed the CSRF check
      │    └── UnauthorisedError      no valid session: log in again
      │         ├── InvalidTokenError     malformed, forged or foreign token
      │         ├── SessionNotFound       revoked, expired or never existed
-     │         └── TokenTheftDetected    a refresh token was reused; session revoked
+     │         ├── TokenTheftDetected    a refresh token was reused; session revoked
+     │         └── SessionRequired       the request carries no session token at all
      ├── StorageError                the operator must act
      │    ├── StorageUnavailable     backend down, timed out, or answered nonsense
      │    └── DuplicateHandle        create() met an existing handle
@@ -33,6 +35,8 @@ __all__ = [
     "InvalidTokenError",
     "SessionNotFound",
     "TokenTheftDetected",
+    "SessionRequired",
+    "AntiCsrfCheckFailed",
     "StorageError",
     "StorageUnavailable",
     "DuplicateHandle",
@@ -51,7 +55,8 @@ class SessionjarError(Exception):
 
 
 class ClientError(SessionjarError):
-    """Raised when the client has to act: refresh its tokens or log in again.
+    """Raised when the client has to act: refresh its tokens, log in again, or send the
+    anti-CSRF header.
 
     Parent: `SessionjarError`.
     """
@@ -120,6 +125,25 @@ class TokenTheftDetected(UnauthorisedError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.handle, self.user_id))
+
+
+class SessionRequired(UnauthorisedError):
+    """Raised when a route needs a session and the request carries no token at all.
+
+    Parent: `UnauthorisedError`. Unlike a bad token, it clears nothing: the web layer
+    answers 401 and leaves the client's cookies alone.
+    """
+
+    __module__ = "sessionjar"
+
+
+class AntiCsrfCheckFailed(ClientError):
+    """Raised when a cookie-borne request that changes state fails the anti-CSRF check.
+
+    Parent: `ClientError`. The session is untouched; the web layer answers 403.
+    """
+
+    __module__ = "sessionjar"
 
 
 class StorageError(SessionjarError):

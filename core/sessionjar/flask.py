@@ -18,10 +18,8 @@ from flask import Flask, Response, current_app, g, jsonify, request
 
 from sessionjar._types import JSONObject
 from sessionjar._web import (
-    AntiCsrfCheckFailed,
     ErrorReply,
     RequestState,
-    SessionRequired,
     WebConfig,
     WebOptions,
     access_token_to_verify,
@@ -32,7 +30,13 @@ from sessionjar._web import (
     read_request,
     response_headers,
 )
-from sessionjar.errors import ConfigurationError, SessionjarError, TokenTheftDetected
+from sessionjar.errors import (
+    AntiCsrfCheckFailed,
+    ConfigurationError,
+    SessionjarError,
+    SessionRequired,
+    TokenTheftDetected,
+)
 
 if TYPE_CHECKING:
     from sessionjar.manager import SessionManager

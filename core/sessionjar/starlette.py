@@ -21,10 +21,8 @@ from starlette.responses import JSONResponse, Response
 
 from sessionjar._types import JSONObject
 from sessionjar._web import (
-    AntiCsrfCheckFailed,
     ErrorReply,
     RequestState,
-    SessionRequired,
     WebConfig,
     WebOptions,
     access_token_to_verify,
@@ -35,7 +33,13 @@ from sessionjar._web import (
     read_request,
     response_headers,
 )
-from sessionjar.errors import ConfigurationError, SessionjarError, TokenTheftDetected
+from sessionjar.errors import (
+    AntiCsrfCheckFailed,
+    ConfigurationError,
+    SessionjarError,
+    SessionRequired,
+    TokenTheftDetected,
+)
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

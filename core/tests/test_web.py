@@ -8,21 +8,26 @@ from datetime import timedelta
 
 import pytest
 
+import sessionjar.fastapi
+import sessionjar.flask
+import sessionjar.starlette
 from sessionjar import (
+    AntiCsrfCheckFailed,
+    ClientError,
     ConfigurationError,
     DriverNotFound,
     InvalidTokenError,
     SerializationError,
     SessionjarError,
     SessionNotFound,
+    SessionRequired,
     StorageUnavailable,
     TokenTheftDetected,
     TryRefreshToken,
+    UnauthorisedError,
 )
 from sessionjar._web import (
-    AntiCsrfCheckFailed,
     RequestState,
-    SessionRequired,
     WebConfig,
     anti_csrf_token,
     check_anti_csrf,
@@ -96,6 +101,17 @@ class TestErrorMapping:
     def test_web_errors_pickle(self, error: SessionjarError) -> None:
         copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
         assert (type(copy), str(copy)) == (type(error), str(error))
+        assert f"{type(error).__module__}.{type(error).__name__}" in {
+            "sessionjar.SessionRequired",
+            "sessionjar.AntiCsrfCheckFailed",
+        }
+
+    def test_web_errors_sit_in_the_tree_and_in_every_adapter(self) -> None:
+        assert SessionRequired.__mro__[1] is UnauthorisedError
+        assert AntiCsrfCheckFailed.__mro__[1] is ClientError
+        for adapter in (sessionjar.starlette, sessionjar.fastapi, sessionjar.flask):
+            assert adapter.SessionRequired is SessionRequired
+            assert adapter.AntiCsrfCheckFailed is AntiCsrfCheckFailed
 
     @pytest.mark.parametrize(
         "error", [SerializationError("nan"), DriverNotFound("x", None), ConfigurationError("c")]
