@@ -8,12 +8,10 @@ which response a session error becomes — so that Flask and Starlette behave al
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Final, Generic, Literal, Protocol, TypedDict, TypeVar
@@ -36,8 +34,9 @@ __all__ = [
     "read_refresh_token",
     "access_token_to_verify",
     "check_anti_csrf",
+    "anti_csrf_token_needed",
+    "check_anti_csrf_token",
     "check_refresh_anti_csrf",
-    "anti_csrf_token",
     "response_headers",
     "Transfer",
 ]
@@ -72,7 +71,6 @@ class WebOptions(TypedDict, total=False):
     cookie_domain: str | None
     anti_csrf: AntiCsrf | None
     anti_csrf_header: str
-    anti_csrf_secret: bytes | None
     error_reply: Callable[[SessionjarError], ErrorReply | None]
 
 
@@ -81,7 +79,7 @@ class WebConfig:
     """Resolved, validated options of the web layer.
 
     :raises ConfigurationError: for a path, name or domain that cannot go in a header,
-        ``SameSite=None`` without ``Secure``, or anti-CSRF tokens without a secret.
+        or ``SameSite=None`` without ``Secure``.
     """
 
     transfer: Literal["any", "cookie", "header"] = "any"
@@ -107,9 +105,8 @@ class WebConfig:
     ``SameSite=None``, else ``none`` (Lax and Strict cookies are not sent cross-site)."""
     anti_csrf_header: str = "anti-csrf"
     """Request header of the check (any value in ``custom_header`` mode); in ``token``
-    mode also the response header that hands the token to the client."""
-    anti_csrf_secret: bytes | None = field(default=None, repr=False)
-    """Key of the anti-CSRF tokens (``token`` mode); the same in every process."""
+    mode also the response header that hands the token to the client (the manager's
+    `anti_csrf_token`, derived from its refresh key: no option of its own)."""
     error_reply: Callable[[SessionjarError], ErrorReply | None] = default_error_reply
     """Maps a session error to its response; replace it to change the whole mapping."""
 
@@ -128,8 +125,6 @@ class WebConfig:
         if self.anti_csrf is None:
             derived = "custom_header" if self.cookie_samesite == "none" else "none"
             object.__setattr__(self, "anti_csrf", derived)
-        if self.anti_csrf == "token" and not self.anti_csrf_secret:
-            raise ConfigurationError("anti_csrf='token' needs anti_csrf_secret")
 
 
 class Headers(Protocol):
@@ -179,6 +174,9 @@ class RequestState(Generic[S]):
     """Whether ``session`` was checked against the store."""
     clear: bool = False
     """Whether the response clears the client's tokens."""
+    anti_csrf_token: str | None = None
+    """The new session's anti-CSRF token, handed to the client with its cookies
+    (``token`` mode)."""
 
 
 def _bearer(headers: Headers) -> str | None:
@@ -239,30 +237,42 @@ def access_token_to_verify(
         if required:
             raise SessionRequired("the request carries no session token")
         return None
-    if config.anti_csrf == "custom_header":
-        check_anti_csrf(config, state, method, headers, handle=None)
+    check_anti_csrf(config, state, method, headers)
     return state.token
 
 
+def _unsafe_cookie_request(state: RequestState[S], method: str) -> bool:
+    return state.transfer == "cookie" and method.upper() not in SAFE_METHODS
+
+
 def check_anti_csrf(
-    config: WebConfig, state: RequestState[S], method: str, headers: Headers, *, handle: str | None
+    config: WebConfig, state: RequestState[S], method: str, headers: Headers
 ) -> None:
-    """Check a request against CSRF: cookie transfer and an unsafe method only.
+    """Check a cookie-borne request with an unsafe method in ``custom_header`` mode.
 
-    ``custom_header`` needs the header present; ``token`` needs it to equal the
-    session's anti-CSRF token (checked once ``handle`` is known).
+    The header must be present, whatever its value. ``token`` mode is checked once the
+    session is known (see `anti_csrf_token_needed`).
 
-    :raises AntiCsrfCheckFailed: the check fails.
+    :raises AntiCsrfCheckFailed: the header is missing.
     """
-    if state.transfer != "cookie" or method.upper() in SAFE_METHODS:
-        return
-    sent = headers.get(config.anti_csrf_header)
-    if config.anti_csrf == "custom_header" and not sent:
+    missing = not headers.get(config.anti_csrf_header)
+    if config.anti_csrf == "custom_header" and _unsafe_cookie_request(state, method) and missing:
         raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is missing")
-    if config.anti_csrf == "token" and handle is not None:
-        expected = anti_csrf_token(config, handle)
-        if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-            raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is wrong")
+
+
+def anti_csrf_token_needed(config: WebConfig, state: RequestState[S], method: str) -> bool:
+    """Tell whether the request must send its session's anti-CSRF token (``token`` mode)."""
+    return config.anti_csrf == "token" and _unsafe_cookie_request(state, method)
+
+
+def check_anti_csrf_token(config: WebConfig, headers: Headers, expected: str) -> None:
+    """Check that the request sends ``expected``, its session's anti-CSRF token.
+
+    :raises AntiCsrfCheckFailed: the header is missing or holds another token.
+    """
+    sent = headers.get(config.anti_csrf_header) or ""
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is wrong")
 
 
 def check_refresh_anti_csrf(config: WebConfig, state: RequestState[S], headers: Headers) -> None:
@@ -276,14 +286,6 @@ def check_refresh_anti_csrf(config: WebConfig, state: RequestState[S], headers: 
     missing = not headers.get(config.anti_csrf_header)
     if state.transfer == "cookie" and config.anti_csrf != "none" and missing:
         raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is missing")
-
-
-def anti_csrf_token(config: WebConfig, handle: str) -> str:
-    """Return the anti-CSRF token of a session: an HMAC of its handle, stable across refreshes."""
-    if config.anti_csrf_secret is None:
-        raise ConfigurationError("anti-CSRF tokens need anti_csrf_secret")
-    digest = hmac.new(config.anti_csrf_secret, b"anti-csrf\0" + handle.encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
 
 
 def response_headers(
@@ -303,9 +305,9 @@ def response_headers(
     elif session is None:
         return []
     elif session.refresh_token is not None:
-        written = _tokens(config, state.transfer, session, session.refresh_token, max_age)
+        written = _tokens(config, state, session, session.refresh_token, max_age)
     elif session.access_token != state.token:
-        written = _tokens(config, state.transfer, session, None, max_age)
+        written = _tokens(config, state, session, None, max_age)
     else:
         return []
     return [*written, ("Cache-Control", "no-store")] if written else []
@@ -313,12 +315,12 @@ def response_headers(
 
 def _tokens(
     config: WebConfig,
-    transfer: Transfer,
+    state: RequestState[S],
     session: SessionView,
     refresh_token: str | None,
     max_age: timedelta,
 ) -> list[tuple[str, str]]:
-    if transfer == "header":
+    if state.transfer == "header":
         written = [(ACCESS_HEADER, session.access_token)]
         if refresh_token is not None:
             written.append((REFRESH_HEADER, refresh_token))
@@ -326,8 +328,8 @@ def _tokens(
     written = [_set_cookie(config, config.access_cookie_name, session.access_token, max_age)]
     if refresh_token is not None:
         written.append(_set_cookie(config, config.refresh_cookie_name, refresh_token, max_age))
-        if config.anti_csrf == "token":
-            written.append((config.anti_csrf_header, anti_csrf_token(config, session.handle)))
+        if state.anti_csrf_token is not None:
+            written.append((config.anti_csrf_header, state.anti_csrf_token))
             written.append(("Access-Control-Expose-Headers", config.anti_csrf_header))
     return written
 

@@ -23,7 +23,8 @@ from sessionjar._web import (
     WebConfig,
     WebOptions,
     access_token_to_verify,
-    check_anti_csrf,
+    anti_csrf_token_needed,
+    check_anti_csrf_token,
     check_refresh_anti_csrf,
     default_error_reply,
     read_refresh_token,
@@ -174,7 +175,10 @@ def get_session(*, session_required: bool = True, check_database: bool = False) 
     if token is None:
         return None
     session = extension.manager.get_session(token, check_database=check_database)
-    check_anti_csrf(config, state, method, request.headers, handle=session.handle)
+    if anti_csrf_token_needed(config, state, method):
+        check_anti_csrf_token(
+            config, request.headers, extension.manager.anti_csrf_token(session.handle)
+        )
     state.session, state.database_checked = session, check_database
     return session
 
@@ -221,9 +225,17 @@ def create_new_session(
     session = _extension().manager.create_session(
         user_id, tenant=tenant, access_payload=access_payload, session_data=session_data
     )
-    state = _state()
-    state.session, state.database_checked, state.clear = session, True, False
+    _hand_out(session)
     return session
+
+
+def _hand_out(session: Session) -> None:
+    """Make a new or refreshed session the one whose tokens the response carries."""
+    extension, state = _extension(), _state()
+    state.session, state.database_checked, state.clear = session, True, False
+    if extension.config.anti_csrf == "token":
+        # no I/O: creating and refreshing have just loaded the refresh key
+        state.anti_csrf_token = extension.manager.anti_csrf_token(session.handle)
 
 
 def revoke_session() -> None:
@@ -267,8 +279,7 @@ def _refresh() -> Any:
     check_refresh_anti_csrf(extension.config, state, request.headers)
     if state.token is None:
         raise SessionRequired("the request carries no refresh token")
-    state.session = extension.manager.refresh_session(state.token)
-    state.database_checked = True
+    _hand_out(extension.manager.refresh_session(state.token))
     return {"status": "OK"}
 
 

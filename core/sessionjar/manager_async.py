@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final
 
+from sessionjar._anti_csrf import derive_anti_csrf_token
 from sessionjar._claims import check_payload
 from sessionjar._clock import store_clock, utc_now
 from sessionjar._config import Settings, check_name
@@ -330,6 +331,20 @@ class AsyncSessionManager:
         Storage I/O: one delete.
         """
         return await self._store.delete_expired(now=self._clock())
+
+    async def anti_csrf_token(self, handle: str) -> str:
+        """Return the anti-CSRF token of a session: the same for its whole life, in every process.
+
+        It is an HMAC of the handle with the refresh key (kept apart from the refresh
+        secrets that key also seals), so it needs no secret of its own and nothing stored.
+        The web layer hands it out on sign-in and refresh and checks it on state-changing
+        requests in ``anti_csrf="token"`` mode.
+        Storage I/O: none once keys are loaded; otherwise a key load.
+
+        :raises InvalidHandle: ``handle`` is not a well-formed handle.
+        """
+        check_handle(handle)
+        return derive_anti_csrf_token(await self._ring.refresh_key(self._clock()), handle)
 
     async def get_jwks(self) -> dict[str, Any]:
         """Return the JWKS document of the public keys that verify access tokens.

@@ -26,7 +26,8 @@ from sessionjar._web import (
     WebConfig,
     WebOptions,
     access_token_to_verify,
-    check_anti_csrf,
+    anti_csrf_token_needed,
+    check_anti_csrf_token,
     check_refresh_anti_csrf,
     default_error_reply,
     read_refresh_token,
@@ -205,8 +206,12 @@ async def get_session(
     )
     if token is None:
         return None
-    session = await context.middleware.manager.get_session(token, check_database=check_database)
-    check_anti_csrf(config, state, method, request.headers, handle=session.handle)
+    manager = context.middleware.manager
+    session = await manager.get_session(token, check_database=check_database)
+    if anti_csrf_token_needed(config, state, method):
+        check_anti_csrf_token(
+            config, request.headers, await manager.anti_csrf_token(session.handle)
+        )
     state.session, state.database_checked = session, check_database
     return session
 
@@ -232,9 +237,17 @@ async def create_new_session(
     session = await context.middleware.manager.create_session(
         user_id, tenant=tenant, access_payload=access_payload, session_data=session_data
     )
-    state = context.state
-    state.session, state.database_checked, state.clear = session, True, False
+    await _hand_out(context, session)
     return session
+
+
+async def _hand_out(context: _Context, session: AsyncSession) -> None:
+    """Make a new or refreshed session the one whose tokens the response carries."""
+    state, middleware = context.state, context.middleware
+    state.session, state.database_checked, state.clear = session, True, False
+    if middleware.config.anti_csrf == "token":
+        # no I/O: creating and refreshing have just loaded the refresh key
+        state.anti_csrf_token = await middleware.manager.anti_csrf_token(session.handle)
 
 
 async def revoke_session(request: HTTPConnection) -> None:
@@ -279,8 +292,7 @@ async def _refresh(request: Request) -> Response:
     check_refresh_anti_csrf(context.middleware.config, state, request.headers)
     if state.token is None:
         raise SessionRequired("the request carries no refresh token")
-    state.session = await context.middleware.manager.refresh_session(state.token)
-    state.database_checked = True
+    await _hand_out(context, await context.middleware.manager.refresh_session(state.token))
     return JSONResponse({"status": "OK"})
 
 

@@ -327,10 +327,14 @@ class TestHeaderTransferAndCsrf:
         assert client.post("/payload", json={}, headers={"anti-csrf": "1"}).status_code == 200
 
     def test_token_check(self, manager: SessionManager) -> None:
-        client = client_of(flask_app(manager, anti_csrf="token", anti_csrf_secret=b"s" * 32))
+        client = client_of(flask_app(manager, anti_csrf="token"))
         token = signin(client).headers["anti-csrf"]
+        (handle,) = manager.get_all_session_handles_for_user("alice")
+        assert token == manager.anti_csrf_token(handle)
         assert client.post("/payload", json={}, headers={"anti-csrf": "x"}).status_code == 403
         assert client.post("/payload", json={}, headers={"anti-csrf": token}).status_code == 200
+        refreshed = client.post(REFRESH, headers={"anti-csrf": token})
+        assert refreshed.headers["anti-csrf"] == token
 
 
 class TestIsolation:

@@ -11,6 +11,7 @@ from fix_manager import MakeAsync
 from sessionjar import (
     AsyncSessionManager,
     ConfigurationError,
+    InvalidHandle,
     SessionInformation,
     SessionNotFound,
     TryRefreshToken,
@@ -237,6 +238,39 @@ async def test_context_manager_loads_keys_and_closes(make_amanager: MakeAsync) -
     async with verifier as entered:
         assert entered is verifier
         assert (await verifier.get_session(created.access_token)).user_id == "alice"
+
+
+async def test_anti_csrf_token_is_one_per_session_and_costs_no_storage(
+    make_amanager: MakeAsync,
+) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    one = await manager.create_session("alice")
+    two = await manager.create_session("bob")
+    calls.clear()
+    token = await manager.anti_csrf_token(one.handle)
+    assert token == await manager.anti_csrf_token(one.handle)
+    assert token != await manager.anti_csrf_token(two.handle)
+    assert calls == []
+    other_process = make_amanager()  # same store: same stored refresh key
+    assert await other_process.anti_csrf_token(one.handle) == token
+    assert one.refresh_token is not None
+    assert token not in one.refresh_token
+
+
+async def test_anti_csrf_token_follows_the_refresh_secret(make_amanager: MakeAsync) -> None:
+    handle = (await make_amanager().create_session("alice")).handle
+    first = make_amanager(refresh_secret=b"first refresh secret, 32 bytes long")
+    second = make_amanager(refresh_secret=b"second refresh secret, 32 bytes long")
+    assert await first.anti_csrf_token(handle) != await second.anti_csrf_token(handle)
+
+
+async def test_anti_csrf_token_refuses_a_bad_handle(make_amanager: MakeAsync) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    with pytest.raises(InvalidHandle):
+        await manager.anti_csrf_token("not a handle")
+    assert calls == []
 
 
 async def test_validities_are_public_and_read_only(make_amanager: MakeAsync) -> None:

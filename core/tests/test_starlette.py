@@ -422,15 +422,20 @@ class TestAntiCsrf:
     async def test_token_mode_checks_the_session_token(
         self, amanager: AsyncSessionManager, aclient: Client
     ) -> None:
-        app = starlette_app(amanager, anti_csrf="token", anti_csrf_secret=b"k" * 32)
+        app = starlette_app(amanager, anti_csrf="token")
         client = aclient(app)
-        token = (await signin(client)).headers["anti-csrf"]
+        signed = await signin(client)
+        token = signed.headers["anti-csrf"]
+        assert token == await amanager.anti_csrf_token(await _handle(amanager, "alice"))
         other = (await signin(aclient(app), "mallory")).headers["anti-csrf"]
         assert token != other
         for wrong in ({}, {"anti-csrf": other}):
             assert (await client.post("/payload", json={}, headers=wrong)).status_code == 403
         ok = await client.post("/payload", json={}, headers={"anti-csrf": token})
         assert ok.status_code == 200
+        assert (await client.post(REFRESH)).status_code == 403
+        refreshed = await client.post(REFRESH, headers={"anti-csrf": token})
+        assert refreshed.headers["anti-csrf"] == token  # one token for the session's life
 
     async def test_header_mode_needs_no_check(
         self, amanager: AsyncSessionManager, aclient: Client

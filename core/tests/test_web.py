@@ -29,8 +29,9 @@ from sessionjar import (
 from sessionjar._web import (
     RequestState,
     WebConfig,
-    anti_csrf_token,
+    anti_csrf_token_needed,
     check_anti_csrf,
+    check_anti_csrf_token,
     default_error_reply,
     read_refresh_token,
     read_request,
@@ -60,7 +61,6 @@ class TestConfig:
             ({"access_cookie_name": "a b"}, "access_cookie_name"),
             ({"cookie_domain": "x;Secure"}, "cookie_domain"),
             ({"cookie_samesite": "none", "cookie_secure": False}, "cookie_secure"),
-            ({"anti_csrf": "token"}, "anti_csrf_secret"),
         ],
     )
     def test_refuses_what_cannot_be_safe(self, options: dict[str, object], message: str) -> None:
@@ -160,25 +160,47 @@ class TestTransfer:
 
 
 class TestAntiCsrf:
-    def test_token_is_bound_to_handle_and_secret(self) -> None:
-        one = WebConfig(anti_csrf="token", anti_csrf_secret=b"1" * 32)
-        two = WebConfig(anti_csrf="token", anti_csrf_secret=b"2" * 32)
-        assert anti_csrf_token(one, HANDLE) == anti_csrf_token(one, HANDLE)
-        assert anti_csrf_token(one, HANDLE) != anti_csrf_token(one, "B" * 22)
-        assert anti_csrf_token(one, HANDLE) != anti_csrf_token(two, HANDLE)
-
     @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "TRACE"])
     def test_safe_methods_are_not_checked(self, method: str) -> None:
-        config = WebConfig(anti_csrf="custom_header")
         state: RequestState[FakeSession] = RequestState("cookie", "t")
-        check_anti_csrf(config, state, method, {}, handle=HANDLE)
+        check_anti_csrf(WebConfig(anti_csrf="custom_header"), state, method, {})
+        assert not anti_csrf_token_needed(WebConfig(anti_csrf="token"), state, method)
 
     def test_unsafe_methods_are_checked(self) -> None:
         config = WebConfig(anti_csrf="custom_header")
         state: RequestState[FakeSession] = RequestState("cookie", "t")
         with pytest.raises(AntiCsrfCheckFailed):
-            check_anti_csrf(config, state, "DELETE", {}, handle=HANDLE)
-        check_anti_csrf(config, state, "DELETE", {"anti-csrf": "x"}, handle=HANDLE)
+            check_anti_csrf(config, state, "DELETE", {})
+        check_anti_csrf(config, state, "DELETE", {"anti-csrf": "x"})
+
+    @pytest.mark.parametrize(
+        ("mode", "transfer", "needed"),
+        [
+            ("token", "cookie", True),
+            ("token", "header", False),
+            ("custom_header", "cookie", False),
+        ],
+    )
+    def test_token_is_needed_on_unsafe_cookie_requests_in_token_mode(
+        self, mode: str, transfer: str, needed: bool
+    ) -> None:
+        config = WebConfig(anti_csrf=mode)  # type: ignore[arg-type]
+        state: RequestState[FakeSession] = RequestState(transfer, "t")  # type: ignore[arg-type]
+        assert anti_csrf_token_needed(config, state, "post") is needed
+
+    @pytest.mark.parametrize("headers", [{}, {"anti-csrf": ""}, {"anti-csrf": "other"}])
+    def test_token_must_match(self, headers: dict[str, str]) -> None:
+        config = WebConfig(anti_csrf="token")
+        with pytest.raises(AntiCsrfCheckFailed):
+            check_anti_csrf_token(config, headers, "expected")
+        check_anti_csrf_token(config, {"anti-csrf": "expected"}, "expected")
+
+    def test_new_cookies_carry_the_anti_csrf_token(self) -> None:
+        state = RequestState("cookie", None, session=FakeSession(refresh_token="r"))
+        state.anti_csrf_token = "tok"
+        headers = response_headers(WebConfig(anti_csrf="token"), state, DAY)
+        assert ("anti-csrf", "tok") in headers
+        assert ("Access-Control-Expose-Headers", "anti-csrf") in headers
 
 
 class TestResponseHeaders:
