@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,6 +74,38 @@ def unix_url() -> str:
 def tls_url() -> str:
     """The TLS URL of the standalone test server; fails if it does not answer."""
     return _checked(TLS_URL, "SESSIONJAR_REDIS_TLS_URL")
+
+
+@pytest.fixture
+def half_cluster_url(tmp_path: Path) -> Iterator[str]:
+    """A one-node Redis Cluster that covers only slots 0-100: it answers CLUSTERDOWN.
+
+    Started for the test (redis-server comes with `bash .ci/services/redis.sh`) on a free
+    loopback port, and shut down after it.
+    """
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed; run `bash .ci/services/redis.sh`")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path), "--save", ""]
+    options += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+    server = subprocess.Popen(["redis-server", *options], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+    try:
+        for _ in range(100):
+            try:
+                client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 100)
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            pytest.fail(f"the redis-server started on port {port} did not answer")
+        yield f"redis+cluster://127.0.0.1:{port}?socket_timeout=1&socket_connect_timeout=1"
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(params=["standalone", "cluster"])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 from redis.crc import key_slot
-from redis.exceptions import MovedError
+from redis.exceptions import MovedError, RedisClusterException, RedisError
 
 from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord, StorageUnavailable
 from sessionjar.codec import SESSION_FIELDS, to_millis
@@ -269,6 +269,19 @@ async def test_standalone_url_on_a_cluster_node_fails_closed(
             await store.create(record)
         assert isinstance(info.value.__cause__, MovedError)
         assert cluster.exists(layout.record(record.handle)) == 0
+    finally:
+        await store.close()
+
+
+async def test_a_cluster_that_is_down_is_storage_unavailable(
+    half_cluster_url: str, namespace: str, clock: Clock, make_record: MakeRecord
+) -> None:
+    store = AsyncRedisStore.from_url(half_cluster_url, namespace)
+    try:
+        with pytest.raises(StorageUnavailable) as info:
+            await store.create(make_record(clock()))
+        assert isinstance(info.value.__cause__, (RedisError, RedisClusterException))
+        assert "slots" in str(info.value).lower()
     finally:
         await store.close()
 
