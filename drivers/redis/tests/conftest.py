@@ -95,7 +95,7 @@ def half_cluster_url(tmp_path: Path) -> Iterator[str]:
     try:
         for _ in range(100):
             try:
-                client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 100)
+                client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 100)  # type: ignore[no-untyped-call]
                 break
             except redis.ConnectionError:
                 time.sleep(0.05)
