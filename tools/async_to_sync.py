@@ -67,6 +67,7 @@ INPUTS = [
     "drivers/postgres/tests/test_store_async.py",
     "drivers/postgres/tests/test_faults_async.py",
     "drivers/postgres/tests/test_recovery_async.py",
+    "drivers/postgres/tests/test_statements_async.py",
 ]
 
 RENAMES = {

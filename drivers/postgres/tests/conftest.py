@@ -11,6 +11,7 @@ import pytest
 from psycopg import sql
 
 from .fix_cluster import cluster as cluster
+from .fix_cluster import statement_log_cluster as statement_log_cluster
 
 DEFAULT_URL = "postgresql://sessionjar:sessionjar@127.0.0.1:5432/sessionjar"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["Cluster", "cluster"]
+__all__ = ["Cluster", "cluster", "statement_log_cluster"]
 
 
 def _bin_dir() -> Path:
@@ -42,12 +42,14 @@ def _free_port() -> int:
 class Cluster:
     """A PostgreSQL cluster in a temporary directory, on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, *settings: str) -> None:
+        self.settings = settings
         self.bin = _bin_dir()
         self.dir = Path(tempfile.mkdtemp(prefix="sessionjar-pgtest-", dir="/var/tmp"))
         self.data = self.dir / "data"
         self.port = _free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.log = self.dir / "server.log"
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self._as:
             shutil.chown(self.dir, "postgres", "postgres")
@@ -57,7 +59,8 @@ class Cluster:
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off"
-        log = str(self.dir / "server.log")
+        options += "".join(f" -c {setting}" for setting in self.settings)
+        log = str(self.log)
         self._run("pg_ctl", "-D", str(self.data), "-l", log, "-w", "-t", "60", "-o", options,
                   "start")  # fmt: skip
 
@@ -86,7 +89,16 @@ class Cluster:
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     """A started throwaway cluster, destroyed after the test."""
-    server = Cluster()
+    yield from _started(Cluster())
+
+
+@pytest.fixture(scope="module")
+def statement_log_cluster() -> Iterator[Cluster]:
+    """A started throwaway cluster that logs every statement it runs to ``Cluster.log``."""
+    yield from _started(Cluster("log_statement=all"))
+
+
+def _started(server: Cluster) -> Iterator[Cluster]:
     try:
         server.start()
         yield server
