@@ -81,6 +81,7 @@ RENAMES = {
     "AsyncRedisCluster": "RedisCluster",
     "AsyncClusterNode": "ClusterNode",
     "AsyncRetry": "Retry",
+    "agather": "gather",
     "AsyncIterator": "Iterator",
     "AsyncGenerator": "Generator",
     "Awaitable": "Callable",

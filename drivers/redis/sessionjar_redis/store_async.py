@@ -17,6 +17,7 @@ from sessionjar.drivers._checks import check_handles, check_patch, check_record,
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 from sessionjar_redis import _scripts
+from sessionjar_redis._acompat import agather
 from sessionjar_redis._clients import AsyncClusterNode, AsyncRedis, AsyncRedisCluster, AsyncRetry
 from sessionjar_redis._keys import KeyLayout, check_handle, owner_tag
 from sessionjar_redis._rows import (
@@ -138,33 +139,21 @@ class AsyncRedisStore:
     async def delete_for_user(self, tenant: str, user_id: str) -> list[str]:
         """Delete every record of a user in a tenant; return the handles deleted.
 
-        One round trip per bucket: one on a standalone server.
+        One script per bucket (one on a standalone server), each atomic.
         """
         owner = owner_tag(tenant, user_id)
-        deleted: list[str] = []
         with self._errors("delete a user's sessions"):
-            for prefix in self._keys.prefixes:
-                index = KeyLayout.index(prefix, owner)
-                reply = await self._run(
-                    _scripts.DELETE_FOR_USER, [index], [prefix, tenant, user_id]
-                )
-                deleted += handles_from_reply(reply)
-        return deleted
+            return await self._each_bucket(_scripts.DELETE_FOR_USER, owner, [tenant, user_id])
 
     async def list_for_user(self, tenant: str, user_id: str, *, now: datetime) -> list[str]:
         """Return the handles of a user's live records, any order.
 
-        One round trip per bucket: one on a standalone server.
+        One script per bucket (one on a standalone server).
         """
         owner = owner_tag(tenant, user_id)
         args: list[str | int] = [tenant, user_id, millis(now, "now")]
-        live: list[str] = []
         with self._errors("list a user's sessions"):
-            for prefix in self._keys.prefixes:
-                index = KeyLayout.index(prefix, owner)
-                reply = await self._run(_scripts.LIST_FOR_USER, [index], [prefix, *args])
-                live += handles_from_reply(reply)
-        return live
+            return await self._each_bucket(_scripts.LIST_FOR_USER, owner, args)
 
     async def delete_expired(self, *, now: datetime) -> int:
         """Delete expired records and signing keys; return how many records were deleted.
@@ -223,6 +212,19 @@ class AsyncRedisStore:
                 raise StorageUnavailable(f"Redis answered {reply!r} to delete_expired")
             count += reply
         return count
+
+    async def _each_bucket(
+        self, script: _scripts.Script, owner: str, args: Sequence[str | int]
+    ) -> list[str]:
+        """Run a script on the owner's index of every bucket; return the handles it lists."""
+        # The buckets live on several cluster nodes: the async flavour asks them at once.
+        replies = await agather(
+            *(
+                self._run(script, [KeyLayout.index(prefix, owner)], [prefix, *args])
+                for prefix in self._keys.prefixes
+            )
+        )
+        return [handle for reply in replies for handle in handles_from_reply(reply)]
 
     async def _run(
         self, script: _scripts.Script, keys: Sequence[str], args: Sequence[str | int]
