@@ -98,7 +98,15 @@ class SessionExtension:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Install the extension on ``app``: routes, error handler, response hook."""
+        """Install the extension on ``app``: routes, error handler, response hook.
+
+        Loads the manager's signing keys first unless they are loaded, so that the first
+        request can verify. Storage I/O: a key load, or none.
+
+        :raises StorageUnavailable: the store is down.
+        """
+        if not self.manager.keys_loaded:
+            self.manager.load_keys()
         app.extensions[_EXTENSION_KEY] = self
         app.after_request(self._write_tokens)
         app.register_error_handler(SessionjarError, handle_error)

@@ -128,6 +128,13 @@ class AsyncSessionManager:
         """Sliding lifetime of a session: how long it lives without a refresh."""
         return self._settings.refresh_token_validity
 
+    @property
+    def keys_loaded(self) -> bool:
+        """Whether `get_session` can verify: always with explicit keys; with automatic keys,
+        once they were loaded (by `load_keys`, entering the manager, create or refresh)."""
+        state = self._ring.state
+        return state.automatic is None or state.loaded_slot is not None
+
     async def load_keys(self) -> None:
         """Load the signing keys from the store, adding the current and next ones if missing.
 

@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
+from sessionjar._acompat import ALock
 from sessionjar._types import JSONObject
 from sessionjar._web import (
     ErrorReply,
@@ -78,6 +79,10 @@ class SessionMiddleware:
     session errors a handler raises into responses (see `handle_error`). Verification
     is lazy: `get_session` does it when a handler asks.
 
+    It loads the manager's signing keys once the app's lifespan startup completes (a
+    failure fails the startup), or, when the server runs no lifespan, on the first HTTP
+    request (concurrent first requests load them once).
+
     :param app: the wrapped ASGI app.
     :param manager: the session manager.
     :param on_token_theft: called when refresh-token reuse is detected, to record it.
@@ -98,8 +103,12 @@ class SessionMiddleware:
         self.manager = manager
         self.config = WebConfig(**options)
         self.on_token_theft = on_token_theft
+        self._keys_lock = ALock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._load_keys_on_startup(send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -120,6 +129,7 @@ class SessionMiddleware:
             await send(message)
 
         try:
+            await self._load_keys()
             if route is None:
                 await self.app(scope, receive, send_with_tokens)
                 return
@@ -129,6 +139,22 @@ class SessionMiddleware:
                 raise
             response = await handle_error(request, error)
         await response(scope, receive, send_with_tokens)
+
+    def _load_keys_on_startup(self, send: Send) -> Send:
+        async def send_after_loading(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                await self._load_keys()  # raising here makes Starlette report a failed startup
+            await send(message)
+
+        return send_after_loading
+
+    async def _load_keys(self) -> None:
+        """Load the manager's signing keys unless they are loaded. Storage I/O: a key load once."""
+        if self.manager.keys_loaded:
+            return
+        async with self._keys_lock:
+            if not self.manager.keys_loaded:
+                await self.manager.load_keys()
 
 
 def _add_headers(message: Message, pairs: list[tuple[str, str]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message
 
 from sessionjar import AsyncSessionManager
 from sessionjar.starlette import (
@@ -27,6 +29,8 @@ from sessionjar.starlette import (
 __all__ = [
     "BASE_URL",
     "RecordingStore",
+    "YieldingKeyStore",
+    "lifespan",
     "SetCookie",
     "set_cookies",
     "starlette_app",
@@ -72,6 +76,57 @@ class RecordingStore:
             return attribute(*args, **kwargs)
 
         return recorded
+
+
+class YieldingKeyStore:
+    """A real async store whose key listing first yields to the event loop a few times,
+    so that concurrent callers interleave; counts the listings."""
+
+    def __init__(self, store: object) -> None:
+        self._store = store
+        self.listings = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def list_signing_keys(self) -> Any:
+        """Count, yield, then list the keys of the real store."""
+        self.listings += 1
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return await self._store.list_signing_keys()  # type: ignore[attr-defined]
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: ASGIApp) -> AsyncIterator[list[Message]]:
+    """Run the app's ASGI lifespan around the block, as a server does; yield what it sent.
+
+    Startup completes (or fails) before the block; shutdown follows it.
+    """
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    sent: list[Message] = []
+    answered = asyncio.Event()
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        answered.set()
+
+    async def run() -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        await app(scope, inbox.get, send)
+
+    task = asyncio.create_task(run())
+    await inbox.put({"type": "lifespan.startup"})
+    await asyncio.wait_for(answered.wait(), timeout=10)
+    try:
+        yield sent
+    finally:
+        if sent[0]["type"] == "lifespan.startup.complete":
+            await inbox.put({"type": "lifespan.shutdown"})
+            await asyncio.wait_for(task, timeout=10)
+        else:  # a failed startup re-raises its error once reported
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, timeout=10)
 
 
 class Barrier:

@@ -10,13 +10,20 @@ from typing import Any, cast
 import flask
 import pytest
 from fix_clock import FakeClock
+from fix_manager import MakeSync
 from fix_web import RecordingStore
 from flask import Flask, request
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 import sessionjar
-from sessionjar import ConfigurationError, SessionManager, Store, TokenTheftDetected
+from sessionjar import (
+    ConfigurationError,
+    SessionManager,
+    StorageUnavailable,
+    Store,
+    TokenTheftDetected,
+)
 from sessionjar.flask import (
     SessionExtension,
     create_new_session,
@@ -224,6 +231,27 @@ class TestErrors:
         client = client_of(app)
         assert set_cookies(client.get("/in"))["sRefreshToken"]["path"] == "/refresh"
         assert set(set_cookies(client.post("/refresh"))) == BOTH
+
+    def test_init_app_loads_the_keys_for_the_first_request(
+        self, manager: SessionManager, make_manager: MakeSync
+    ) -> None:
+        access = manager.create_session("alice").access_token
+        fresh = make_manager()  # a new process: keys in the store, none loaded
+        sessions = SessionExtension(manager=fresh)
+        loaded_before_init = fresh.keys_loaded
+        app = Flask(__name__)
+        sessions.init_app(app)
+        assert (loaded_before_init, fresh.keys_loaded) == (False, True)
+        app.add_url_rule("/me", "me", lambda: {"user": get_session().user_id})
+        client = client_of(app)
+        client.set_cookie("sAccessToken", access, domain="localhost")
+        assert client.get("/me").json == {"user": "alice"}
+
+    def test_init_app_fails_when_the_keys_cannot_load(self, make_manager: MakeSync) -> None:
+        down = make_manager()
+        down.close()
+        with pytest.raises(StorageUnavailable):
+            SessionExtension(Flask(__name__), manager=down)
 
     def test_missing_extension_is_a_configuration_error(self) -> None:
         app = Flask(__name__)

@@ -14,6 +14,7 @@ from sessionjar import (
     InvalidHandle,
     SessionInformation,
     SessionNotFound,
+    SigningKey,
     TryRefreshToken,
 )
 from sessionjar._clock import utc_now
@@ -282,6 +283,14 @@ async def test_validities_are_public_and_read_only(make_amanager: MakeAsync) -> 
     with pytest.raises(AttributeError):
         manager.refresh_token_validity = timedelta(days=1)  # type: ignore[misc]
     assert make_amanager().refresh_token_validity == timedelta(days=30)
+
+
+async def test_keys_loaded(make_amanager: MakeAsync) -> None:
+    assert make_amanager(keys=[SigningKey.generate()]).keys_loaded
+    automatic = make_amanager()
+    assert not automatic.keys_loaded
+    await automatic.load_keys()
+    assert automatic.keys_loaded
 
 
 @pytest.mark.parametrize(

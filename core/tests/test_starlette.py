@@ -9,7 +9,15 @@ from typing import Any, cast
 import httpx
 import pytest
 from fix_clock import FakeClock
-from fix_web import Barrier, RecordingStore, set_cookies, starlette_app
+from fix_manager import MakeAsync
+from fix_web import (
+    Barrier,
+    RecordingStore,
+    YieldingKeyStore,
+    lifespan,
+    set_cookies,
+    starlette_app,
+)
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -444,6 +452,54 @@ class TestAntiCsrf:
         signed = await client.post("/signin", json={"user": "d"}, headers={"auth-mode": "header"})
         bearer = {"authorization": f"Bearer {signed.headers['access-token']}"}
         assert (await client.post("/payload", json={}, headers=bearer)).status_code == 200
+
+
+class TestKeyLoading:
+    async def test_lifespan_startup_loads_the_keys(
+        self, amanager: AsyncSessionManager, make_amanager: MakeAsync, aclient: Client
+    ) -> None:
+        access = (await amanager.create_session("alice")).access_token
+        calls: list[str] = []
+        fresh = make_amanager(calls=calls)  # a new process: keys in the store, none loaded
+        app = starlette_app(fresh)
+        async with lifespan(app) as sent:
+            assert [message["type"] for message in sent] == ["lifespan.startup.complete"]
+            assert fresh.keys_loaded
+            calls.clear()
+            response = await aclient(app, cookies={"sAccessToken": access}).get("/me")
+            assert response.json() == {"user": "alice", "payload": {}}
+            assert calls == []
+
+    async def test_startup_fails_when_the_keys_cannot_load(self, make_amanager: MakeAsync) -> None:
+        down = make_amanager()
+        await down.close()
+        async with lifespan(starlette_app(down)) as sent:
+            assert [message["type"] for message in sent] == ["lifespan.startup.failed"]
+            assert "StorageUnavailable" in sent[0]["message"]
+
+    async def test_concurrent_first_requests_without_lifespan_load_the_keys_once(
+        self, amanager: AsyncSessionManager, store_url: str, clock: FakeClock, aclient: Client
+    ) -> None:
+        access = (await amanager.create_session("alice")).access_token
+        store = YieldingKeyStore(sessionjar.open_async_store(store_url))
+        fresh = AsyncSessionManager(cast(AsyncStore, store), clock=clock)
+        try:
+            app = starlette_app(fresh)
+            clients = [aclient(app, cookies={"sAccessToken": access}) for _ in range(6)]
+            responses = await asyncio.gather(*(client.get("/me") for client in clients))
+            assert [r.json()["user"] for r in responses] == ["alice"] * 6
+            assert store.listings == 1
+        finally:
+            await fresh.close()
+
+    async def test_keys_that_cannot_load_make_a_503(
+        self, make_amanager: MakeAsync, aclient: Client
+    ) -> None:
+        down = make_amanager()
+        await down.close()
+        response = await aclient(starlette_app(down)).get("/maybe")
+        assert response.status_code == 503
+        assert response.json()["error"] == "storage_unavailable"
 
 
 class TestIsolation:

@@ -38,12 +38,12 @@ async def _state(session: AsyncSession) -> dict[str, Any]:
 
 
 def create_app(manager: AsyncSessionManager, *, secure_cookies: bool = True) -> FastAPI:
-    """Return the app; its lifespan loads the manager's keys and closes its store."""
+    """Return the app; the middleware loads the manager's keys, the lifespan closes its store."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with manager:
-            yield
+        yield
+        await manager.close()
 
     app = FastAPI(lifespan=lifespan)
     app.add_middleware(

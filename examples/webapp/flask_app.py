@@ -27,7 +27,7 @@ def error_reply(error: SessionjarError) -> ErrorReply | None:
 
 
 def create_app(manager: SessionManager, *, secure_cookies: bool = True) -> Flask:
-    """Return the app on a manager whose keys are loaded."""
+    """Return the app; the extension loads the manager's keys."""
     app = Flask(__name__)
     SessionExtension(app, manager=manager, cookie_secure=secure_cookies, error_reply=error_reply)
 
