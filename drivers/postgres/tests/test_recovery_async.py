@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sessionjar import StorageUnavailable
-from sessionjar_conformance._helpers import millis, new_record, new_signing_key
+from sessionjar_conformance._helpers import millis, new_record
 from sessionjar_postgres.store_async import AsyncPostgresStore
 
 from .conftest import with_options
@@ -23,7 +23,8 @@ def now() -> datetime:
 
 
 async def test_fails_closed_while_the_server_is_down_then_recovers(cluster: Cluster) -> None:
-    url = with_options(cluster.url, pool_timeout=3, connect_timeout=1)
+    # pool_timeout: the longest a request waits for the pool's next reconnection attempt.
+    url = with_options(cluster.url, pool_timeout=4, connect_timeout=1)
     store = AsyncPostgresStore.from_url(url, "recovery")
     record, later = new_record(now()), new_record(now())
     try:
@@ -33,12 +34,9 @@ async def test_fails_closed_while_the_server_is_down_then_recovers(cluster: Clus
             await store.get(record.handle)
         with pytest.raises(StorageUnavailable):
             await store.create(later)
-        with pytest.raises(StorageUnavailable):
-            await store.add_signing_key(new_signing_key(now()))
         cluster.start()
         assert await store.get(record.handle) == record
         assert await store.get(later.handle) is None
-        assert await store.list_signing_keys() == []
         await store.create(later)
         assert await store.get(later.handle) == later
     finally:
