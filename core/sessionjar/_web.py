@@ -138,10 +138,6 @@ class SessionView(Protocol):
     """What the web layer reads of a `Session` or `AsyncSession`."""
 
     @property
-    def handle(self) -> str:
-        """The session's handle."""
-
-    @property
     def access_token(self) -> str:
         """The current access token."""
 

@@ -81,6 +81,8 @@ class SessionExtension:
     :param options: `sessionjar.flask.WebOptions` (cookies, transfer, anti-CSRF, routes,
         error mapping).
     :raises ConfigurationError: for inconsistent options.
+    :raises StorageUnavailable: with ``app``, the store is down while `init_app` loads
+        the signing keys.
     """
 
     def __init__(

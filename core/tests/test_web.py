@@ -44,9 +44,8 @@ DAY = timedelta(days=1)
 
 @dataclass
 class FakeSession:
-    """The four facts the web layer reads of a session."""
+    """The three facts the web layer reads of a session."""
 
-    handle: str = HANDLE
     access_token: str = "new-access"
     refresh_token: str | None = None
     revoked: bool = False
