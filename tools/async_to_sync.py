@@ -136,6 +136,7 @@ RENAMES = {
     "AsyncTenantIsolationTests": "TenantIsolationTests",
     "AsyncUserIsolationTests": "UserIsolationTests",
     "AsyncStoreRoundTripTests": "StoreRoundTripTests",
+    "AsyncPropertyRoundTripTests": "PropertyRoundTripTests",
     "AsyncManagerRoundTripTests": "ManagerRoundTripTests",
     "AsyncUnserializableTests": "UnserializableTests",
     "AsyncBadTokenTests": "BadTokenTests",

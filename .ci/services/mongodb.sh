@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Start a MongoDB-compatible server for the sessionjar-mongodb tests: FerretDB v1 with its
+# SQLite backend on 127.0.0.1:27017 (Debian ships no MongoDB server). FerretDB is built
+# from the Go module proxy once and the binary is cached between runs. Idempotent.
+set -euo pipefail
+
+FERRETDB_VERSION=v1.24.2
+PORT=27017
+CACHE=/root/.cache/sessionjar
+BIN="$CACHE/ferretdb-$FERRETDB_VERSION"
+STATE=/var/tmp/sessionjar-mongodb
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+
+die() { echo "mongodb.sh: $*" >&2; exit 1; }
+
+ensure_apt() {  # ensure_apt COMMAND PACKAGE: install PACKAGE if COMMAND is missing
+    command -v "$1" >/dev/null && return
+    if ! apt-cache policy "$2" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        apt-get update -qq
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+
+answers_ping() {  # send a real OP_MSG ping, built by hand: no Python package is needed
+    python3 - "$PORT" <<'PY' 2>/dev/null
+import socket, struct, sys
+def bson(doc):
+    body = b""
+    for key, value in doc.items():
+        if isinstance(value, int):
+            body += b"\x10" + key.encode() + b"\x00" + struct.pack("<i", value)
+        else:
+            raw = value.encode() + b"\x00"
+            body += b"\x02" + key.encode() + b"\x00" + struct.pack("<i", len(raw)) + raw
+    return struct.pack("<i", len(body) + 5) + body + b"\x00"
+section = b"\x00" + bson({"ping": 1, "$db": "admin"})
+message = struct.pack("<iiii", 16 + 4 + len(section), 1, 0, 2013) + b"\x00\x00\x00\x00" + section
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as conn:
+    conn.sendall(message)
+    reply = conn.recv(65536)
+sys.exit(0 if b"ok" in reply and len(reply) > 21 else 1)
+PY
+}
+
+built() { [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION"; }
+
+build_ferretdb() {
+    [ -x "$GO" ] || die "Go is required to build FerretDB (looked for 'go' and /usr/local/go/bin/go)"
+    echo "mongodb.sh: building FerretDB $FERRETDB_VERSION (once; cached in $BIN)"
+    local src work
+    src=$("$GO" mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+    # The module cache is read-only and the build needs build/version/version.txt,
+    # which FerretDB's own Taskfile generates from git: build from a writable copy.
+    work=$(mktemp -d "$CACHE/ferretdb-src.XXXXXX")
+    cp -r "$src/." "$work"
+    chmod -R u+w "$work"
+    printf '%s' "$FERRETDB_VERSION" >"$work/build/version/version.txt"
+    printf '%s' "sessionjar-ci" >"$work/build/version/package.txt"
+    (cd "$work" && "$GO" build -o "$BIN.tmp" ./cmd/ferretdb)
+    mv "$BIN.tmp" "$BIN"
+    rm -rf "$work"
+    built || die "the FerretDB build at $BIN does not report version $FERRETDB_VERSION"
+}
+
+mkdir -p "$CACHE"
+ensure_apt python3 python3
+
+if answers_ping; then
+    echo "mongodb.sh: a MongoDB-compatible server already answers on 127.0.0.1:$PORT"
+    exit 0
+fi
+
+built || build_ferretdb
+
+if [ -f "$STATE/ferretdb.pid" ]; then
+    kill "$(cat "$STATE/ferretdb.pid")" 2>/dev/null || true
+fi
+rm -rf "$STATE"
+mkdir -p "$STATE/data"
+nohup "$BIN" \
+    --handler=sqlite \
+    --sqlite-url="file:$STATE/data/" \
+    --listen-addr="127.0.0.1:$PORT" \
+    --telemetry=disable \
+    --debug-addr=- \
+    --log-level=warn \
+    --state-dir="$STATE" \
+    >"$STATE/ferretdb.log" 2>&1 &
+echo $! >"$STATE/ferretdb.pid"
+
+for _ in $(seq 1 60); do
+    if answers_ping; then
+        echo "mongodb.sh: FerretDB $FERRETDB_VERSION (SQLite backend) is up on 127.0.0.1:$PORT"
+        exit 0
+    fi
+    kill -0 "$(cat "$STATE/ferretdb.pid")" 2>/dev/null || break
+    sleep 0.5
+done
+tail -n 20 "$STATE/ferretdb.log" >&2 || true
+die "FerretDB did not answer a ping on 127.0.0.1:$PORT within 30 s (log: $STATE/ferretdb.log)"

@@ -1,0 +1,255 @@
+"""The MongoDB store (async version)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from pymongo import AsyncMongoClient, IndexModel, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import ConfigurationError as ClientConfigurationError
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from sessionjar import (
+    PROTOCOL_VERSION,
+    ConfigurationError,
+    DuplicateHandle,
+    InvalidHandle,
+    SessionPatch,
+    SessionRecord,
+    SigningKeyRecord,
+    StorageUnavailable,
+)
+from sessionjar._acompat import ALock
+from sessionjar._registry import check_namespace
+from sessionjar.drivers._checks import check_handles, check_patch, check_record, check_signing_key
+from sessionjar_mongodb._documents import (
+    live_filter,
+    patch_update,
+    session_document,
+    session_from_document,
+    signing_key_document,
+    signing_key_from_document,
+)
+from sessionjar_mongodb._errors import translated
+from sessionjar_mongodb._options import client_settings
+
+__all__ = ["AsyncMongoStore"]
+
+_NOT_IMPLEMENTED: Final = 238  # server error code, e.g. FerretDB v1 has no TTL indexes
+_ID_ONLY: Final = {"_id": 1}
+
+
+class AsyncMongoStore:
+    """A store keeping sessions and signing keys in MongoDB (async version).
+
+    Sessions live in the collection ``<namespace>.sessions`` and signing keys in
+    ``<namespace>.signing_keys`` of the URL's database. The first call creates their
+    indexes (idempotently): (tenant, user_id), and a TTL index on ``expires_at`` that
+    lets the server delete expired records — garbage collection only, since core checks
+    expiry on every read. After that, every call sends one command, except
+    `delete_expired` (one per collection) and `delete` and `delete_for_user`, which send
+    one single-document ``delete`` per record so that they know which records they
+    deleted.
+    """
+
+    __module__ = "sessionjar_mongodb"
+    protocol_version: int = PROTOCOL_VERSION
+
+    def __init__(self, url: str, namespace: str = "sessionjar") -> None:
+        """Open a store on ``url`` without any I/O; it connects on first use.
+
+        :raises ConfigurationError: the URL or the namespace is invalid.
+        """
+        self._namespace = check_namespace(namespace)
+        settings = client_settings(url)
+        try:
+            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+                settings.url, **settings.options
+            )
+        except (ClientConfigurationError, TypeError, ValueError) as exc:
+            raise ConfigurationError(f"invalid MongoDB URL: {exc}") from exc
+        database = client[settings.database]
+        self._client = client
+        self._sessions = database[f"{namespace}.sessions"]
+        self._keys = database[f"{namespace}.signing_keys"]
+        self._indexed = False
+        self._index_lock = ALock()
+
+    def __repr__(self) -> str:
+        name = self._sessions.database.name
+        return f"<{type(self).__name__} database={name!r} namespace={self._namespace!r}>"
+
+    async def create(self, record: SessionRecord) -> None:
+        """Insert a new record; insert-only (one ``insert``)."""
+        check_record(record)
+        document = session_document(record)
+        await self._ensure_indexes()
+        with translated("create a session"):
+            try:
+                await self._sessions.insert_one(document)
+            except DuplicateKeyError as exc:
+                raise DuplicateHandle(record.handle) from exc
+
+    async def get(self, handle: str) -> SessionRecord | None:
+        """Return the record with this handle, or `None` (one ``find``)."""
+        _check_handle(handle)
+        await self._ensure_indexes()
+        with translated("read a session"):
+            document = await self._sessions.find_one({"_id": handle})
+        return None if document is None else session_from_document(document)
+
+    async def update(
+        self,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        """Apply ``patch`` to a live record; update-only (one ``findAndModify``).
+
+        See `AsyncStore.update`.
+        """
+        _check_handle(handle)
+        check_patch(patch)
+        query = live_filter(handle, now, expected_version)
+        await self._ensure_indexes()
+        with translated("update a session"):
+            document = await self._sessions.find_one_and_update(
+                query, patch_update(patch), return_document=ReturnDocument.AFTER
+            )
+        return None if document is None else session_from_document(document)
+
+    async def delete(self, handles: Sequence[str]) -> list[str]:
+        """Delete the records with these handles; return the handles actually deleted.
+
+        One single-document ``delete`` per distinct handle: its count tells whether this
+        call deleted the record, which the count of a multi-document delete cannot.
+        """
+        check_handles(handles)
+        await self._ensure_indexes()
+        deleted = []
+        for handle in dict.fromkeys(handles):
+            if await self._delete_one({"_id": handle}):
+                deleted.append(handle)
+        return deleted
+
+    async def delete_for_user(self, tenant: str, user_id: str) -> list[str]:
+        """Delete every record of a user in a tenant; return the handles deleted.
+
+        One ``find`` for the user's handles, then one single-document ``delete`` each.
+        """
+        owner = _owner(tenant, user_id)
+        await self._ensure_indexes()
+        with translated("find a user's sessions"):
+            found = await self._sessions.find(owner, _ID_ONLY).to_list()
+        deleted = []
+        for document in found:
+            handle = _handle_of(document)
+            if await self._delete_one({"_id": handle, **owner}):
+                deleted.append(handle)
+        return deleted
+
+    async def list_for_user(self, tenant: str, user_id: str, *, now: datetime) -> list[str]:
+        """Return the handles of a user's live records, any order (one ``find``)."""
+        query = {**_owner(tenant, user_id), "expires_at": {"$gt": now}}
+        await self._ensure_indexes()
+        with translated("list a user's sessions"):
+            found = await self._sessions.find(query, _ID_ONLY).to_list()
+        return [_handle_of(document) for document in found]
+
+    async def delete_expired(self, *, now: datetime) -> int:
+        """Delete expired records and signing keys; return how many records were deleted.
+
+        One ``delete`` per collection.
+        """
+        expired = {"expires_at": {"$lte": now}}
+        await self._ensure_indexes()
+        with translated("delete expired sessions"):
+            deleted = (await self._sessions.delete_many(expired)).deleted_count
+        with translated("delete expired signing keys"):
+            await self._keys.delete_many(expired)
+        return deleted
+
+    async def add_signing_key(self, key: SigningKeyRecord) -> bool:
+        """Insert a signing key unless its ``kid`` is taken; tell whether it was inserted.
+
+        One ``insert``.
+        """
+        check_signing_key(key)
+        document = signing_key_document(key)
+        await self._ensure_indexes()
+        with translated("add a signing key"):
+            try:
+                await self._keys.insert_one(document)
+            except DuplicateKeyError:
+                return False
+        return True
+
+    async def list_signing_keys(self) -> list[SigningKeyRecord]:
+        """Return every stored signing key, any order (one ``find``)."""
+        await self._ensure_indexes()
+        with translated("list signing keys"):
+            found = await self._keys.find({}).to_list()
+        return [signing_key_from_document(document) for document in found]
+
+    async def close(self) -> None:
+        """Close the client's connections; later calls raise `StorageUnavailable`."""
+        with translated("close the client"):
+            await self._client.close()
+
+    async def _delete_one(self, query: dict[str, Any]) -> bool:
+        with translated("delete a session"):
+            return (await self._sessions.delete_one(query)).deleted_count == 1
+
+    async def _ensure_indexes(self) -> None:
+        if not self._indexed:
+            async with self._index_lock:
+                await self._create_indexes()
+
+    async def _create_indexes(self) -> None:
+        if self._indexed:  # created by another caller while this one waited for the lock
+            return
+        # One index per command: FerretDB v1.24 drops the connection when every index
+        # of a multi-index createIndexes exists already.
+        with translated("create indexes"):
+            await self._sessions.create_indexes([_OWNER_INDEX])
+            for collection in (self._sessions, self._keys):
+                await _create_expiry_index(collection)
+        self._indexed = True
+
+
+_OWNER_INDEX: Final = IndexModel([("tenant", 1), ("user_id", 1)], name="tenant_user")
+_TTL_INDEX: Final = IndexModel("expires_at", name="expires_at", expireAfterSeconds=0)
+_EXPIRY_INDEX: Final = IndexModel("expires_at", name="expires_at")
+
+
+async def _create_expiry_index(collection: AsyncCollection[dict[str, Any]]) -> None:
+    """Index ``expires_at`` with a TTL, or without one where the server has no TTL indexes."""
+    try:
+        await collection.create_indexes([_TTL_INDEX])
+    except OperationFailure as exc:
+        if exc.code != _NOT_IMPLEMENTED:
+            raise
+        await collection.create_indexes([_EXPIRY_INDEX])
+
+
+def _check_handle(handle: object) -> None:
+    if not isinstance(handle, str):
+        raise InvalidHandle(f"a session handle must be a str, not {type(handle).__name__}")
+
+
+def _owner(tenant: object, user_id: object) -> dict[str, str]:
+    """Return the filter of a user's records; plain strings only, so never an operator."""
+    if not isinstance(tenant, str) or not isinstance(user_id, str):
+        raise ConfigurationError("tenant and user_id must be str")
+    return {"tenant": tenant, "user_id": user_id}
+
+
+def _handle_of(document: dict[str, Any]) -> str:
+    handle = document.get("_id")
+    if not isinstance(handle, str):
+        raise StorageUnavailable(f"MongoDB returned a session without a text handle: {handle!r}")
+    return handle

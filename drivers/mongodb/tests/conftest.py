@@ -1,0 +1,56 @@
+"""Fixtures of the MongoDB driver tests: the server's URL, and clean-up of test collections."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from sessionjar_mongodb._options import client_settings
+
+pytest_plugins = ["fix_proxy"]
+
+DEFAULT_URL = "mongodb://127.0.0.1:27017/"
+TEST_PREFIXES = ("sjc_", "sjm_")  # the conformance suite's namespaces, and ours
+
+
+@pytest.fixture(scope="session")
+def mongodb_url() -> str:
+    """The URL of the test server (``SESSIONJAR_MONGODB_URL``); fails if it does not answer."""
+    url = os.environ.get("SESSIONJAR_MONGODB_URL", DEFAULT_URL)
+    try:
+        with _raw_client(url) as client:
+            client.admin.command("ping")
+    except PyMongoError as exc:
+        pytest.fail(
+            f"no MongoDB server answers at {url} ({exc}); start FerretDB with "
+            "`bash .ci/services/mongodb.sh` or point SESSIONJAR_MONGODB_URL at a server",
+            pytrace=False,
+        )
+    return url
+
+
+@pytest.fixture(scope="session")
+def raw_database(mongodb_url: str) -> Iterator[Any]:
+    """The test database through a plain pymongo client; test collections dropped at the end."""
+    settings = client_settings(mongodb_url)
+    with _raw_client(mongodb_url) as client:
+        database = client[settings.database]
+        yield database
+        for name in database.list_collection_names():
+            if name.startswith(TEST_PREFIXES):
+                database.drop_collection(name)
+
+
+@pytest.fixture(scope="session")
+def is_ferretdb(raw_database: Any) -> bool:
+    """Whether the test server is FerretDB rather than MongoDB."""
+    return "ferretdbVersion" in raw_database.command("buildInfo")
+
+
+def _raw_client(url: str) -> MongoClient[dict[str, Any]]:
+    return MongoClient(url, serverSelectionTimeoutMS=3000, tz_aware=True)

@@ -1,0 +1,250 @@
+"""Behaviour special to the MongoDB store, on the real server (async version)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fix_proxy import Proxy
+
+from sessionjar import (
+    SerializationError,
+    SessionPatch,
+    SessionRecord,
+    StorageUnavailable,
+)
+from sessionjar_conformance._acompat import aparallel
+from sessionjar_mongodb.store_async import AsyncMongoStore
+
+SESSION_FIELDS = {
+    "_id",
+    "tenant",
+    "user_id",
+    "created_at",
+    "expires_at",
+    "absolute_deadline",
+    "access_payload",
+    "session_data",
+    "refresh_hash",
+    "prev_refresh_hash",
+    "rotated_at",
+    "version",
+}
+TOO_LARGE = "x" * (17 * 1024 * 1024)  # over MongoDB's 16 MiB document limit
+
+
+def now() -> datetime:
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def new_record(*, tenant: str = "public", user_id: str = "alice", **fields: Any) -> SessionRecord:
+    created = now()
+    values: dict[str, Any] = {
+        "handle": secrets.token_urlsafe(16),
+        "tenant": tenant,
+        "user_id": user_id,
+        "created_at": created,
+        "expires_at": created + timedelta(hours=1),
+        "absolute_deadline": None,
+        "access_payload": {"role": "admin"},
+        "session_data": {"cart": [1, 2]},
+        "refresh_hash": secrets.token_hex(32),
+        "prev_refresh_hash": None,
+        "rotated_at": None,
+    }
+    return SessionRecord(**{**values, **fields})
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"sjm_{secrets.token_hex(6)}"
+
+
+@pytest.fixture
+async def store(mongodb_url: str, namespace: str) -> AsyncIterator[AsyncMongoStore]:
+    opened = AsyncMongoStore(mongodb_url, namespace)
+    yield opened
+    await opened.close()
+
+
+async def test_session_document_has_fixed_fields_and_json_text(
+    store: AsyncMongoStore, raw_database: Any, namespace: str
+) -> None:
+    record = new_record(absolute_deadline=now() + timedelta(days=1))
+    await store.create(record)
+    document = raw_database[f"{namespace}.sessions"].find_one({"_id": record.handle})
+    assert set(document) == SESSION_FIELDS
+    assert document["expires_at"] == record.expires_at  # a BSON date, for the TTL index
+    assert document["absolute_deadline"] == record.absolute_deadline
+    assert document["access_payload"] == '{"role":"admin"}'
+    assert document["version"] == 1
+
+
+async def test_keys_with_dollar_and_dot_round_trip(
+    store: AsyncMongoStore, raw_database: Any, namespace: str
+) -> None:
+    payload = {"$where": "sleep(1)", "a.b": {"$gt": ""}, "$": [{".": None}], "": 2**70}
+    record = new_record(access_payload=payload, session_data={"$set": {"x.y": 1.5}})
+    await store.create(record)
+    assert await store.get(record.handle) == record
+    patch = SessionPatch(session_data={"$inc": {"version": 100}})
+    updated = await store.update(record.handle, patch, expected_version=1, now=now())
+    assert updated is not None
+    assert updated.session_data == {"$inc": {"version": 100}}
+    assert updated.version == 2
+    stored = raw_database[f"{namespace}.sessions"].find_one({"_id": record.handle})
+    assert set(stored) == SESSION_FIELDS
+
+
+async def test_operator_shaped_names_match_literally(store: AsyncMongoStore) -> None:
+    alice = new_record(user_id="alice")
+    odd = [new_record(user_id=name) for name in ("$ne", '{"$gt": ""}', ".*", "alice.")]
+    for record in (alice, *odd):
+        await store.create(record)
+    for record in odd:
+        assert await store.list_for_user("public", record.user_id, now=now()) == [record.handle]
+    assert await store.delete_for_user("public", "$ne") == [odd[0].handle]
+    assert await store.list_for_user("public", "alice", now=now()) == [alice.handle]
+    assert await store.get("$ne") is None
+
+
+async def test_first_call_creates_indexes(
+    store: AsyncMongoStore, raw_database: Any, namespace: str, is_ferretdb: bool
+) -> None:
+    await store.list_signing_keys()
+    sessions = raw_database[f"{namespace}.sessions"].index_information()
+    keys = raw_database[f"{namespace}.signing_keys"].index_information()
+    assert sessions["tenant_user"]["key"] == [("tenant", 1), ("user_id", 1)]
+    for indexes in (sessions, keys):
+        assert indexes["expires_at"]["key"] == [("expires_at", 1)]
+        # FerretDB v1 has no TTL indexes: expiry is then only delete_expired's job.
+        ttl = indexes["expires_at"].get("expireAfterSeconds")
+        assert ttl == (None if is_ferretdb else 0)
+
+
+async def test_indexes_are_created_once_per_store_and_idempotently(
+    mongodb_url: str, namespace: str, raw_database: Any
+) -> None:
+    record = new_record()
+    for _ in range(2):  # the second store meets existing indexes
+        second = AsyncMongoStore(mongodb_url, namespace)
+        await second.create(new_record())
+        await second.close()
+    stores = [AsyncMongoStore(mongodb_url, namespace) for _ in range(3)]
+    await aparallel(3, lambda index: stores[index].get(record.handle))
+    for opened in stores:
+        await opened.close()
+    assert len(raw_database[f"{namespace}.sessions"].index_information()) == 3
+
+
+async def test_parallel_delete_for_user_reports_each_handle_once(
+    mongodb_url: str, namespace: str
+) -> None:
+    stores = [AsyncMongoStore(mongodb_url, namespace) for _ in range(4)]
+    records = [new_record(user_id="bob") for _ in range(6)]
+    for record in records:
+        await stores[0].create(record)
+    results = await aparallel(4, lambda index: stores[index].delete_for_user("public", "bob"))
+    for opened in stores:
+        await opened.close()
+    reported = [handle for result in results if isinstance(result, list) for handle in result]
+    assert sorted(reported) == sorted([record.handle for record in records])
+
+
+async def test_parallel_deletes_of_one_handle_report_it_once(
+    mongodb_url: str, namespace: str
+) -> None:
+    stores = [AsyncMongoStore(mongodb_url, namespace) for _ in range(4)]
+    record = new_record()
+    await stores[0].create(record)
+    results = await aparallel(4, lambda index: stores[index].delete([record.handle, "nope"]))
+    for opened in stores:
+        await opened.close()
+    assert results.count([]) == 3
+    assert results.count([record.handle]) == 1
+
+
+async def test_unreadable_documents_raise_storage_unavailable(
+    store: AsyncMongoStore, raw_database: Any, namespace: str
+) -> None:
+    record = new_record()
+    await store.create(record)
+    sessions = raw_database[f"{namespace}.sessions"]
+    sessions.update_one({"_id": record.handle}, {"$set": {"session_data": {"not": "text"}}})
+    with pytest.raises(StorageUnavailable, match="unreadable session"):
+        await store.get(record.handle)
+    sessions.update_one({"_id": record.handle}, {"$set": {"session_data": "[1]"}})
+    with pytest.raises(StorageUnavailable, match="unreadable session"):
+        await store.get(record.handle)
+    raw_database[f"{namespace}.signing_keys"].insert_one({"_id": "k1", "algorithm": 7})
+    with pytest.raises(StorageUnavailable, match="unreadable signing key"):
+        await store.list_signing_keys()
+
+
+async def test_oversized_values_write_nothing(store: AsyncMongoStore) -> None:
+    record = new_record(session_data={"blob": TOO_LARGE})
+    with pytest.raises(SerializationError):
+        await store.create(record)
+    assert await store.get(record.handle) is None
+    small = new_record()
+    await store.create(small)
+    patch = SessionPatch(session_data={"blob": TOO_LARGE})
+    with pytest.raises(SerializationError):
+        await store.update(small.handle, patch, expected_version=None, now=now())
+    assert await store.get(small.handle) == small
+
+
+async def test_cut_connections_fail_closed_and_the_store_recovers(
+    proxy: tuple[Proxy, str], namespace: str
+) -> None:
+    running, url = proxy
+    store = AsyncMongoStore(url, namespace)
+    record = new_record()
+    await store.create(record)
+    running.cutting = True
+    with pytest.raises(StorageUnavailable) as caught:
+        await store.update(
+            record.handle, SessionPatch(session_data={}), expected_version=1, now=now()
+        )
+    assert caught.value.__cause__ is not None
+    with pytest.raises(StorageUnavailable):
+        await store.get(record.handle)
+    running.cutting = False
+    assert await store.get(record.handle) == record  # the cut update never reached the server
+    await store.close()
+
+
+async def test_closed_store_raises_storage_unavailable(store: AsyncMongoStore) -> None:
+    await store.get("x" * 22)
+    await store.close()
+    with pytest.raises(StorageUnavailable):
+        await store.get("x" * 22)
+
+
+async def test_srv_url_opens_without_io_and_fails_closed_on_use(namespace: str) -> None:
+    store = AsyncMongoStore(
+        "mongodb+srv://sessionjar.invalid/?serverSelectionTimeoutMS=500", namespace
+    )
+    with pytest.raises(StorageUnavailable):
+        await store.get("x" * 22)
+    await store.close()
+
+
+async def test_database_is_the_url_path(
+    mongodb_url: str, namespace: str, raw_database: Any
+) -> None:
+    database = f"{namespace}_db"
+    base = mongodb_url.split("?")[0].rstrip("/")
+    store = AsyncMongoStore(f"{base}/{database}", namespace)
+    await store.create(new_record())
+    await store.close()
+    client = raw_database.client
+    try:
+        assert f"{namespace}.sessions" in client[database].list_collection_names()
+        assert f"{namespace}.sessions" not in raw_database.list_collection_names()
+    finally:
+        client.drop_database(database)
