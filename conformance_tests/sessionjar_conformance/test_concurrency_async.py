@@ -93,6 +93,7 @@ class AsyncParallelUpdateTests:
             return await store.update(record.handle, patch, expected_version=1, now=clock())
 
         results = await aparallel(30, update)
+        assert [r for r in results if isinstance(r, BaseException)] == []
         winners = [r for r in results if r is not None]
         assert len(winners) == 1, results
         got = await store.get(record.handle)
@@ -111,8 +112,8 @@ class AsyncParallelUpdateTests:
             return await store.update(record.handle, patch, expected_version=None, now=clock())
 
         results = await aparallel(30, update)
-        failed = [r for r in results if r is None or isinstance(r, BaseException)]
-        assert failed == []
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        assert None not in results, "an unconditional update of a live record was lost"
         got = await store.get(record.handle)
         assert got is not None
         assert got.version == 31

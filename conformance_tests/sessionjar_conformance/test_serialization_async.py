@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from sessionjar import (
     AsyncSessionManager,
@@ -16,6 +17,7 @@ from sessionjar import (
     SessionPatch,
 )
 from sessionjar_conformance._helpers import MutableClock, canonical, new_record
+from sessionjar_conformance._strategies import json_objects, same_json
 
 
 def _nested(depth: int) -> JSONObject:
@@ -118,6 +120,36 @@ class AsyncStoreRoundTripTests:
         assert canonical(got.session_data) == canonical(value)
 
 
+class AsyncPropertyRoundTripTests:
+    """Generated JSON objects of every shape come back from the store exactly."""
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        # The store is only a connection: each example writes its own fresh record; and
+        # every driver's subclass runs this one test, which is what the suite is for.
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(data=json_objects, payload=json_objects)
+    async def test_generated_objects_round_trip(
+        self, store: AsyncStore, clock: MutableClock, data: JSONObject, payload: JSONObject
+    ) -> None:
+        record = new_record(clock(), session_data=data, access_payload=payload)
+        await store.create(record)
+        got = await store.get(record.handle)
+        assert got is not None
+        assert same_json(got.session_data, data)
+        assert same_json(got.access_payload, payload)
+        patch = SessionPatch(session_data=payload, access_payload=data)
+        updated = await store.update(record.handle, patch, expected_version=1, now=clock())
+        assert updated is not None
+        assert same_json(updated.session_data, payload)
+        assert same_json(updated.access_payload, data)
+
+
 class AsyncManagerRoundTripTests:
     """Through core, session data and the JWT payload come back exactly."""
 
@@ -163,4 +195,9 @@ class AsyncUnserializableTests:
         assert await store.get(session.handle) == before
 
 
-__all__ = ["AsyncStoreRoundTripTests", "AsyncManagerRoundTripTests", "AsyncUnserializableTests"]
+__all__ = [
+    "AsyncStoreRoundTripTests",
+    "AsyncPropertyRoundTripTests",
+    "AsyncManagerRoundTripTests",
+    "AsyncUnserializableTests",
+]
