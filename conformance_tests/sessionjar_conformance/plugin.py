@@ -15,12 +15,14 @@ import pytest
 if TYPE_CHECKING:
     from sessionjar import AsyncStore, DriverInfo, Store  # noqa: F401  (string annotations)
 
-__all__ = ["DRIVER_KEY", "URL_KEY", "UrlStoreFactory"]
+__all__ = ["DRIVER_KEY", "URL_KEY", "EXTRA_CAPABILITIES_KEY", "UrlStoreFactory"]
 
 DRIVER_KEY: Final = pytest.StashKey["DriverInfo"]()
 """Where the plugin keeps the `DriverInfo` of ``--sessionjar-url``."""
 URL_KEY: Final = pytest.StashKey[str]()
 """Where the plugin keeps the ``--sessionjar-url`` value."""
+EXTRA_CAPABILITIES_KEY: Final = pytest.StashKey[frozenset[str]]()
+"""Where the plugin keeps the ``--sessionjar-capability`` names."""
 _CONFORMANCE_IDS: Final = pytest.StashKey[set[str]]()
 _CAPABILITY_SKIP: Final = "driver lacks capability '"
 
@@ -49,6 +51,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the sessionjar conformance suite against the driver of this store URL "
         "(with `pytest --pyargs sessionjar_conformance`)",
     )
+    group.addoption(
+        "--sessionjar-capability",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="declare a capability the URL has beyond its driver's DriverInfo "
+        "(e.g. shared_namespace for memory://NAME); repeatable",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigurationError as exc:
         raise pytest.UsageError(f"--sessionjar-url {url}: {exc}") from exc
     config.stash[URL_KEY] = url
+    config.stash[EXTRA_CAPABILITIES_KEY] = frozenset(config.getoption("sessionjar_capability"))
 
 
 @pytest.hookimpl(trylast=True)

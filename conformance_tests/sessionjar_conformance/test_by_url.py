@@ -15,7 +15,12 @@ from sessionjar_conformance import (
     StoreConformance,
     StoreFactory,
 )
-from sessionjar_conformance.plugin import DRIVER_KEY, URL_KEY, UrlStoreFactory
+from sessionjar_conformance.plugin import (
+    DRIVER_KEY,
+    EXTRA_CAPABILITIES_KEY,
+    URL_KEY,
+    UrlStoreFactory,
+)
 
 
 class _ByUrl:
@@ -30,10 +35,14 @@ class _ByUrl:
         return info
 
     @pytest.fixture
-    def driver_capabilities(self, driver: DriverInfo) -> Capabilities:
-        """The capabilities in the driver's `DriverInfo` (``unreachable`` if it has a URL)."""
-        extra = {"unreachable"} if driver.unreachable_url else set()
-        return Capabilities(driver.capabilities | extra)
+    def driver_capabilities(
+        self, request: pytest.FixtureRequest, driver: DriverInfo
+    ) -> Capabilities:
+        """The driver's `DriverInfo` capabilities (``unreachable`` if it has an unreachable
+        URL) and those given with ``--sessionjar-capability``."""
+        given = request.config.stash[EXTRA_CAPABILITIES_KEY]
+        implied = {"unreachable"} if driver.unreachable_url else set()
+        return Capabilities(driver.capabilities | given | implied)
 
     @pytest.fixture
     def url(self, request: pytest.FixtureRequest, driver: DriverInfo) -> str:

@@ -100,3 +100,16 @@ def test_make_store_is_required(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "test_no_keys_at_first")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*TestNothing must define the `make_store` fixture*"])
+
+
+def test_capabilities_can_be_added_on_the_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makeini(_INI)
+    only = "test_a_second_store_on_the_namespace_sees_everything"
+    args = ["-p", "no:cacheprovider", "--pyargs", "sessionjar_conformance", "-k", only]
+    url = ["--sessionjar-url", "memory://named"]
+    without = pytester.runpytest_inprocess(*args, *url)
+    without.assert_outcomes(skipped=2)
+    with_it = pytester.runpytest_inprocess(
+        *args, *url, "--sessionjar-capability", "shared_namespace"
+    )
+    with_it.assert_outcomes(passed=2)
