@@ -83,11 +83,14 @@ class AsyncExpiryOnReadTests:
             await manager.get_session(session.access_token)
 
     async def test_expired_session_is_absent_everywhere(
-        self, manager: AsyncSessionManager, clock: MutableClock
+        self, manager: AsyncSessionManager, store: AsyncStore, clock: MutableClock
     ) -> None:
         session = await manager.create_session("alice", session_data={"a": 1})
         assert session.refresh_token is not None
         clock.advance(seconds=REFRESH_VALIDITY.total_seconds())
+        # Only the test's clock has moved: the record is still there, and core must
+        # treat it as absent on its own.
+        assert await store.get(session.handle) is not None
         assert await manager.get_session_information(session.handle) is None
         assert await manager.get_all_session_handles_for_user("alice") == []
         with pytest.raises(SessionNotFound):

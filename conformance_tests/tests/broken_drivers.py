@@ -46,6 +46,31 @@ class ListsExpired(MemoryBackend):
         return super().list_for_user(namespace, tenant, user_id, now=_LONG_AGO)
 
 
+class UpdatesExpired(MemoryBackend):
+    """`update` ignores ``now``: expired sessions can be written to (and slid back to life)."""
+
+    def update(
+        self,
+        namespace: str,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        return super().update(
+            namespace, handle, patch, expected_version=expected_version, now=_LONG_AGO
+        )
+
+
+class ReportsUndeleted(MemoryBackend):
+    """`delete` reports every handle it was given, deleted or not."""
+
+    def delete(self, namespace: str, handles: Sequence[str]) -> list[str]:
+        super().delete(namespace, handles)
+        return list(handles)
+
+
 class DeletesWholeTenant(MemoryBackend):
     """`delete_for_user` also deletes the other users of the tenant."""
 
@@ -142,6 +167,8 @@ BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
     "overwriting_create": OverwritingCreate,
     "ignores_version": IgnoresVersion,
     "lists_expired": ListsExpired,
+    "updates_expired": UpdatesExpired,
+    "reports_undeleted": ReportsUndeleted,
     "deletes_whole_tenant": DeletesWholeTenant,
     "leaky_namespace": LeakyNamespace,
     "upserting_update": UpsertingUpdate,

@@ -22,6 +22,14 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
         "test_omits_expired_sessions",
         "test_expired_session_is_absent_everywhere",
     },
+    "updates_expired": {
+        "test_expired_record_is_not_updated",
+        "test_record_expiring_exactly_now_is_expired",
+    },
+    "reports_undeleted": {
+        "test_returns_only_the_handles_deleted",
+        "test_revoke_by_handle_reports_whether_it_existed",
+    },
     "deletes_whole_tenant": {
         "test_leaves_other_users_alone",
         "test_revoke_all_for_a_leaves_b_intact",
