@@ -262,6 +262,7 @@ class AsyncRedisStore:
         # CLUSTERDOWN, once, with a fresh slot map (see docs/drivers/redis.md).
         retry = AsyncRetry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
         kwargs: dict[str, Any] = {**options.client_kwargs, "decode_responses": True}
+        kwargs["retry_on_error"] = [RedisConnectionError]  # redis-py 5 retries only these
         if options.cluster:
             nodes = [AsyncClusterNode(host, port) for host, port in options.nodes]
             return AsyncRedisCluster(startup_nodes=nodes, retry=retry, **kwargs)

@@ -91,7 +91,7 @@ def half_cluster_url(tmp_path: Path) -> Iterator[str]:
     options = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path), "--save", ""]
     options += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
     server = subprocess.Popen(["redis-server", *options], stdout=subprocess.DEVNULL)
-    client = redis.Redis(port=port, socket_connect_timeout=1)
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
     try:
         for _ in range(100):
             try:
