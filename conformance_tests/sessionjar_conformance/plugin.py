@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
 if TYPE_CHECKING:
     from sessionjar import AsyncStore, DriverInfo, Store  # noqa: F401  (string annotations)
 
-__all__ = ["DRIVER_KEY", "URL_KEY", "EXTRA_CAPABILITIES_KEY", "UrlStoreFactory"]
+__all__ = ["DRIVER_KEY", "URL_KEY", "EXTRA_CAPABILITIES_KEY", "AsyncStoreOpener", "StoreOpener"]
 
 DRIVER_KEY: Final = pytest.StashKey["DriverInfo"]()
 """Where the plugin keeps the `DriverInfo` of ``--sessionjar-url``."""
@@ -28,17 +28,26 @@ _CAPABILITY_SKIP: Final = "driver lacks capability '"
 
 
 @dataclass(frozen=True)
-class UrlStoreFactory:
-    """``make_store(namespace)`` opening stores through the registry; picklable."""
+class AsyncStoreOpener:
+    """``make_store(namespace)`` of the async suite, through the registry; picklable."""
 
     url: str
-    flavour: Literal["async", "sync"]
 
-    def __call__(self, namespace: str) -> AsyncStore | Store:
-        from sessionjar import open_async_store, open_store
+    def __call__(self, namespace: str) -> AsyncStore:
+        from sessionjar import open_async_store
 
-        if self.flavour == "async":
-            return open_async_store(self.url, namespace=namespace)
+        return open_async_store(self.url, namespace=namespace)
+
+
+@dataclass(frozen=True)
+class StoreOpener:
+    """``make_store(namespace)`` of the sync suite, through the registry; picklable."""
+
+    url: str
+
+    def __call__(self, namespace: str) -> Store:
+        from sessionjar import open_store
+
         return open_store(self.url, namespace=namespace)
 
 

@@ -19,7 +19,8 @@ from sessionjar_conformance.plugin import (
     DRIVER_KEY,
     EXTRA_CAPABILITIES_KEY,
     URL_KEY,
-    UrlStoreFactory,
+    AsyncStoreOpener,
+    StoreOpener,
 )
 
 
@@ -55,12 +56,12 @@ class TestAsyncStoreByUrl(_ByUrl, AsyncStoreConformance):
 
     @pytest.fixture
     def make_store(self, url: str) -> AsyncStoreFactory:
-        return UrlStoreFactory(url, "async")  # type: ignore[return-value]
+        return AsyncStoreOpener(url)
 
     @pytest.fixture
     def unreachable_store(self, driver: DriverInfo) -> AsyncStoreFactory | None:
         dead = driver.unreachable_url
-        return UrlStoreFactory(dead, "async") if dead else None  # type: ignore[return-value]
+        return AsyncStoreOpener(dead) if dead else None
 
 
 class TestStoreByUrl(_ByUrl, StoreConformance):
@@ -68,9 +69,9 @@ class TestStoreByUrl(_ByUrl, StoreConformance):
 
     @pytest.fixture
     def make_store(self, url: str) -> StoreFactory:
-        return UrlStoreFactory(url, "sync")  # type: ignore[return-value]
+        return StoreOpener(url)
 
     @pytest.fixture
     def unreachable_store(self, driver: DriverInfo) -> StoreFactory | None:
         dead = driver.unreachable_url
-        return UrlStoreFactory(dead, "sync") if dead else None  # type: ignore[return-value]
+        return StoreOpener(dead) if dead else None

@@ -13,7 +13,7 @@ from sessionjar_conformance import (
     StoreConformance,
     StoreFactory,
 )
-from sessionjar_conformance.plugin import UrlStoreFactory
+from sessionjar_conformance.plugin import AsyncStoreOpener, StoreOpener
 
 SQLITE_DEAD = driver_for("sqlite://").unreachable_url or "sqlite:////proc/nonexistent/x.db"
 
@@ -23,7 +23,7 @@ class TestMemoryAsync(AsyncStoreConformance):
 
     @pytest.fixture
     def make_store(self) -> AsyncStoreFactory:
-        return UrlStoreFactory("memory://conformance-async", "async")  # type: ignore[return-value]
+        return AsyncStoreOpener("memory://conformance-async")
 
 
 class TestMemory(StoreConformance):
@@ -31,7 +31,7 @@ class TestMemory(StoreConformance):
 
     @pytest.fixture
     def make_store(self) -> StoreFactory:
-        return UrlStoreFactory("memory://conformance-sync", "sync")  # type: ignore[return-value]
+        return StoreOpener("memory://conformance-sync")
 
 
 _SQLITE_CAPABILITIES = frozenset({"shared_namespace", "multi_process", "unreachable"})
@@ -42,11 +42,11 @@ class TestSqliteAsync(AsyncStoreConformance):
 
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> AsyncStoreFactory:
-        return UrlStoreFactory(f"sqlite:///{tmp_path}/async.db", "async")  # type: ignore[return-value]
+        return AsyncStoreOpener(f"sqlite:///{tmp_path}/async.db")
 
     @pytest.fixture
     def unreachable_store(self) -> AsyncStoreFactory:
-        return UrlStoreFactory(SQLITE_DEAD, "async")  # type: ignore[return-value]
+        return AsyncStoreOpener(SQLITE_DEAD)
 
 
 class TestSqlite(StoreConformance):
@@ -54,8 +54,8 @@ class TestSqlite(StoreConformance):
 
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> StoreFactory:
-        return UrlStoreFactory(f"sqlite:///{tmp_path}/sync.db", "sync")  # type: ignore[return-value]
+        return StoreOpener(f"sqlite:///{tmp_path}/sync.db")
 
     @pytest.fixture
     def unreachable_store(self) -> StoreFactory:
-        return UrlStoreFactory(SQLITE_DEAD, "sync")  # type: ignore[return-value]
+        return StoreOpener(SQLITE_DEAD)
