@@ -45,8 +45,11 @@ def now() -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def record(user_id: str = "alice") -> SessionRecord:
-    """Return a session record shaped like the ones core creates."""
+def record(user_id: str = "alice", data_size: int = 0) -> SessionRecord:
+    """Return a session record shaped like the ones core creates.
+
+    :param data_size: pad the session data with this many bytes.
+    """
     created = now()
     return SessionRecord(
         handle=secrets.token_urlsafe(16),
@@ -56,7 +59,7 @@ def record(user_id: str = "alice") -> SessionRecord:
         expires_at=created + timedelta(days=30),
         absolute_deadline=None,
         access_payload={"role": "user", "plan": "pro"},
-        session_data={"theme": "dark", "cart": [1, 2, 3]},
+        session_data={"theme": "dark", "cart": [1, 2, 3], "pad": "x" * data_size},
         refresh_hash=secrets.token_hex(32),
         prev_refresh_hash=None,
         rotated_at=None,
@@ -185,11 +188,15 @@ def _servers(raw: Any) -> list[Any]:
     return [raw]
 
 
-def memory_per_session(store: RedisStore, raw: Any, namespace: str) -> float:
-    """Return the mean MEMORY USAGE of a session: its record and its share of indexes."""
+def memory_per_session(store: RedisStore, raw: Any, namespace: str, data_size: int) -> float:
+    """Return the mean MEMORY USAGE of a session: its record and its share of indexes.
+
+    Two sessions per user; the namespace is emptied first.
+    """
+    store.delete_expired(now=FAR_FUTURE)
     users = [f"user-{n % (MEMORY_SESSIONS // 2)}" for n in range(MEMORY_SESSIONS)]
     for user in users:
-        store.create(record(user))
+        store.create(record(user, data_size))
     total = 0
     for server in _servers(raw):
         for key in server.scan_iter(match=f"{{{namespace}*", count=1000):
@@ -219,8 +226,12 @@ def bench(url: str) -> bool:
                 f" {ours / command:>6.2f}x {ours / work:>7.2f}x {TARGETS[name]:>6.1f}x"
             )
         store.delete_expired(now=FAR_FUTURE)
-        usage = memory_per_session(store, raw, namespace)
-        print(f"memory: {usage:.0f} bytes per session (MEMORY USAGE over {MEMORY_SESSIONS:,})")
+        for size in (0, 200):
+            usage = memory_per_session(store, raw, namespace, size)
+            print(
+                f"memory: {usage:.0f} bytes per session (MEMORY USAGE summed over"
+                f" {MEMORY_SESSIONS:,}; session data padded by {size} bytes)"
+            )
     finally:
         store.delete_expired(now=FAR_FUTURE)
         store.close()
