@@ -100,9 +100,11 @@ class AsyncConformanceBase:
 
         yield open_one
         for store in opened:
-            # delete_expired at a far-future time empties the namespace on shared servers.
-            await store.delete_expired(now=FAR_FUTURE)
-            await store.close()
+            try:
+                # delete_expired at a far-future time empties the namespace on shared servers.
+                await store.delete_expired(now=FAR_FUTURE)
+            finally:
+                await store.close()
 
     @pytest.fixture
     def store(self, open_store: AsyncStoreFactory, namespace: str) -> AsyncStore:
