@@ -6,7 +6,6 @@ import functools
 from pathlib import Path
 
 import pytest
-from sessionjar_jsonfile import JsonFileStore
 
 from sessionjar import AsyncStore, AsyncStoreAdapter, Store
 from sessionjar_conformance import (
@@ -15,6 +14,7 @@ from sessionjar_conformance import (
     StoreConformance,
     StoreFactory,
 )
+from sessionjar_jsonfile import JsonFileStore
 
 CAPABILITIES = frozenset({"shared_namespace", "multi_process", "unreachable"})
 DEAD_DIRECTORY = "/proc/sessionjar-unreachable"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sessionjar_jsonfile import JsonFileStore
 
 import sessionjar
 from sessionjar import ConfigurationError, StorageUnavailable
+from sessionjar_jsonfile import JsonFileStore
 
 
 def test_the_registry_finds_the_driver(tmp_path: Path) -> None:
