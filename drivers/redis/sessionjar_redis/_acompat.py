@@ -16,6 +16,8 @@ _T = TypeVar("_T")
 
 async def agather(*calls: Awaitable[_T]) -> list[_T]:
     """Run awaitables concurrently and return their results in order."""
+    if len(calls) == 1:  # no task to schedule for a single call
+        return [await calls[0]]
     return list(await asyncio.gather(*calls))
 
 
