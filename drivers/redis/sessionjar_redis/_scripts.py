@@ -27,7 +27,6 @@ __all__ = [
 class Script:
     """A Lua script, called by its SHA1 digest and sent whole when the server lacks it."""
 
-    name: str
     source: str
     sha: str = field(init=False)
 
@@ -37,7 +36,7 @@ class Script:
 
 # split(): a record key's bucket prefix ("{tag}:") and handle (a tag holds no "}").
 # flatten(): a table of fields as the name, value, ... list HSET takes.
-_SPLIT = """
+_HELPERS = """
 local function split(key)
   local close = string.find(key, '}:', 1, true)
   return string.sub(key, 1, close + 1), string.sub(key, close + 4)
@@ -54,14 +53,13 @@ end
 
 # KEYS: record. Returns the record's fields as HGETALL does, JSON-encoded: one bulk string
 # parses much faster in redis-py than a reply of two dozen elements.
-GET = Script("get", "return cjson.encode(redis.call('HGETALL', KEYS[1]))")
+GET = Script("return cjson.encode(redis.call('HGETALL', KEYS[1]))")
 
 # KEYS: record, owner index. ARGV: native TTL, the record's fields as a JSON object.
 # Index entries of records already gone (native expiry) are pruned here, so an index never
 # holds more than its owner's existing records plus those not yet checked after expiring.
 CREATE = Script(
-    "create",
-    _SPLIT
+    _HELPERS
     + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local prefix, handle = split(KEYS[1])
@@ -80,8 +78,7 @@ return 1
 # KEYS: record. ARGV: now, expected version or '', native TTL (used with a new
 # expires_at), the fields to set as a JSON object. Returns the record as GET does, or nil.
 UPDATE = Script(
-    "update",
-    _SPLIT
+    _HELPERS
     + """
 local cur = redis.call('HMGET', KEYS[1], 'expires_at', 'version', 'ix')
 if not cur[1] or tonumber(cur[1]) <= tonumber(ARGV[1]) then return false end
@@ -105,8 +102,7 @@ return cjson.encode(redis.call('HGETALL', KEYS[1]))
 
 # KEYS: records of one bucket. Returns the handles deleted.
 DELETE = Script(
-    "delete",
-    _SPLIT
+    _HELPERS
     + """
 local deleted = {}
 for _, key in ipairs(KEYS) do
@@ -124,7 +120,6 @@ return deleted
 # KEYS: owner index. ARGV: prefix, tenant, user id. Returns the handles deleted. The owner
 # is compared too: an index entry never deletes another user's record.
 DELETE_FOR_USER = Script(
-    "delete_for_user",
     """
 local deleted = {}
 for _, handle in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -145,7 +140,6 @@ return deleted
 # KEYS: owner index. ARGV: prefix, tenant, user id, now. Returns the live handles and
 # prunes entries whose record is gone.
 LIST_FOR_USER = Script(
-    "list_for_user",
     """
 local live = {}
 for _, handle in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -162,8 +156,7 @@ return live
 
 # KEYS: records of one bucket. ARGV: now. Returns how many of them were expired and deleted.
 DELETE_EXPIRED = Script(
-    "delete_expired",
-    _SPLIT
+    _HELPERS
     + """
 local count = 0
 for _, key in ipairs(KEYS) do
@@ -181,7 +174,6 @@ return count
 
 # KEYS: signing-key hash. ARGV: now. Deletes the keys past their expires_at.
 DELETE_EXPIRED_KEYS = Script(
-    "delete_expired_keys",
     """
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
