@@ -76,36 +76,66 @@ def tls_url() -> str:
     return _checked(TLS_URL, "SESSIONJAR_REDIS_TLS_URL")
 
 
-@pytest.fixture
-def half_cluster_url(tmp_path: Path) -> Iterator[str]:
-    """A one-node Redis Cluster that covers only slots 0-100: it answers CLUSTERDOWN.
+class _Throwaway:
+    """A redis-server of the test's own on a free loopback port (killed after the test)."""
 
-    Started for the test (redis-server comes with `bash .ci/services/redis.sh`) on a free
-    loopback port, and shut down after it.
-    """
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed; run `bash .ci/services/redis.sh`")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    options = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path), "--save", ""]
-    options += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
-    server = subprocess.Popen(["redis-server", *options], stdout=subprocess.DEVNULL)
-    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
-    try:
+    def __init__(self, folder: Path, *options: str) -> None:
+        if shutil.which("redis-server") is None:
+            pytest.fail("redis-server is not installed; run `bash .ci/services/redis.sh`")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port: int = probe.getsockname()[1]
+        self.options = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(folder)]
+        self.options += ["--save", "", *options]
+        self.client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(["redis-server", *self.options], stdout=subprocess.DEVNULL)
         for _ in range(100):
             try:
-                client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 100)  # type: ignore[no-untyped-call]
-                break
+                self.client.ping()
+                return process
             except redis.ConnectionError:
                 time.sleep(0.05)
-        else:
-            pytest.fail(f"the redis-server started on port {port} did not answer")
-        yield f"redis+cluster://127.0.0.1:{port}?socket_timeout=1&socket_connect_timeout=1"
+        process.kill()
+        pytest.fail(f"the redis-server started on port {self.port} did not answer")
+
+    def crash_and_restart(self) -> None:
+        """Kill the server (no shutdown, no save) and start it again on its data."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process = self._start()
+
+    def stop(self) -> None:
+        """Kill the server."""
+        self.client.close()
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def half_cluster_url(tmp_path: Path) -> Iterator[str]:
+    """A one-node Redis Cluster that covers only slots 0-100: it answers CLUSTERDOWN."""
+    server = _Throwaway(tmp_path, "--cluster-enabled", "yes", "--cluster-config-file", "n.conf")
+    try:
+        server.client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 100)  # type: ignore[no-untyped-call]
+        yield f"redis+cluster://127.0.0.1:{server.port}?socket_timeout=1&socket_connect_timeout=1"
     finally:
-        client.close()
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
+
+
+@pytest.fixture
+def durable_server(tmp_path: Path) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A server with the append-only file synced on every write, as the docs advise.
+
+    Yields its URL and a function that kills it and starts it again on its data.
+    """
+    server = _Throwaway(tmp_path, "--appendonly", "yes", "--appendfsync", "always")
+    try:
+        yield f"redis://127.0.0.1:{server.port}/0", server.crash_and_restart
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=["standalone", "cluster"])

@@ -274,6 +274,28 @@ async def test_standalone_url_on_a_cluster_node_fails_closed(
         await store.close()
 
 
+async def test_revocations_survive_a_crash_with_the_append_only_file(
+    durable_server: tuple[str, Callable[[], None]],
+    namespace: str,
+    clock: Clock,
+    make_record: MakeRecord,
+) -> None:
+    url, crash_and_restart = durable_server
+    store = AsyncRedisStore.from_url(url, namespace)
+    kept, revoked = make_record(clock()), make_record(clock())
+    try:
+        await store.create(kept)
+        await store.create(revoked)
+        assert await store.delete([revoked.handle]) == [revoked.handle]
+        crash_and_restart()
+        # The pooled connection is dead and the script cache empty: both recover at once.
+        assert await store.get(kept.handle) == kept
+        assert await store.get(revoked.handle) is None
+        assert await store.list_for_user("public", "alice", now=clock()) == [kept.handle]
+    finally:
+        await store.close()
+
+
 async def test_a_cluster_that_is_down_is_storage_unavailable(
     half_cluster_url: str, namespace: str, clock: Clock, make_record: MakeRecord
 ) -> None:
