@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from fix_server import with_options
 from psycopg import errors, sql
 
 from sessionjar import SessionPatch, SessionRecord, StorageUnavailable
@@ -21,8 +22,6 @@ from sessionjar._acompat import asleep
 from sessionjar_conformance._acompat import afixture, aparallel
 from sessionjar_conformance._helpers import millis, new_record
 from sessionjar_postgres.store_async import AsyncPostgresStore
-
-from .conftest import with_options
 
 Raw = psycopg.Connection[tuple[object, ...]]
 BLOCKED_BACKEND = " ".join(

@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from fix_cluster import Cluster
+from fix_server import with_options
 
 from sessionjar import StorageUnavailable
 from sessionjar_conformance._helpers import millis, new_record
 from sessionjar_postgres.store_async import AsyncPostgresStore
-
-from .conftest import with_options
-from .fix_cluster import Cluster
 
 
 def now() -> datetime:

@@ -11,13 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fix_cluster import Cluster
 
 from sessionjar import SessionPatch
 from sessionjar_conformance._acompat import afixture
 from sessionjar_conformance._helpers import millis, new_record, new_signing_key
 from sessionjar_postgres.store_async import AsyncPostgresStore
-
-from .fix_cluster import Cluster
 
 # One line per statement run: simple queries log "statement:", prepared ones "execute".
 STATEMENT = re.compile(r"LOG:  (statement|execute [^:]*): ")

@@ -9,14 +9,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from fix_server import with_options
 from psycopg import sql
 
 from sessionjar import SerializationError, SessionPatch, StorageUnavailable
 from sessionjar_conformance._acompat import afixture, aparallel
 from sessionjar_conformance._helpers import millis, new_record, new_signing_key
 from sessionjar_postgres.store_async import AsyncPostgresStore
-
-from .conftest import with_options
 
 Raw = psycopg.Connection[tuple[object, ...]]
 COLUMN_TYPES = " ".join(
