@@ -9,6 +9,7 @@ the window — is reuse: the session is revoked.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,6 +53,11 @@ def expiry(now: datetime, validity: timedelta, deadline: datetime | None) -> dat
     return end if deadline is None or end < deadline else deadline
 
 
+def _same(presented: str, stored: str) -> bool:
+    # constant time: no timing tells how much of a stored hash a guess matched
+    return hmac.compare_digest(presented.encode(), stored.encode())
+
+
 def decide(
     record: SessionRecord,
     secret: str,
@@ -67,7 +73,7 @@ def decide(
     """
     presented = hash_secret(secret)
     child = child_secret(key, record.handle, secret)
-    if presented == record.refresh_hash:
+    if _same(presented, record.refresh_hash):
         patch = SessionPatch(
             expires_at=expiry(now, refresh_validity, record.absolute_deadline),
             refresh_hash=hash_secret(child),
@@ -76,10 +82,11 @@ def decide(
         )
         return Rotate(patch, child)
     if (
-        presented == record.prev_refresh_hash
+        record.prev_refresh_hash is not None
+        and _same(presented, record.prev_refresh_hash)
         and record.rotated_at is not None
         and now < record.rotated_at + grace_window
-        and hash_secret(child) == record.refresh_hash
+        and _same(hash_secret(child), record.refresh_hash)
     ):
         return Reuse(child)
     return Theft()
