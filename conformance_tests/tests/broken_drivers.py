@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord
+from sessionjar import AsyncStore, SessionPatch, SessionRecord, SigningKeyRecord, Store
 from sessionjar.drivers.memory._backend import MemoryBackend, _Space
+from sessionjar.drivers.memory.store import MemoryStore
+from sessionjar.drivers.memory.store_async import AsyncMemoryStore
 
-__all__ = ["BROKEN_BACKENDS"]
+__all__ = ["BROKEN_BACKENDS", "open_broken"]
 
 _LONG_AGO: Final = datetime(1970, 1, 2, tzinfo=UTC)
 
@@ -163,6 +167,52 @@ class OverwritingSigningKey(MemoryBackend):
         return True
 
 
+class _RacyAsyncStore(AsyncMemoryStore):
+    """`update` checks the version, lets other tasks run, then writes unconditionally."""
+
+    async def update(
+        self,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        if expected_version is not None:
+            current = await self.get(handle)
+            if current is None or current.version != expected_version:
+                return None
+            await asyncio.sleep(0)  # a network round trip between the check and the write
+        return await super().update(handle, patch, expected_version=None, now=now)
+
+
+class _RacyStore(MemoryStore):
+    """`update` checks the version, lets other threads run, then writes unconditionally."""
+
+    def update(
+        self,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+    ) -> SessionRecord | None:
+        if expected_version is not None:
+            current = self.get(handle)
+            if current is None or current.version != expected_version:
+                return None
+            time.sleep(0.01)  # a network round trip between the check and the write
+        return super().update(handle, patch, expected_version=None, now=now)
+
+
+class RacyCompareAndSet(MemoryBackend):
+    """Compare-and-set is a read then a write: callers racing on one version all win.
+
+    The race is in the stores (`open_broken`); only parallel callers can see it, so
+    this driver proves the concurrency tests really overlap.
+    """
+
+
 BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
     "overwriting_create": OverwritingCreate,
     "ignores_version": IgnoresVersion,
@@ -173,5 +223,18 @@ BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
     "leaky_namespace": LeakyNamespace,
     "upserting_update": UpsertingUpdate,
     "overwriting_signing_key": OverwritingSigningKey,
+    "racy_compare_and_set": RacyCompareAndSet,
 }
 """Each broken backend by name."""
+
+
+def open_broken(name: str, flavour: str) -> Callable[[str], AsyncStore | Store]:
+    """Return ``make_store`` for the broken driver ``name``: stores on one new backend."""
+    backend = BROKEN_BACKENDS[name]()
+    racy = isinstance(backend, RacyCompareAndSet)
+    store: type[AsyncMemoryStore] | type[MemoryStore]
+    if flavour == "async":
+        store = _RacyAsyncStore if racy else AsyncMemoryStore
+    else:
+        store = _RacyStore if racy else MemoryStore
+    return lambda namespace: store(backend, namespace)

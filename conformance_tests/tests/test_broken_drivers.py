@@ -46,14 +46,17 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
         "test_taken_kid_is_refused_and_kept",
         "test_parallel_inserts_on_one_store",
     },
+    "racy_compare_and_set": {
+        "test_one_compare_and_set_wins",
+        "test_parallel_refreshes_of_one_token",
+    },
 }
 """Tests that must fail on each broken backend (others may fail too)."""
 
 _MODULE: Final = """
 import pytest
 
-from broken_drivers import BROKEN_BACKENDS
-from sessionjar.drivers.memory.store{suffix} import {store}
+from broken_drivers import open_broken
 from sessionjar_conformance import {aggregate}
 
 
@@ -62,8 +65,7 @@ class TestBroken({aggregate}):
 
     @pytest.fixture
     def make_store(self):
-        backend = BROKEN_BACKENDS["{name}"]()
-        return lambda namespace: {store}(backend, namespace)
+        return open_broken("{name}", "{flavour}")
 """
 _FAILED: Final = re.compile(r"^FAILED \S+::TestBroken::(test_\w+)", re.MULTILINE)
 
@@ -72,15 +74,8 @@ def run_suite_on(pytester: pytest.Pytester, name: str, flavour: str) -> set[str]
     """Run the whole suite on a broken backend; return the names of the failed tests."""
     pytester.syspathinsert(Path(__file__).parent)
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    is_async = flavour == "async"
-    pytester.makepyfile(
-        _MODULE.format(
-            name=name,
-            suffix="_async" if is_async else "",
-            store="AsyncMemoryStore" if is_async else "MemoryStore",
-            aggregate="AsyncStoreConformance" if is_async else "StoreConformance",
-        )
-    )
+    aggregate = "AsyncStoreConformance" if flavour == "async" else "StoreConformance"
+    pytester.makepyfile(_MODULE.format(name=name, flavour=flavour, aggregate=aggregate))
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "-rf", "--tb=no")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     return set(_FAILED.findall(result.stdout.str()))
@@ -92,7 +87,9 @@ def test_suite_fails_broken_driver_async(pytester: pytest.Pytester, name: str) -
     assert CAUGHT_BY[name] <= failed, f"{name}: caught by {sorted(failed)}"
 
 
-@pytest.mark.parametrize("name", ["overwriting_create", "lists_expired", "upserting_update"])
+@pytest.mark.parametrize(
+    "name", ["overwriting_create", "lists_expired", "upserting_update", "racy_compare_and_set"]
+)
 def test_suite_fails_broken_driver_sync(pytester: pytest.Pytester, name: str) -> None:
     failed = run_suite_on(pytester, name, "sync")
     assert CAUGHT_BY[name] <= failed, f"{name}: caught by {sorted(failed)}"
