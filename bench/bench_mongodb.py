@@ -1,0 +1,286 @@
+"""Benchmark of the MongoDB driver, as ratios against a raw pymongo ping in the same run.
+
+    python bench/bench_mongodb.py [URL]    # default: $SESSIONJAR_MONGODB_URL, or the
+                                           # FerretDB of .ci/services/mongodb.sh
+
+Every store operation, in both flavours, and the manager's create, verify (with the
+database check) and refresh, each against one ``ping`` round trip of a plain pymongo
+client of the same flavour on the same server: the cost of one command that does no
+work. A store operation sends one command (two for ``delete_expired``), so its ratio is
+what the command's work and the driver's encoding add to the round trip.
+
+Baseline and candidate run in alternating rounds; the table shows the median round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import AsyncMongoClient, MongoClient
+from pymongo.errors import PyMongoError
+
+from sessionjar import (
+    SessionManager,
+    SessionPatch,
+    SessionRecord,
+    SigningKey,
+    SigningKeyRecord,
+)
+from sessionjar_mongodb.store import MongoStore
+from sessionjar_mongodb.store_async import AsyncMongoStore
+
+ROUNDS = 3
+CALLS = 100
+FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
+
+Call = Callable[[int], object]
+ACall = Callable[[int], Awaitable[object]]
+
+
+def now() -> datetime:
+    """Return the current time in whole milliseconds."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def record(user_id: str = "alice") -> SessionRecord:
+    """Return a session record shaped like the ones core creates."""
+    created = now()
+    return SessionRecord(
+        handle=secrets.token_urlsafe(16),
+        tenant="public",
+        user_id=user_id,
+        created_at=created,
+        expires_at=created + timedelta(days=30),
+        absolute_deadline=None,
+        access_payload={"role": "user", "plan": "pro"},
+        session_data={"theme": "dark", "cart": [1, 2, 3]},
+        refresh_hash=secrets.token_hex(32),
+        prev_refresh_hash=None,
+        rotated_at=None,
+    )
+
+
+def per_call(func: Call) -> float:
+    """Return the time of one call of ``func(i)`` over ``CALLS`` calls, in seconds."""
+    start = time.perf_counter()
+    for index in range(CALLS):
+        func(index)
+    return (time.perf_counter() - start) / CALLS
+
+
+async def aper_call(func: ACall) -> float:
+    """Return the time of one awaited call of ``func(i)`` over ``CALLS`` calls, in seconds."""
+    start = time.perf_counter()
+    for index in range(CALLS):
+        await func(index)
+    return (time.perf_counter() - start) / CALLS
+
+
+Prepare = Callable[[], Call]
+APrepare = Callable[[], Awaitable[ACall]]
+
+
+def sync_operations(
+    store: MongoStore, scratch: MongoStore, manager: SessionManager
+) -> Iterator[tuple[str, Prepare]]:
+    """Yield (name, prepare): ``prepare()`` sets up one round (untimed) and returns its call.
+
+    ``store`` holds one session (and ten of its user's), read and updated in place;
+    ``scratch`` is emptied before each round that creates or deletes, so every round
+    meets a collection of the same small size.
+    """
+    one = record()
+    for each in (one, *(record() for _ in range(9))):
+        store.create(each)
+    patch = SessionPatch(session_data={"theme": "light"})
+
+    def create() -> Call:
+        scratch.delete_expired(now=FAR_FUTURE)
+        records = [record() for _ in range(CALLS)]
+        return lambda i: scratch.create(records[i])
+
+    def delete() -> Call:
+        scratch.delete_expired(now=FAR_FUTURE)
+        records = [record() for _ in range(CALLS)]
+        for each in records:
+            scratch.create(each)
+        return lambda i: scratch.delete([records[i].handle])
+
+    def add_key() -> Call:
+        scratch.delete_expired(now=FAR_FUTURE)
+        return lambda i: scratch.add_signing_key(signing_key())
+
+    version = [0]
+
+    def compare_and_set(_: int) -> object:
+        updated = store.update(one.handle, patch, expected_version=version[0], now=now())
+        assert updated is not None
+        version[0] = updated.version
+        return updated
+
+    def read_version() -> Call:
+        current = store.get(one.handle)
+        assert current is not None
+        version[0] = current.version
+        return compare_and_set
+
+    yield "create", create
+    yield "get", lambda: lambda i: store.get(one.handle)
+    yield (
+        "update",
+        lambda: lambda i: store.update(one.handle, patch, expected_version=None, now=now()),
+    )
+    yield "update (CAS)", read_version
+    yield "list_for_user", lambda: lambda i: store.list_for_user("public", "alice", now=now())
+    yield "delete", delete
+    yield "delete_expired", lambda: lambda i: store.delete_expired(now=now())
+    yield "add_signing_key", add_key
+    yield from manager_operations(manager)
+
+
+def manager_operations(manager: SessionManager) -> Iterator[tuple[str, Prepare]]:
+    """Yield the manager's create, verify (with the database check) and refresh."""
+    session = manager.create_session("bob")
+    refresh = [session.refresh_token or ""]
+
+    def rotate(_: int) -> object:
+        refresh[0] = manager.refresh_session(refresh[0]).refresh_token or ""
+        return refresh[0]
+
+    def verify() -> Call:
+        return lambda i: manager.get_session(session.access_token, check_database=True)
+
+    def create() -> Call:
+        manager.revoke_all_sessions_for_user("carol")
+        return lambda i: manager.create_session("carol")
+
+    yield "manager.verify", verify
+    yield "manager.refresh", lambda: rotate
+    yield "manager.create", create
+
+
+def signing_key() -> SigningKeyRecord:
+    """Return a signing-key record shaped like the automatic keys core stores."""
+    created = now()
+    return SigningKeyRecord(
+        kid=secrets.token_urlsafe(12),
+        algorithm="EdDSA",
+        private_jwk={"kty": "OKP", "crv": "Ed25519", "x": "x" * 43, "d": "d" * 43},
+        created_at=created,
+        not_before=created,
+        expires_at=created + timedelta(days=2),
+    )
+
+
+def run_sync(url: str, namespace: str) -> list[tuple[str, float, float]]:
+    """Time the sync operations against sync pings; return (name, ping, ours) medians."""
+    store = MongoStore(url, namespace)
+    scratch = MongoStore(url, f"{namespace}_scratch")
+    manager_store = MongoStore(url, f"{namespace}_manager")
+    manager = SessionManager(manager_store, keys=[SigningKey.generate("EdDSA")])
+    raw: MongoClient[dict[str, Any]] = MongoClient(url)
+    results = []
+    try:
+        for name, prepare in sync_operations(store, scratch, manager):
+            pings, ours = [], []
+            for _ in range(ROUNDS):
+                call = prepare()
+                pings.append(per_call(lambda i: raw.admin.command("ping")))
+                ours.append(per_call(call))
+            results.append((name, statistics.median(pings), statistics.median(ours)))
+    finally:
+        for each in (store, scratch, manager_store):
+            each.delete_expired(now=FAR_FUTURE)
+        store.close()
+        scratch.close()
+        manager.close()
+        raw.close()
+    return results
+
+
+async def run_async(url: str, namespace: str) -> list[tuple[str, float, float]]:
+    """Time the async store operations against async pings; return the medians."""
+    store = AsyncMongoStore(url, namespace)
+    raw: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+    one = record()
+    await store.create(one)
+    patch = SessionPatch(session_data={"theme": "light"})
+    handles: list[str] = []
+
+    async def create() -> ACall:
+        await store.delete([*handles])
+        records = [record() for _ in range(CALLS)]
+        handles[:] = [each.handle for each in records]
+        return lambda i: store.create(records[i])
+
+    async def delete() -> ACall:
+        await store.delete([*handles])
+        records = [record() for _ in range(CALLS)]
+        for each in records:
+            await store.create(each)
+        return lambda i: store.delete([records[i].handle])
+
+    async def get() -> ACall:
+        return lambda i: store.get(one.handle)
+
+    async def update() -> ACall:
+        return lambda i: store.update(one.handle, patch, expected_version=None, now=now())
+
+    prepares: list[tuple[str, APrepare]] = [
+        ("create", create), ("get", get), ("update", update), ("delete", delete)
+    ]  # fmt: skip
+    results = []
+    try:
+        for name, prepare in prepares:
+            pings, ours = [], []
+            for _ in range(ROUNDS):
+                call = await prepare()
+                pings.append(await aper_call(lambda i: raw.admin.command("ping")))
+                ours.append(await aper_call(call))
+            results.append((name, statistics.median(pings), statistics.median(ours)))
+    finally:
+        await store.delete_expired(now=FAR_FUTURE)
+        await store.close()
+        await raw.close()
+    return results
+
+
+def report(flavour: str, results: list[tuple[str, float, float]]) -> None:
+    """Print one flavour's table."""
+    print(f"\n{flavour}: median of {ROUNDS} rounds of {CALLS} calls")
+    print(f"{'operation':<16} {'ping':>9} {'sessionjar':>11} {'ratio':>7}")
+    for name, ping, ours in results:
+        print(f"{name:<16} {ping * 1e6:>7.0f}us {ours * 1e6:>9.0f}us {ours / ping:>6.2f}x")
+
+
+def main() -> int:
+    """Benchmark the server at the URL given, if it answers."""
+    url = (
+        sys.argv[1:] or [os.environ.get("SESSIONJAR_MONGODB_URL", "mongodb://127.0.0.1:27017/")]
+    )[0]
+    try:
+        probe: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=2000)
+        with probe:
+            build = probe.admin.command("buildInfo")
+    except PyMongoError as exc:
+        print(f"{url}: skipped, no server answers ({exc}); run bash .ci/services/mongodb.sh")
+        return 0
+    server = f"FerretDB {build['ferretdbVersion']}" if "ferretdbVersion" in build else "MongoDB"
+    print(f"{url}: {server} {build.get('version', '')}")
+    namespace = f"bench_{secrets.token_hex(4)}"
+    report("sync", run_sync(url, namespace))
+    report("async", asyncio.run(run_async(url, namespace)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
