@@ -92,7 +92,7 @@ class _Throwaway:
 
     def _start(self) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(["redis-server", *self.options], stdout=subprocess.DEVNULL)
-        for _ in range(100):
+        for _ in range(400):  # up to 20 s: startup is slow on a loaded machine
             try:
                 self.client.ping()
                 return process
