@@ -97,6 +97,11 @@ class _Throwaway:
                 self.client.ping()
                 return process
             except redis.ConnectionError:
+                if process.poll() is not None:
+                    pytest.fail(
+                        f"redis-server on port {self.port} exited ({process.returncode});"
+                        " another process may have taken the port: run the test again"
+                    )
                 time.sleep(0.05)
         process.kill()
         pytest.fail(f"the redis-server started on port {self.port} did not answer")
