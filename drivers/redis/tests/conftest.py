@@ -76,15 +76,31 @@ def tls_url() -> str:
     return _checked(TLS_URL, "SESSIONJAR_REDIS_TLS_URL")
 
 
+def _free_port(*, bus: bool) -> int:
+    """Return a free loopback port; with ``bus``, one whose cluster bus port (+10000) is too."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if not bus:
+            return port
+        if port + 10_000 <= 65_535:
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port + 10_000))
+                    return port
+                except OSError:
+                    continue
+    pytest.fail("found no free loopback port for a throwaway redis-server")
+
+
 class _Throwaway:
     """A redis-server of the test's own on a free loopback port (killed after the test)."""
 
     def __init__(self, folder: Path, *options: str) -> None:
         if shutil.which("redis-server") is None:
             pytest.fail("redis-server is not installed; run `bash .ci/services/redis.sh`")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port: int = probe.getsockname()[1]
+        self.port = _free_port(bus="--cluster-enabled" in options)
         self.options = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(folder)]
         self.options += ["--save", "", *options]
         self.client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)
