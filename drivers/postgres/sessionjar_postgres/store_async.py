@@ -38,10 +38,15 @@ from sessionjar_postgres._values import (
 
 __all__ = ["AsyncPostgresStore"]
 
-_JSON_FIELDS: Final = frozenset({"access_payload", "session_data"})
+_JSON_FIELDS: Final = frozenset({"access_payload", "session_data", "private_jwk"})
 # A pool gives up reconnecting after this long and reconnects on the next request
 # instead, so that a server back after a long outage is used at once.
 _RECONNECT_TIMEOUT: Final = 10.0
+
+
+def _parameter(name: str, value: object) -> object:
+    """Return a record field as a query parameter: JSON objects as jsonb."""
+    return to_jsonb(value, name) if name in _JSON_FIELDS else value
 
 
 class AsyncPostgresStore:
@@ -145,9 +150,7 @@ class AsyncPostgresStore:
     async def create(self, record: SessionRecord) -> None:
         """Insert a new record: one INSERT."""
         check_storable_record(record)
-        params: list[object] = [getattr(record, name) for name in SESSION_FIELDS]
-        params[6] = to_jsonb(record.access_payload, "access_payload")
-        params[7] = to_jsonb(record.session_data, "session_data")
+        params = [_parameter(name, getattr(record, name)) for name in SESSION_FIELDS]
         async with self._connection("create") as conn:
             try:
                 await conn.execute(self._sql.create, params)
@@ -176,10 +179,7 @@ class AsyncPostgresStore:
         changes = patch.changes()
         if not storable_text(handle):
             return None
-        params: list[object] = [
-            to_jsonb(value, name) if name in _JSON_FIELDS else value
-            for name, value in changes.items()
-        ]
+        params = [_parameter(name, value) for name, value in changes.items()]
         params += [handle, now]
         if expected_version is not None:
             params.append(expected_version)
@@ -227,8 +227,7 @@ class AsyncPostgresStore:
     async def add_signing_key(self, key: SigningKeyRecord) -> bool:
         """Insert a signing key unless its kid is taken: one INSERT ... ON CONFLICT."""
         check_storable_key(key)
-        params: list[object] = [getattr(key, name) for name in SIGNING_KEY_FIELDS]
-        params[2] = to_jsonb(key.private_jwk, "private_jwk")
+        params = [_parameter(name, getattr(key, name)) for name in SIGNING_KEY_FIELDS]
         async with self._connection("add_signing_key") as conn:
             cur = await conn.execute(self._sql.add_signing_key, params)
             return await cur.fetchone() is not None
