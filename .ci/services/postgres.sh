@@ -19,12 +19,17 @@ install_postgres() {
     # No cluster of Debian's own: it would start on our port and outlive this script.
     mkdir -p /etc/postgresql-common/createcluster.d
     echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/sessionjar.conf
-    if ! apt-cache policy postgresql 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-        apt-get update -qq
+    command -v apt-get >/dev/null || die "no apt-get: install PostgreSQL 13 or later by hand"
+    # Stale package lists name files the mirror no longer has: refresh them and retry.
+    if ! apt-cache policy postgresql 2>/dev/null | grep -q 'Candidate: [0-9]' \
+        || ! apt_install postgresql; then
+        apt-get update -qq || die "apt-get update failed"
+        apt_install postgresql || die "apt-get install postgresql failed"
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     [ -n "$(bin_dir)" ] || die "apt-get installed postgresql but no /usr/lib/postgresql/*/bin"
 }
+
+apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
 
 as_postgres() { runuser -u postgres -- "$@"; }
 
@@ -37,6 +42,7 @@ stop_previous() {
     rm -rf "$STATE"
 }
 
+[ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and runs the server as postgres)"
 install_postgres
 BIN=$(bin_dir)
 stop_previous
