@@ -79,7 +79,7 @@ class WebConfig:
     """Resolved, validated options of the web layer.
 
     :raises ConfigurationError: for a path, name or domain that cannot go in a header,
-        or ``SameSite=None`` without ``Secure``.
+        one name for both cookies, or ``SameSite=None`` without ``Secure``.
     """
 
     transfer: Literal["any", "cookie", "header"] = "any"
@@ -114,6 +114,9 @@ class WebConfig:
         for name in ("access_cookie_name", "refresh_cookie_name", "anti_csrf_header"):
             if not _COOKIE_NAME.fullmatch(getattr(self, name)):
                 raise ConfigurationError(f"{name} must be a non-empty HTTP token")
+        if self.access_cookie_name == self.refresh_cookie_name:
+            # the cookies are told apart by name: one name would scope both to refresh_path
+            raise ConfigurationError("refresh_cookie_name must differ from access_cookie_name")
         for name in ("refresh_path", "signout_path", "access_cookie_path"):
             value = getattr(self, name)
             if not value.startswith("/") or not _ATTRIBUTE_VALUE.fullmatch(value):

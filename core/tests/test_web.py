@@ -58,6 +58,7 @@ class TestConfig:
             ({"refresh_path": "refresh"}, "refresh_path"),
             ({"access_cookie_path": "/a;b"}, "access_cookie_path"),
             ({"access_cookie_name": "a b"}, "access_cookie_name"),
+            ({"access_cookie_name": "s", "refresh_cookie_name": "s"}, "refresh_cookie_name"),
             ({"cookie_domain": "x;Secure"}, "cookie_domain"),
             ({"cookie_samesite": "none", "cookie_secure": False}, "cookie_secure"),
         ],
