@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from sessionjar._types import JSONObject
 from sessionjar.errors import SerializationError
 
-__all__ = ["check_json_object", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "check_json_object", "dumps", "loads"]
+
+MAX_DEPTH: Final = 100
+"""Deepest nesting of objects and lists accepted: far beyond real session data, far
+below the recursion limit, and a bound that turns a cyclic value into a clear error."""
 
 
 def check_json_object(value: object, what: str) -> JSONObject:
@@ -19,15 +23,16 @@ def check_json_object(value: object, what: str) -> JSONObject:
     :param what: what the value is, for the error message ("session data", say).
     :raises SerializationError: naming the path of the first value that would not
         come back equal: NaN and infinities, bytes, sets, tuples, non-string keys,
-        strings that are not valid Unicode (lone surrogates), anything not JSON.
+        strings that are not valid Unicode (lone surrogates), nesting deeper than
+        `MAX_DEPTH` (a value that contains itself, say), anything not JSON.
     """
     if not isinstance(value, dict):
         raise SerializationError(f"{what} must be a JSON object, not {type(value).__name__}")
-    _check(value, what, "$")
+    _check(value, what, "$", 0)
     return cast(JSONObject, value)
 
 
-def _check(value: object, what: str, path: str) -> None:
+def _check(value: object, what: str, path: str, depth: int) -> None:
     if value is None or isinstance(value, bool | int):
         return
     if isinstance(value, float):
@@ -37,16 +42,18 @@ def _check(value: object, what: str, path: str) -> None:
     if isinstance(value, str):
         _check_text(value, what, path)
         return
+    if type(value) in (list, dict) and depth >= MAX_DEPTH:
+        raise SerializationError(f"{what} is nested deeper than {MAX_DEPTH} levels", path)
     if type(value) is list:
         for index, item in enumerate(value):
-            _check(item, what, f"{path}[{index}]")
+            _check(item, what, f"{path}[{index}]", depth + 1)
         return
     if type(value) is dict:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise SerializationError(f"{what} has a non-string key {key!r}", path)
             _check_text(key, what, path)
-            _check(item, what, f"{path}.{key}")
+            _check(item, what, f"{path}.{key}", depth + 1)
         return
     raise SerializationError(f"{what} holds a {type(value).__name__}, which is not JSON", path)
 

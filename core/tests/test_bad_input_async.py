@@ -28,6 +28,7 @@ from sessionjar import (
     SigningKey,
     TryRefreshToken,
 )
+from sessionjar._json import MAX_DEPTH
 
 NOT_TEXT: list[object] = [{"$ne": None}, ["a"], 42, None, b"token", 1.5]
 BAD_TEXT = [
@@ -333,6 +334,21 @@ class _Unserializable:
     pass
 
 
+def _nested(depth: int) -> JSONObject:
+    """An object holding ``depth`` objects and lists in all, one inside the other."""
+    value: Any = {"leaf": True}
+    for level in range(depth - 2, -1, -1):  # objects at even levels, lists at odd ones
+        value = [value] if level % 2 else {"object": value}
+    assert isinstance(value, dict)
+    return value
+
+
+def _cyclic() -> dict[str, Any]:
+    value: dict[str, Any] = {"ok": 1}
+    value["self"] = [value]
+    return value
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -348,10 +364,12 @@ class _Unserializable:
         {None: "null key"},
         {"x": {"deep": [1, {2: 3}]}},
         {"x": _Unserializable()},
+        _cyclic(),
+        _nested(MAX_DEPTH + 1),
         ["not", "an", "object"],
         "text",
     ],
-    ids=repr,
+    ids=lambda value: repr(value)[:60],
 )
 async def test_values_that_cannot_round_trip_write_nothing(
     make_amanager: MakeAsync, value: Any
@@ -373,6 +391,12 @@ async def test_values_that_cannot_round_trip_write_nothing(
     assert calls == []
     assert await manager.get_all_session_handles_for_user("alice") == [session.handle]
     assert await session.get_session_data() == {"kept": True}
+
+
+async def test_data_nested_up_to_the_limit_round_trips(amanager: AsyncSessionManager) -> None:
+    deep = _nested(MAX_DEPTH)
+    session = await amanager.create_session("alice", session_data=deep)
+    assert await session.get_session_data() == deep
 
 
 async def test_an_access_token_is_not_a_refresh_token(make_amanager: MakeAsync) -> None:
