@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sessionjar import ConfigurationError
 
-__all__ = ["DEFAULT_DATABASE", "ClientSettings", "client_settings"]
+__all__ = ["DEFAULT_DATABASE", "ClientSettings", "client_settings", "strict_options"]
 
 DEFAULT_DATABASE: Final = "sessionjar"
 """Database used when the URL's path names none."""
@@ -70,3 +73,19 @@ def client_settings(url: str) -> ClientSettings:
         if not given.intersection(_SUPERSEDED_BY.get(name, (name.lower(),))):
             options[name] = value
     return ClientSettings(url=url, database=database, options=options)
+
+
+@contextmanager
+def strict_options() -> Iterator[None]:
+    """Raise `ConfigurationError` for the URL options pymongo only warns about and ignores.
+
+    pymongo drops an unknown option or an invalid value (``tls=ture``) with a
+    `UserWarning`; a session store must not run with a setting silently dropped.
+    Warnings are recorded process-wide while the block runs (microseconds, at open).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, UserWarning) and "pymongo" in warning.filename:
+            raise ConfigurationError(f"invalid MongoDB URL option: {warning.message}")

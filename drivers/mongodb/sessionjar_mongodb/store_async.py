@@ -33,7 +33,7 @@ from sessionjar_mongodb._documents import (
     signing_key_from_document,
 )
 from sessionjar_mongodb._errors import translated
-from sessionjar_mongodb._options import client_settings
+from sessionjar_mongodb._options import client_settings, strict_options
 
 __all__ = ["AsyncMongoStore"]
 
@@ -65,9 +65,10 @@ class AsyncMongoStore:
         self._namespace = check_namespace(namespace)
         settings = client_settings(url)
         try:
-            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-                settings.url, **settings.options
-            )
+            with strict_options():
+                client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+                    settings.url, **settings.options
+                )
         except (ClientConfigurationError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"invalid MongoDB URL: {exc}") from exc
         database = client[settings.database]
