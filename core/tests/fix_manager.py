@@ -13,7 +13,7 @@ import pytest
 from fix_clock import FakeClock
 
 import sessionjar
-from sessionjar import AsyncSessionManager, SessionManager
+from sessionjar import AsyncSessionManager, SessionManager, StorageUnavailable
 
 __all__ = [
     "CountingStore",
@@ -45,16 +45,14 @@ async def make_amanager(store_url: str, clock: FakeClock) -> AsyncIterator[MakeA
     """Build async managers on the test's store (closed at teardown).
 
     Keywords pass through to the manager, except ``calls``: a list that records the
-    name of every store method the manager calls.
+    name of every store method the manager calls, and ``broken``: a set of store method
+    names that raise `StorageUnavailable` (the test may change it as it goes).
     """
     made: list[AsyncSessionManager] = []
 
     def make(**options: Any) -> AsyncSessionManager:
         options.setdefault("clock", clock)
-        calls = options.pop("calls", None)
-        store: Any = sessionjar.open_async_store(store_url)
-        if calls is not None:
-            store = CountingStore(store, calls)
+        store = _wrapped(sessionjar.open_async_store(store_url), options)
         made.append(AsyncSessionManager(store, **options))
         return made[-1]
 
@@ -70,10 +68,7 @@ def make_manager(store_url: str, clock: FakeClock) -> Iterator[MakeSync]:
 
     def make(**options: Any) -> SessionManager:
         options.setdefault("clock", clock)
-        calls = options.pop("calls", None)
-        store: Any = sessionjar.open_store(store_url)
-        if calls is not None:
-            store = CountingStore(store, calls)
+        store = _wrapped(sessionjar.open_store(store_url), options)
         made.append(SessionManager(store, **options))
         return made[-1]
 
@@ -98,12 +93,24 @@ def manager(make_manager: MakeSync) -> SessionManager:
     return manager
 
 
-class CountingStore:
-    """Wraps a real store and records the name of every method called on it."""
+def _wrapped(store: Any, options: dict[str, Any]) -> Any:
+    calls, broken = options.pop("calls", None), options.pop("broken", None)
+    if calls is None and broken is None:
+        return store
+    return CountingStore(store, [] if calls is None else calls, broken)
 
-    def __init__(self, store: Any, calls: list[str]) -> None:
+
+class CountingStore:
+    """Wraps a real store and records the name of every method called on it.
+
+    Methods named in ``broken`` raise `StorageUnavailable` instead, as a driver does
+    when its backend is down.
+    """
+
+    def __init__(self, store: Any, calls: list[str], broken: set[str] | None = None) -> None:
         self._store = store
         self.calls = calls
+        self.broken = set() if broken is None else broken
         self.protocol_version = store.protocol_version
 
     def __getattr__(self, name: str) -> Any:
@@ -111,6 +118,8 @@ class CountingStore:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls.append(name)
+            if name in self.broken:
+                raise StorageUnavailable(f"{name}: the backend is down (injected)")
             return method(*args, **kwargs)
 
         return call

@@ -1,4 +1,5 @@
-"""Tests of `AsyncSession`: the seed's six methods and their storage promises."""
+"""Tests of `AsyncSession`: the seed's six methods and their storage promises, kept
+also when the store fails (fail closed, nothing half-written)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from fix_manager import MakeAsync
 
 from sessionjar import (
     AsyncSessionManager,
+    ConfigurationError,
     InvalidTokenError,
     SessionNotFound,
     StorageUnavailable,
+    TokenTheftDetected,
 )
 
 
@@ -145,3 +148,96 @@ async def test_tokens_of_another_issuer_are_refused(make_amanager: MakeAsync) ->
     await theirs.load_keys()
     with pytest.raises(InvalidTokenError):
         await theirs.get_session(created.access_token)
+
+
+async def test_verification_needs_no_store_at_all(make_amanager: MakeAsync) -> None:
+    broken: set[str] = set()
+    manager = make_amanager(broken=broken)
+    created = await manager.create_session("alice", access_payload={"v": 1})
+    broken.update({"get", "update", "create", "delete", "list_signing_keys", "add_signing_key"})
+    session = await manager.get_session(created.access_token)
+    assert (session.get_user_id(), session.get_jwt_payload()) == ("alice", {"v": 1})
+
+
+async def test_a_failing_read_yields_no_session(make_amanager: MakeAsync) -> None:
+    broken: set[str] = set()
+    manager = make_amanager(broken=broken)
+    created = await manager.create_session("alice", session_data={"a": 1})
+    assert created.refresh_token is not None
+    broken.add("get")
+    with pytest.raises(StorageUnavailable):
+        await manager.get_session(created.access_token, check_database=True)
+    with pytest.raises(StorageUnavailable):
+        await manager.refresh_session(created.refresh_token)
+    with pytest.raises(StorageUnavailable):
+        await created.get_session_data()
+    with pytest.raises(StorageUnavailable):
+        await manager.get_session_information(created.handle)
+    broken.clear()
+    assert (await manager.refresh_session(created.refresh_token)).handle == created.handle
+
+
+async def test_a_failing_write_changes_nothing(make_amanager: MakeAsync) -> None:
+    broken: set[str] = set()
+    manager = make_amanager(broken=broken)
+    created = await manager.create_session("alice", access_payload={"v": 1}, session_data={"a": 1})
+    assert created.refresh_token is not None
+    token = created.access_token
+    broken.add("update")
+    with pytest.raises(StorageUnavailable):
+        await manager.refresh_session(created.refresh_token)
+    with pytest.raises(StorageUnavailable):
+        await created.update_session_data({"b": 2})
+    with pytest.raises(StorageUnavailable):
+        await created.update_jwt_payload({"v": 2})
+    assert (created.access_token, created.get_jwt_payload()) == (token, {"v": 1})
+    broken.clear()
+    info = await manager.get_session_information(created.handle)
+    assert info is not None
+    assert (info.session_data, info.access_payload) == ({"a": 1}, {"v": 1})
+    # no rotation was half-written: the same refresh token is still the current one
+    refreshed = await manager.refresh_session(created.refresh_token)
+    assert refreshed.refresh_token is not None
+    assert (await manager.refresh_session(refreshed.refresh_token)).handle == created.handle
+
+
+async def test_a_failing_insert_stores_no_session(make_amanager: MakeAsync) -> None:
+    broken: set[str] = set()
+    manager = make_amanager(broken=broken)
+    await manager.load_keys()
+    broken.add("create")
+    with pytest.raises(StorageUnavailable):
+        await manager.create_session("alice")
+    broken.clear()
+    assert await manager.get_all_session_handles_for_user("alice") == []
+
+
+async def test_failing_key_storage_yields_no_session(make_amanager: MakeAsync) -> None:
+    creator = make_amanager()
+    created = await creator.create_session("alice")
+    manager = make_amanager(broken={"list_signing_keys"})
+    with pytest.raises(StorageUnavailable):
+        await manager.create_session("bob")
+    with pytest.raises(StorageUnavailable):
+        await manager.load_keys()
+    with pytest.raises(ConfigurationError, match="load_keys"):
+        await manager.get_session(created.access_token)
+    assert await creator.get_all_session_handles_for_user("bob") == []
+
+
+async def test_theft_with_a_failing_delete_yields_no_session(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    broken: set[str] = set()
+    manager = make_amanager(broken=broken)
+    created = await manager.create_session("alice")
+    assert created.refresh_token is not None
+    await manager.refresh_session(created.refresh_token)
+    clock.advance(minutes=1)
+    broken.add("delete")
+    with pytest.raises(StorageUnavailable):
+        await manager.refresh_session(created.refresh_token)
+    broken.clear()
+    with pytest.raises(TokenTheftDetected):
+        await manager.refresh_session(created.refresh_token)
+    assert await manager.get_session_information(created.handle) is None
