@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import pytest
 from fix_clock import FakeClock
@@ -16,6 +17,7 @@ from sessionjar import (
     SessionRecord,
     TokenTheftDetected,
 )
+from sessionjar._acompat import asleep
 
 
 async def _tokens(manager: AsyncSessionManager, user: str = "alice") -> tuple[str, str]:
@@ -165,6 +167,43 @@ async def test_parallel_refreshes_converge_on_one_child(
     child = results[0].refresh_token
     assert child is not None
     assert (await managers[1].refresh_session(child)).handle == handle
+
+
+async def test_fifty_refreshes_that_read_one_version_converge_on_one_write(
+    make_amanager: MakeAsync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    managers = [make_amanager() for _ in range(5)]
+    handle, token = await _tokens(managers[0])
+    writes: list[SessionRecord | None] = []
+    for manager in managers:
+        store = manager._store
+        monkeypatch.setattr(store, "get", partial(_yielding_get, store.get))
+        monkeypatch.setattr(store, "update", partial(_recorded_update, store.update, writes))
+    results = await aparallel_calls([partial(m.refresh_session, token) for m in managers * 10])
+    assert len(results) == 50
+    assert len({session.refresh_token for session in results}) == 1
+    assert len({session.access_token for session in results}) == 1
+    assert len([record for record in writes if record is not None]) == 1
+    stored = await managers[0]._store.get(handle)
+    assert stored is not None
+    assert stored.version == 2
+    child = results[0].refresh_token
+    assert child is not None
+    assert (await managers[1].refresh_session(child)).handle == handle
+
+
+async def _yielding_get(get: Any, handle: str) -> SessionRecord | None:
+    record: SessionRecord | None = await get(handle)
+    await asleep(0)  # let the other refreshes read the same version before anyone writes
+    return record
+
+
+async def _recorded_update(
+    update: Any, writes: list[SessionRecord | None], *args: Any, **kwargs: Any
+) -> SessionRecord | None:
+    record: SessionRecord | None = await update(*args, **kwargs)
+    writes.append(record)
+    return record
 
 
 async def test_rotation_retries_when_another_update_wins(
