@@ -72,6 +72,10 @@ class AsyncConformanceBase:
     def _sessionjar_requirements(
         self, request: pytest.FixtureRequest, driver_capabilities: Capabilities
     ) -> None:
+        unknown = [name for name in sorted(self.known_failures) if not hasattr(self, name)]
+        if unknown:
+            # a misspelt name would leave its test unmarked and the driver's failure hidden
+            pytest.fail(f"known_failures names no test of {type(self).__name__}: {unknown}")
         missing = driver_capabilities.missing(required_by(request.function))
         if missing:
             pytest.skip(skip_reason(missing[0]))

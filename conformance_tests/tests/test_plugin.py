@@ -91,6 +91,16 @@ def test_known_failures_are_strict(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*XPASS(strict)*fixed upstream*"])
 
 
+def test_misspelt_known_failure_is_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini(_INI)
+    known = '{"test_duplicate_handle_raise": "typo"}'
+    pytester.makepyfile(_MEMORY_SUBCLASS.format(capabilities="()", known_failures=known))
+    only = "test_duplicate_handle_raises or test_distinct_handles_are_independent"
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", only)
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*known_failures names no test of TestMemory*'*_raise'*"])
+
+
 def test_make_store_is_required(pytester: pytest.Pytester) -> None:
     pytester.makeini(_INI)
     pytester.makepyfile(
