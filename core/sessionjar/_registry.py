@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pluggy
 
 from sessionjar import hookspecs
+from sessionjar.drivers._checks import check_namespace
 from sessionjar.errors import ConfigurationError, DriverConflict, DriverNotFound
 from sessionjar.storage import PROTOCOL_VERSION
 
@@ -33,7 +34,6 @@ __all__ = [
     "driver_for",
     "installed_drivers",
     "plugin_failures",
-    "check_namespace",
 ]
 
 ENTRY_POINT_GROUP: Final = "sessionjar.drivers"
@@ -57,7 +57,6 @@ _PLUGIN_NAMES: Final = {
     "postgresql": "postgres",
     "mongodb+srv": "mongodb",
 }
-_NAMESPACE_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _SCHEME_RE: Final = re.compile(r"[a-z][a-z0-9+.-]*")
 _BUILTIN_PLUGINS: Final = ("sessionjar.drivers.memory.plugin", "sessionjar.drivers.sqlite.plugin")
 
@@ -333,18 +332,6 @@ def scheme_of(url: str) -> str:
     if not scheme:
         raise ConfigurationError("the store URL has no scheme, e.g. sqlite:// or redis://")
     return scheme
-
-
-def check_namespace(namespace: str) -> str:
-    """Return ``namespace`` if it is 1-48 characters of ``A-Z a-z 0-9 _ -``.
-
-    :raises ConfigurationError: it is not.
-    """
-    if not isinstance(namespace, str) or not _NAMESPACE_RE.fullmatch(namespace):
-        raise ConfigurationError(
-            f"invalid namespace {namespace!r}: use 1 to 48 letters, digits, '_' or '-'"
-        )
-    return namespace
 
 
 _S = TypeVar("_S", "Store", "AsyncStore")

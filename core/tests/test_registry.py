@@ -18,7 +18,8 @@ from sessionjar import (
     DriverNotFound,
     Store,
 )
-from sessionjar._registry import Registry, check_namespace
+from sessionjar._registry import Registry
+from sessionjar.drivers import check_namespace
 from sessionjar.drivers.memory import AsyncMemoryStore, MemoryStore
 from sessionjar.drivers.sqlite.store import SqliteStore
 

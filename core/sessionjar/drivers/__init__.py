@@ -1,1 +1,27 @@
-"""The built-in storage drivers: ``memory://`` and ``sqlite://``."""
+"""The built-in storage drivers (``memory://``, ``sqlite://``) and what every driver shares.
+
+A driver checks what it is given with these before writing, so that bad input raises a
+typed error and writes nothing, and reads its URL options with the same rules as the
+built-in drivers. They are public: external drivers use them too.
+"""
+
+from __future__ import annotations
+
+from sessionjar.drivers._checks import (
+    check_handles,
+    check_namespace,
+    check_patch,
+    check_record,
+    check_signing_key,
+)
+from sessionjar.drivers._url import int_option, query_options
+
+__all__ = [
+    "check_namespace",
+    "check_record",
+    "check_patch",
+    "check_signing_key",
+    "check_handles",
+    "query_options",
+    "int_option",
+]

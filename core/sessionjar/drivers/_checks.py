@@ -1,17 +1,38 @@
-"""Checks the built-in stores run on records before writing, so bad input writes nothing."""
+"""Checks a store runs before writing, so that bad input writes nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
 from sessionjar._json import check_json_object
 from sessionjar.errors import ConfigurationError, SerializationError
 from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
 
-__all__ = ["check_record", "check_patch", "check_signing_key", "check_handles"]
+__all__ = [
+    "check_namespace",
+    "check_record",
+    "check_patch",
+    "check_signing_key",
+    "check_handles",
+]
 
+_NAMESPACE_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _SESSION_TEXT = ("handle", "tenant", "user_id", "refresh_hash")
+
+
+def check_namespace(namespace: str) -> str:
+    """Return ``namespace`` if it is 1-48 characters of ``A-Z a-z 0-9 _ -``.
+
+    :raises ConfigurationError: it is not.
+    """
+    if not isinstance(namespace, str) or not _NAMESPACE_RE.fullmatch(namespace):
+        raise ConfigurationError(
+            f"invalid namespace {namespace!r}: use 1 to 48 letters, digits, '_' or '-'"
+        )
+    return namespace
 
 
 def check_record(record: SessionRecord) -> None:

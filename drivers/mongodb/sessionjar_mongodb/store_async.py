@@ -22,8 +22,13 @@ from sessionjar import (
     StorageUnavailable,
 )
 from sessionjar._acompat import ALock
-from sessionjar._registry import check_namespace
-from sessionjar.drivers._checks import check_handles, check_patch, check_record, check_signing_key
+from sessionjar.drivers import (
+    check_handles,
+    check_namespace,
+    check_patch,
+    check_record,
+    check_signing_key,
+)
 from sessionjar_mongodb._documents import (
     live_filter,
     patch_update,

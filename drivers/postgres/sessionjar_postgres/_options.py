@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict
 
-from sessionjar._registry import check_namespace
+from sessionjar.drivers import check_namespace
 from sessionjar.errors import ConfigurationError
 
 __all__ = ["SCHEMES", "PostgresOptions", "parse_url"]

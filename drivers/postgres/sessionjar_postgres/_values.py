@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from psycopg.types.json import Jsonb
 
-from sessionjar.drivers._checks import check_patch, check_record, check_signing_key
+from sessionjar.drivers import check_patch, check_record, check_signing_key
 from sessionjar.errors import SerializationError, StorageUnavailable
 from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
 

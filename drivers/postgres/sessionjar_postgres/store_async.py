@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from sessionjar._acompat import ALock
 from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
-from sessionjar.drivers._checks import check_handles
+from sessionjar.drivers import check_handles
 from sessionjar.errors import DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 from sessionjar_postgres._liveness import closed_by_server

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from sessionjar.drivers._url import int_option, query_options
+from sessionjar.drivers import int_option, query_options
 from sessionjar.errors import ConfigurationError
 
 __all__ = ["SCHEMES", "DEFAULT_BUCKETS", "RedisOptions", "parse_url"]

@@ -12,8 +12,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
 from sessionjar._acompat import ALock
-from sessionjar._registry import check_namespace
-from sessionjar.drivers._checks import check_handles, check_patch, check_record, check_signing_key
+from sessionjar.drivers import (
+    check_handles,
+    check_namespace,
+    check_patch,
+    check_record,
+    check_signing_key,
+)
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 from sessionjar_redis import _scripts

@@ -11,13 +11,14 @@ from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from sessionjar._types import JSONObject, JSONValue
-from sessionjar.drivers._checks import (
+from sessionjar.drivers import (
     check_handles,
     check_patch,
     check_record,
     check_signing_key,
+    int_option,
+    query_options,
 )
-from sessionjar.drivers._url import int_option, query_options
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
 from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sessionjar._registry import check_namespace
+from sessionjar.drivers import check_namespace
 from sessionjar.drivers.memory._backend import MemoryBackend, backend_for_url
 from sessionjar.errors import StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord

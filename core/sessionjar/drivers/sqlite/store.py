@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from sessionjar._registry import check_namespace
 from sessionjar.codec import (
     patch_to_row,
     session_from_row,
@@ -20,13 +19,15 @@ from sessionjar.codec import (
     signing_key_to_row,
     to_millis,
 )
-from sessionjar.drivers._checks import (
+from sessionjar.drivers import (
     check_handles,
+    check_namespace,
     check_patch,
     check_record,
     check_signing_key,
+    int_option,
+    query_options,
 )
-from sessionjar.drivers._url import int_option, query_options
 from sessionjar.drivers.sqlite._schema import Tables, ensure_schema
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
