@@ -85,15 +85,17 @@ class WebConfig:
     transfer: Literal["any", "cookie", "header"] = "any"
     """Which transfers are accepted; ``any`` picks one per request."""
     refresh_path: str = "/auth/session/refresh"
-    """Path of the built-in refresh route (POST); the refresh cookie is scoped to it."""
+    """Path of the built-in refresh route (POST), within the app; the refresh cookie is
+    scoped to it, below the path the app is mounted at."""
     signout_path: str = "/auth/signout"
-    """Path of the built-in sign-out route (POST)."""
+    """Path of the built-in sign-out route (POST), within the app."""
     access_cookie_name: str = "sAccessToken"
     """Name of the access-token cookie."""
     refresh_cookie_name: str = "sRefreshToken"
-    """Name of the refresh-token cookie (HttpOnly, ``Path`` = ``refresh_path``)."""
+    """Name of the refresh-token cookie (HttpOnly, ``Path`` = mount path + ``refresh_path``)."""
     access_cookie_path: str = "/"
-    """``Path`` of the access-token cookie."""
+    """``Path`` of the access-token cookie, as the browser sees it (not below the mount
+    path: other apps on the host may verify the token too)."""
     cookie_secure: bool = True
     """Set ``Secure`` on every cookie (browsers treat ``http://localhost`` as secure)."""
     cookie_samesite: SameSite = "lax"
@@ -176,6 +178,14 @@ class RequestState(Generic[S]):
     anti_csrf_token: str | None = None
     """The new session's anti-CSRF token, handed to the client with its cookies
     (``token`` mode)."""
+    mount_path: str = ""
+    """Where the app is mounted (ASGI ``root_path``, WSGI ``SCRIPT_NAME``), so that the
+    refresh cookie reaches the refresh route; set with `mounted_at`."""
+
+    def mounted_at(self, path: str) -> None:
+        """Record the app's mount path; one that cannot go in a cookie is ignored."""
+        path = path.rstrip("/")
+        self.mount_path = path if path.startswith("/") and _ATTRIBUTE_VALUE.fullmatch(path) else ""
 
 
 def _bearer(headers: Headers) -> str | None:
@@ -324,9 +334,13 @@ def _tokens(
         if refresh_token is not None:
             written.append((REFRESH_HEADER, refresh_token))
         return [*written, _expose()]
-    written = [_set_cookie(config, config.access_cookie_name, session.access_token, max_age)]
+    written = [
+        _set_cookie(config, state, config.access_cookie_name, session.access_token, max_age)
+    ]
     if refresh_token is not None:
-        written.append(_set_cookie(config, config.refresh_cookie_name, refresh_token, max_age))
+        written.append(
+            _set_cookie(config, state, config.refresh_cookie_name, refresh_token, max_age)
+        )
         if state.anti_csrf_token is not None:
             written.append((config.anti_csrf_header, state.anti_csrf_token))
             written.append(("Access-Control-Expose-Headers", config.anti_csrf_header))
@@ -341,8 +355,8 @@ def _clear(config: WebConfig, state: RequestState[S]) -> list[tuple[str, str]]:
     written = []
     if state.had_cookies:
         written += [
-            _set_cookie(config, config.access_cookie_name, "", None),
-            _set_cookie(config, config.refresh_cookie_name, "", None),
+            _set_cookie(config, state, config.access_cookie_name, "", None),
+            _set_cookie(config, state, config.refresh_cookie_name, "", None),
         ]
     if state.transfer == "header":
         written += [(ACCESS_HEADER, ""), (REFRESH_HEADER, ""), _expose()]
@@ -350,10 +364,17 @@ def _clear(config: WebConfig, state: RequestState[S]) -> list[tuple[str, str]]:
 
 
 def _set_cookie(
-    config: WebConfig, name: str, value: str, max_age: timedelta | None
+    config: WebConfig,
+    state: RequestState[S],
+    name: str,
+    value: str,
+    max_age: timedelta | None,
 ) -> tuple[str, str]:
     """Return a Set-Cookie header; ``max_age=None`` clears the cookie."""
-    path = config.refresh_path if name == config.refresh_cookie_name else config.access_cookie_path
+    if name == config.refresh_cookie_name:
+        path = state.mount_path + config.refresh_path
+    else:
+        path = config.access_cookie_path
     parts = [f"{name}={value}", f"Path={path}"]
     if config.cookie_domain is not None:
         parts.append(f"Domain={config.cookie_domain}")

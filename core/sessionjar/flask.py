@@ -146,6 +146,7 @@ def _state() -> RequestState[Session]:
         on_refresh = request.method == "POST" and request.path == config.refresh_path
         reader = read_refresh_token if on_refresh else read_request
         state = reader(config, request.headers, request.cookies)
+        state.mounted_at(request.script_root)
         setattr(g, _STATE_KEY, state)
     return state
 

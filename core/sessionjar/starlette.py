@@ -116,6 +116,7 @@ class SessionMiddleware:
         route = _builtin_route(self.config, request)
         reader = read_refresh_token if route == "refresh" else read_request
         state: RequestState[AsyncSession] = reader(self.config, request.headers, request.cookies)
+        state.mounted_at(scope.get("root_path", ""))
         scope[_SCOPE_KEY] = _Context(self, state)
         started = False
 
@@ -187,7 +188,14 @@ def _builtin_route(config: WebConfig, request: Request) -> _Route | None:
     if request.method != "POST":
         return None
     routes: dict[str, _Route] = {config.refresh_path: "refresh", config.signout_path: "signout"}
-    return routes.get(request.url.path)
+    return routes.get(_path_in_app(request.scope))
+
+
+def _path_in_app(scope: Scope) -> str:
+    # ASGI paths include root_path (as Starlette's router assumes); routes are the app's own.
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "").rstrip("/")
+    return path[len(root) :] if root and path.startswith(f"{root}/") else path
 
 
 @overload

@@ -286,6 +286,19 @@ class TestRefreshAndSignout:
         assert thefts == [(REFRESH, handle, "alice")]
         assert manager.get_session_information(handle) is None
 
+    def test_app_under_a_prefix_scopes_the_refresh_cookie_below_it(
+        self, manager: SessionManager, clock: FakeClock
+    ) -> None:
+        client, base = client_of(flask_app(manager)), "https://localhost/app"
+        response = client.post("/signin", json={"user": "alice"}, base_url=base)
+        assert set_cookies(response)["sRefreshToken"]["path"] == "/app" + REFRESH
+        assert set_cookies(response)["sAccessToken"]["path"] == "/"
+        clock.advance(minutes=16)
+        # the test client sends the refresh cookie only below its Path
+        refreshed = client.post(REFRESH, base_url=base)
+        assert refreshed.status_code == 200, refreshed.text
+        assert set_cookies(refreshed)["sRefreshToken"]["path"] == "/app" + REFRESH
+
     def test_signout_clears_cookies_as_they_were_set(self, manager: SessionManager) -> None:
         client = client_of(flask_app(manager, cookie_domain="localhost", refresh_path="/r"))
         set_ = set_cookies(signin(client))

@@ -11,6 +11,7 @@ import pytest
 from fix_clock import FakeClock
 from fix_manager import MakeAsync
 from fix_web import (
+    BASE_URL,
     Barrier,
     RecordingStore,
     YieldingKeyStore,
@@ -263,6 +264,21 @@ class TestRefreshAndSignout:
         first, second = (set_cookies(r)["sRefreshToken"]["value"] for r in responses)
         assert first == second  # one child per parent: no orphaned branch, no theft alarm
         assert (await tabs[0].get("/me")).json()["user"] == "alice"
+
+    async def test_app_under_a_root_path_scopes_the_refresh_cookie_below_it(
+        self, amanager: AsyncSessionManager, clock: FakeClock
+    ) -> None:
+        transport = httpx.ASGITransport(app=starlette_app(amanager), root_path="/api")
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            cookies = set_cookies(await client.post("/api/signin", json={"user": "alice"}))
+            assert cookies["sRefreshToken"]["path"] == "/api" + REFRESH
+            assert cookies["sAccessToken"]["path"] == "/"
+            clock.advance(minutes=16)
+            # the client's cookie jar sends the refresh cookie only below its Path
+            response = await client.post("/api" + REFRESH)
+            assert response.status_code == 200, response.text
+            assert set_cookies(response)["sRefreshToken"]["path"] == "/api" + REFRESH
+            assert (await client.get("/api/me")).json()["user"] == "alice"
 
     async def test_refresh_without_token_is_401(
         self, amanager: AsyncSessionManager, aclient: Client

@@ -228,6 +228,18 @@ class TestResponseHeaders:
         assert headers["Cache-Control"] == "no-store"
         assert "access-token" in headers["Access-Control-Expose-Headers"]
 
+    @pytest.mark.parametrize(
+        ("mount", "expected"),
+        [("/app", "/app/r"), ("/app/", "/app/r"), ("", "/r"), ("/a;Domain=evil", "/r"),
+         ("app", "/r")],
+    )  # fmt: skip
+    def test_refresh_cookie_lives_below_the_mount_path(self, mount: str, expected: str) -> None:
+        state = RequestState("cookie", None, session=FakeSession(refresh_token="r"))
+        state.mounted_at(mount)
+        written = response_headers(WebConfig(refresh_path="/r"), state, DAY)
+        paths = [v.split("; ")[1] for k, v in written if k == "Set-Cookie"]
+        assert paths == ["Path=/", f"Path={expected}"]
+
     def test_cookie_attributes(self) -> None:
         config = WebConfig(cookie_domain="example.com", cookie_samesite="strict")
         state = RequestState("cookie", None, session=FakeSession(refresh_token="r"))
