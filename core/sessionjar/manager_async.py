@@ -12,18 +12,12 @@ from sessionjar._anti_csrf import derive_anti_csrf_token
 from sessionjar._claims import check_payload
 from sessionjar._clock import store_clock, utc_now
 from sessionjar._config import Settings, check_name
-from sessionjar._handles import (
-    check_handle,
-    hash_secret,
-    new_handle,
-    new_secret,
-    secret_is_ours,
-    split_refresh_token,
-)
+from sessionjar._handles import check_handle, secret_is_ours, split_refresh_token
 from sessionjar._info import SessionInformation
 from sessionjar._json import check_json_object
 from sessionjar._keys import AutomaticKeys, SigningKey
-from sessionjar._rotation import Reuse, Theft, decide, expiry, is_live
+from sessionjar._records import new_record
+from sessionjar._rotation import Reuse, Theft, decide, is_live
 from sessionjar._types import Clock, JSONObject
 from sessionjar.errors import (
     ConfigurationError,
@@ -169,31 +163,19 @@ class AsyncSessionManager:
         payload = check_payload({} if access_payload is None else access_payload)
         data = check_json_object({} if session_data is None else session_data, "session data")
         now = self._clock()
-        refresh_key = await self._ring.refresh_key(now)
-        handle = new_handle()
-        secret = new_secret(refresh_key, handle)
-        deadline = (
-            None
-            if self._settings.absolute_lifetime is None
-            else now + self._settings.absolute_lifetime
-        )
-        record = SessionRecord(
-            handle=handle,
-            tenant=tenant,
+        record, refresh_token = new_record(
+            self._settings,
             user_id=user_id,
-            created_at=now,
-            expires_at=expiry(now, self._settings.refresh_token_validity, deadline),
-            absolute_deadline=deadline,
+            tenant=tenant,
             access_payload=payload,
             session_data=data,
-            refresh_hash=hash_secret(secret),
-            prev_refresh_hash=None,
-            rotated_at=None,
+            now=now,
+            refresh_key=await self._ring.refresh_key(now),
         )
         # mint before the insert: no session is stored without a key or with a token
         # too large to be accepted back
         key = await self._ring.signing_key(now)
-        session = self._issue(record, key, int(now.timestamp()), f"{handle}.{secret}")
+        session = self._issue(record, key, int(now.timestamp()), refresh_token)
         await self._store.create(record)
         return session
 
