@@ -3,7 +3,7 @@
 
 Every ``x_async.py`` listed in `INPUTS` becomes ``x.py`` beside it: ``async def`` →
 ``def``, ``await x`` → ``x``, ``async with``/``async for`` → ``with``/``for``, names
-renamed through `RENAMES`, "(async version)" → "(sync version)" in docstrings. An
+renamed through `RENAMES` (and ``AsyncX`` → ``X``), "(async version)" → "(sync version)" in docstrings. An
 ``if True:`` whose body opens with the comment ``# ASYNC`` keeps only its ``else:`` body.
 The output is then formatted and its imports pruned with ruff.
 
@@ -71,19 +71,7 @@ INPUTS = [
 ]
 
 RENAMES = {
-    "AsyncSessionManager": "SessionManager",
-    "AsyncSession": "Session",
-    "AsyncStore": "Store",
-    "AsyncKeyRing": "KeyRing",
-    "AsyncMemoryStore": "MemoryStore",
-    "AsyncRedisStore": "RedisStore",
-    "AsyncRedis": "Redis",
-    "AsyncRedisCluster": "RedisCluster",
-    "AsyncClusterNode": "ClusterNode",
-    "AsyncRetry": "Retry",
     "agather": "gather",
-    "AsyncIterator": "Iterator",
-    "AsyncGenerator": "Generator",
     "Awaitable": "Callable",
     "asynccontextmanager": "contextmanager",
     "ALock": "Lock",
@@ -108,56 +96,9 @@ RENAMES = {
     "afixture": "fixture",
     "aparallel": "parallel",
     "fixtures_async": "fixtures",
-    "AsyncConformanceBase": "ConformanceBase",
-    "AsyncStoreConformance": "StoreConformance",
-    "AsyncStoreFactory": "StoreFactory",
-    "AsyncCreateTests": "CreateTests",
-    "AsyncCreateIsInsertOnlyTests": "CreateIsInsertOnlyTests",
-    "AsyncGetTests": "GetTests",
-    "AsyncUpdateTests": "UpdateTests",
-    "AsyncUpdateIsUpdateOnlyTests": "UpdateIsUpdateOnlyTests",
-    "AsyncCompareAndSetTests": "CompareAndSetTests",
-    "AsyncDeleteTests": "DeleteTests",
-    "AsyncDeleteForUserTests": "DeleteForUserTests",
-    "AsyncListForUserTests": "ListForUserTests",
-    "AsyncDeleteExpiredTests": "DeleteExpiredTests",
-    "AsyncExpiryOnReadTests": "ExpiryOnReadTests",
-    "AsyncSlidingExpiryTests": "SlidingExpiryTests",
-    "AsyncAbsoluteDeadlineTests": "AbsoluteDeadlineTests",
-    "AsyncSigningKeyStorageTests": "SigningKeyStorageTests",
-    "AsyncSigningKeyRaceTests": "SigningKeyRaceTests",
-    "AsyncAutomaticKeysTests": "AutomaticKeysTests",
-    "AsyncSessionLifecycleTests": "SessionLifecycleTests",
-    "AsyncManagerApiTests": "ManagerApiTests",
-    "AsyncRotationTests": "RotationTests",
-    "AsyncGraceWindowTests": "GraceWindowTests",
-    "AsyncTheftDetectionTests": "TheftDetectionTests",
-    "AsyncNamespaceIsolationTests": "NamespaceIsolationTests",
-    "AsyncTenantIsolationTests": "TenantIsolationTests",
-    "AsyncUserIsolationTests": "UserIsolationTests",
-    "AsyncStoreRoundTripTests": "StoreRoundTripTests",
-    "AsyncPropertyRoundTripTests": "PropertyRoundTripTests",
-    "AsyncManagerRoundTripTests": "ManagerRoundTripTests",
-    "AsyncUnserializableTests": "UnserializableTests",
-    "AsyncBadTokenTests": "BadTokenTests",
-    "AsyncBadHandleTests": "BadHandleTests",
-    "AsyncLiteralMatchingTests": "LiteralMatchingTests",
-    "AsyncParallelRefreshTests": "ParallelRefreshTests",
-    "AsyncLogoutRaceTests": "LogoutRaceTests",
-    "AsyncParallelCreateTests": "ParallelCreateTests",
-    "AsyncParallelUpdateTests": "ParallelUpdateTests",
-    "AsyncUnreachableStoreTests": "UnreachableStoreTests",
-    "AsyncFailClosedTests": "FailClosedTests",
-    "AsyncMultiProcessTests": "MultiProcessTests",
     # MongoDB driver (drivers/mongodb): pymongo.asynchronous mirrors pymongo.synchronous
-    "AsyncMongoStore": "MongoStore",
-    "AsyncMongoClient": "MongoClient",
-    "AsyncCollection": "Collection",
     "asynchronous": "synchronous",
     # PostgreSQL driver (drivers/postgres): psycopg and psycopg_pool name pairs
-    "AsyncPostgresStore": "PostgresStore",
-    "AsyncConnectionPool": "ConnectionPool",
-    "AsyncConnection": "Connection",
 }
 
 HEADER = (
@@ -170,12 +111,21 @@ _HEADER_RE = re.compile(
     r"# from the original file (?P<source>\S+)\n"
     r"# DO NOT CHANGE! Change the original file instead. \(body sha256 (?P<digest>[0-9a-f]+)\)\n"
 )
-_WORDS = re.compile(r"\b(" + "|".join(map(re.escape, RENAMES)) + r")\b")
+_ASYNC_NAME = re.compile(r"Async([A-Z]\w*)")
+_WORDS = re.compile(r"\b(" + "|".join(map(re.escape, RENAMES)) + r"|Async[A-Z]\w*)\b")
+
+
+def rename(name: str) -> str:
+    """Return the sync name of ``name``: `RENAMES`, or ``AsyncX`` → ``X``, or itself."""
+    if name in RENAMES:
+        return RENAMES[name]
+    match = _ASYNC_NAME.fullmatch(name)
+    return match[1] if match else name
 
 
 def rename_text(text: str) -> str:
-    """Apply `RENAMES` to whole words of a text."""
-    return _WORDS.sub(lambda m: RENAMES[m.group(1)], text)
+    """Apply `rename` to whole words of a text."""
+    return _WORDS.sub(lambda m: rename(m.group(1)), text)
 
 
 class AsyncToSync(ast.NodeTransformer):
@@ -183,23 +133,23 @@ class AsyncToSync(ast.NodeTransformer):
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
         self._docstring(node)
-        node.name = RENAMES.get(node.name, node.name)
+        node.name = rename(node.name)
         return self.generic_visit(ast.FunctionDef(**_fields(node)))
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         self._docstring(node)
-        node.name = RENAMES.get(node.name, node.name)
+        node.name = rename(node.name)
         return self.generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         self._docstring(node)
-        node.name = RENAMES.get(node.name, node.name)
+        node.name = rename(node.name)
         return self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         # Names in __all__ and string annotations are renamed like the names they spell.
-        if isinstance(node.value, str) and node.value in RENAMES:
-            node.value = RENAMES[node.value]
+        if isinstance(node.value, str) and node.value.isidentifier():
+            node.value = rename(node.value)
         return node
 
     def visit_Module(self, node: ast.Module) -> ast.AST:
@@ -232,24 +182,24 @@ class AsyncToSync(ast.NodeTransformer):
         return self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
-        node.id = RENAMES.get(node.id, node.id)
+        node.id = rename(node.id)
         return node
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        node.attr = RENAMES.get(node.attr, node.attr)
+        node.attr = rename(node.attr)
         return self.generic_visit(node)
 
     def visit_arg(self, node: ast.arg) -> ast.AST:
-        node.arg = RENAMES.get(node.arg, node.arg)
+        node.arg = rename(node.arg)
         return self.generic_visit(node)
 
     def visit_alias(self, node: ast.alias) -> ast.AST:
-        node.name = ".".join(RENAMES.get(part, part) for part in node.name.split("."))
+        node.name = ".".join(rename(part) for part in node.name.split("."))
         return node
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
         if node.module:
-            node.module = ".".join(RENAMES.get(p, p) for p in node.module.split("."))
+            node.module = ".".join(rename(p) for p in node.module.split("."))
         return self.generic_visit(node)
 
     def visit_Comment(self, node: ast_comments.Comment) -> ast.AST:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Awaitable
+from typing import TypeVar
 
-__all__ = ["ALock", "Lock", "asleep", "sleep", "ato_thread", "to_thread"]
+__all__ = ["ALock", "Lock", "asleep", "sleep", "agather", "gather"]
 
-_P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 ALock = asyncio.Lock
@@ -33,11 +32,13 @@ def sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def ato_thread(func: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Awaitable[_T]:
-    """Run a blocking call in a worker thread; equivalent to calling it directly."""
-    return asyncio.to_thread(func, *args, **kwargs)
+async def agather(*calls: Awaitable[_T]) -> list[_T]:
+    """Run awaitables concurrently and return their results in order."""
+    if len(calls) == 1:  # no task to schedule for a single call
+        return [await calls[0]]
+    return list(await asyncio.gather(*calls))
 
 
-def to_thread(func: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
-    """Equivalent to `ato_thread`, in the calling thread."""
-    return func(*args, **kwargs)
+def gather(*results: _T) -> list[_T]:
+    """Equivalent to `agather`, for calls the caller has already made in turn."""
+    return list(results)

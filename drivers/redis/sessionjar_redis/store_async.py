@@ -11,7 +11,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
-from sessionjar._acompat import ALock
+from sessionjar._acompat import ALock, agather
 from sessionjar.drivers import (
     check_handles,
     check_namespace,
@@ -22,7 +22,6 @@ from sessionjar.drivers import (
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 from sessionjar_redis import _scripts
-from sessionjar_redis._acompat import agather
 from sessionjar_redis._clients import AsyncClusterNode, AsyncRedis, AsyncRedisCluster, AsyncRetry
 from sessionjar_redis._keys import KeyLayout, check_handle, owner_tag
 from sessionjar_redis._rows import (
