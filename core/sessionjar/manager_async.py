@@ -350,8 +350,10 @@ class AsyncSessionManager:
         return record
 
     async def _update(self, handle: str, patch: SessionPatch) -> SessionRecord:
-        updated = await self._store.update(handle, patch, expected_version=None, now=self._clock())
-        if updated is None:
+        now = self._clock()
+        updated = await self._store.update(handle, patch, expected_version=None, now=now)
+        # core, not the driver, has the last word on expiry
+        if updated is None or not is_live(updated, now):
             raise SessionNotFound(handle)
         return updated
 

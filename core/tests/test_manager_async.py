@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from fix_clock import FakeClock
@@ -14,6 +15,7 @@ from sessionjar import (
     InvalidHandle,
     SessionInformation,
     SessionNotFound,
+    SessionPatch,
     SigningKey,
     TryRefreshToken,
 )
@@ -207,6 +209,26 @@ async def test_update_by_handle_never_resurrects(amanager: AsyncSessionManager) 
     with pytest.raises(SessionNotFound):
         await amanager.update_jwt_payload(created.handle, {"x": 1})
     assert await amanager.get_session_information(created.handle) is None
+
+
+async def test_an_update_a_store_let_through_after_expiry_is_refused(
+    amanager: AsyncSessionManager, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = await amanager.create_session("alice", access_payload={"v": 1})
+    token = created.access_token
+    clock.advance(days=30)
+    update = amanager._store.update
+
+    async def lenient_update(handle: str, patch: SessionPatch, **options: Any) -> Any:
+        options["now"] -= timedelta(days=365)  # a driver that misreads the time
+        return await update(handle, patch, **options)
+
+    monkeypatch.setattr(amanager._store, "update", lenient_update)
+    with pytest.raises(SessionNotFound):
+        await amanager.update_session_data(created.handle, {"x": 1})
+    with pytest.raises(SessionNotFound):
+        await created.update_jwt_payload({"v": 2})
+    assert (created.access_token, created.get_jwt_payload()) == (token, {"v": 1})
 
 
 async def test_delete_expired_sessions(amanager: AsyncSessionManager, clock: FakeClock) -> None:
