@@ -45,7 +45,8 @@ class Settings:
     absolute_lifetime: timedelta | None
     grace_window: timedelta
     issuer: str
-    refresh_secret: bytes | None
+    refresh_secret: bytes | str | None
+    """Checked and turned into bytes (text is encoded as UTF-8)."""
 
     def __post_init__(self) -> None:
         _positive(self.access_token_validity, "access-token validity")
@@ -58,7 +59,14 @@ class Settings:
             raise ConfigurationError("the access-token validity must be at least one second")
         check_name(self.issuer, "issuer")
         if self.refresh_secret is not None:
-            check_secret(self.refresh_secret, "refresh secret")
+            secret = check_secret(self.refresh_secret, "refresh secret")
+            object.__setattr__(self, "refresh_secret", secret)
+
+    @property
+    def refresh_key(self) -> bytes | None:
+        """The configured refresh secret as bytes, or `None` to keep one in the store."""
+        assert not isinstance(self.refresh_secret, str)
+        return self.refresh_secret
 
     @property
     def access_seconds(self) -> int:

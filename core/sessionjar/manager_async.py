@@ -54,7 +54,7 @@ class AsyncSessionManager:
     :param grace_window: how long the previous refresh token keeps working after a
         rotation (it yields the same new token).
     :param issuer: the ``iss`` claim of access tokens; tokens of other issuers are refused.
-    :param refresh_secret: key (>= 32 bytes) that seals refresh tokens; by default a
+    :param refresh_secret: key (>= 32 bytes, or text) that seals refresh tokens; by default a
         random key is kept in the store and shared by every process.
     :param clock: returns the current UTC time; inject one in tests.
     :raises ConfigurationError: a setting is invalid (a weak secret, a non-positive
@@ -73,7 +73,7 @@ class AsyncSessionManager:
         absolute_lifetime: timedelta | None = None,
         grace_window: timedelta = timedelta(seconds=30),
         issuer: str = "sessionjar",
-        refresh_secret: bytes | None = None,
+        refresh_secret: bytes | str | None = None,
         clock: Clock = utc_now,
     ) -> None:
         version = getattr(store, "protocol_version", None)
@@ -96,7 +96,10 @@ class AsyncSessionManager:
             time.time if clock is utc_now else lambda: self._clock().timestamp()
         )
         self._ring = AsyncKeyRing(
-            store, keys, token_validity=access_token_validity, refresh_secret=refresh_secret
+            store,
+            keys,
+            token_validity=access_token_validity,
+            refresh_secret=self._settings.refresh_key,
         )
         self._tokens = AccessTokens(issuer)
 

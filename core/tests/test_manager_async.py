@@ -288,6 +288,18 @@ async def test_anti_csrf_token_follows_the_refresh_secret(make_amanager: MakeAsy
     assert await first.anti_csrf_token(handle) != await second.anti_csrf_token(handle)
 
 
+async def test_a_text_refresh_secret_is_its_utf8_bytes(make_amanager: MakeAsync) -> None:
+    text = "refresh secret for the café app, 32+"
+    as_text = make_amanager(refresh_secret=text)
+    session = await as_text.create_session("alice")
+    assert session.refresh_token is not None
+    as_bytes = make_amanager(refresh_secret=text.encode())
+    assert await as_bytes.anti_csrf_token(session.handle) == await as_text.anti_csrf_token(
+        session.handle
+    )
+    assert (await as_bytes.refresh_session(session.refresh_token)).handle == session.handle
+
+
 async def test_anti_csrf_token_refuses_a_bad_handle(make_amanager: MakeAsync) -> None:
     calls: list[str] = []
     manager = make_amanager(calls=calls)
