@@ -3,9 +3,9 @@
 
 Every ``x_async.py`` listed in `INPUTS` becomes ``x.py`` beside it: ``async def`` →
 ``def``, ``await x`` → ``x``, ``async with``/``async for`` → ``with``/``for``, names
-renamed through `RENAMES` (and ``AsyncX`` → ``X``), "(async version)" → "(sync version)" in docstrings. An
-``if True:`` whose body opens with the comment ``# ASYNC`` keeps only its ``else:`` body.
-The output is then formatted and its imports pruned with ruff.
+renamed through `RENAMES` (and ``AsyncX`` → ``X``), "(async version)" → "(sync version)"
+in docstrings. An ``if True:`` whose body opens with the comment ``# ASYNC`` keeps only its
+``else:`` body. The output is then formatted and its imports pruned with ruff.
 
     python tools/async_to_sync.py            # regenerate every output
     python tools/async_to_sync.py --check    # fail if any output is stale, hand-edited,
@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import ast_comments
 
@@ -163,7 +164,7 @@ class AsyncToSync(ast.NodeTransformer):
         return self.generic_visit(ast.For(**_fields(node)))
 
     def visit_Await(self, node: ast.Await) -> ast.AST:
-        return self.visit(node.value)
+        return cast(ast.AST, self.visit(node.value))
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
         node.is_async = 0
@@ -204,7 +205,7 @@ class AsyncToSync(ast.NodeTransformer):
 
     def visit_Comment(self, node: ast_comments.Comment) -> ast.AST:
         node.value = rename_text(node.value).replace("(async version)", "(sync version)")
-        return node
+        return cast(ast.AST, node)
 
     def _docstring(self, node: ast.AST) -> None:
         body = getattr(node, "body", None)
@@ -215,7 +216,7 @@ class AsyncToSync(ast.NodeTransformer):
                 const.value = rename_text(text)
 
 
-def _fields(node: ast.AST) -> dict[str, object]:
+def _fields(node: ast.AST) -> dict[str, Any]:
     fields = {name: getattr(node, name) for name in node._fields if hasattr(node, name)}
     fields.update({name: getattr(node, name) for name in node._attributes if hasattr(node, name)})
     return fields

@@ -374,7 +374,9 @@ def open_async_store(url: str, *, namespace: str = "sessionjar") -> AsyncStore:
 def driver_for(url: str) -> DriverInfo:
     """Return the description of the driver that handles ``url``'s scheme.
 
-    :raises DriverNotFound, DriverConflict, ConfigurationError: as `open_store`.
+    :raises DriverNotFound: no installed driver handles the scheme.
+    :raises DriverConflict: two installed drivers claim the scheme.
+    :raises ConfigurationError: the URL has no scheme.
     """
     return default_registry().driver_for(url)
 
