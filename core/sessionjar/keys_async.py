@@ -45,8 +45,8 @@ class AsyncKeyRing:
 
         Automatic keys: the current and the next slot's keys are added if absent (insert-
         if-absent, so racing processes converge on the first writer's key). The refresh
-        key is added if none was configured and none is stored. Storage I/O: one list,
-        plus one insert and one list when something was missing.
+        key is added if none was configured and none is stored. Storage I/O: one list;
+        when something was missing, one insert per missing key and one more list.
         """
         records = await self._store.list_signing_keys()
         missing = self._missing(records, now)

@@ -188,7 +188,7 @@ class AsyncSessionManager:
         """Verify an access token and return its session.
 
         Storage I/O: none; with ``check_database``, one read, so that revoked and expired
-        sessions are refused at once.
+        sessions are refused at once (plus a key load when the rotation slot has changed).
 
         :raises InvalidTokenError: the token is malformed, forged, foreign or not yet valid.
         :raises TryRefreshToken: the token has expired; the client should refresh.
@@ -224,7 +224,8 @@ class AsyncSessionManager:
         deadline). The previous token, within the grace window, yields the same new
         token without a write. Any other token of the session revokes it.
         Storage I/O: one read and one compare-and-set write (re-read and retried when
-        another update won); within the grace window, one read.
+        another update won); within the grace window, one read; on reuse, one read and
+        one delete. At most once per key-rotation interval, a key load.
 
         :raises InvalidTokenError: the token is not a refresh token core minted.
         :raises SessionNotFound: the session was revoked or has expired.
@@ -271,6 +272,8 @@ class AsyncSessionManager:
         """Delete every session of a user in a tenant; return their handles.
 
         Storage I/O: one delete.
+
+        :raises ConfigurationError: bad user id or tenant.
         """
         return await self._store.delete_for_user(
             check_name(tenant, "tenant"), check_name(user_id, "user id")
@@ -279,7 +282,10 @@ class AsyncSessionManager:
     async def get_all_session_handles_for_user(
         self, user_id: str, *, tenant: str = "public"
     ) -> list[str]:
-        """Return the handles of a user's live sessions in a tenant. Storage I/O: one read."""
+        """Return the handles of a user's live sessions in a tenant. Storage I/O: one read.
+
+        :raises ConfigurationError: bad user id or tenant.
+        """
         tenant, user_id = check_name(tenant, "tenant"), check_name(user_id, "user id")
         return await self._store.list_for_user(tenant, user_id, now=self._clock())
 
