@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
-from sessionjar import AsyncStore, SessionPatch, SessionRecord, SigningKeyRecord, Store
+from sessionjar import (
+    AsyncStore,
+    SessionPatch,
+    SessionRecord,
+    SigningKeyRecord,
+    StorageUnavailable,
+    Store,
+)
 from sessionjar.drivers.memory._backend import MemoryBackend, _Space
 from sessionjar.drivers.memory.store import MemoryStore
 from sessionjar.drivers.memory.store_async import AsyncMemoryStore
 
-__all__ = ["BROKEN_BACKENDS", "open_broken"]
+__all__ = ["BROKEN_BACKENDS", "open_broken", "open_unreachable"]
 
 _LONG_AGO: Final = datetime(1970, 1, 2, tzinfo=UTC)
 
@@ -213,6 +221,13 @@ class RacyCompareAndSet(MemoryBackend):
     """
 
 
+class SwallowsFailures(MemoryBackend):
+    """A store whose backend is down answers as if it were empty instead of raising.
+
+    The failure is in the unreachable stores (`open_unreachable`); the backend is fine.
+    """
+
+
 BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
     "overwriting_create": OverwritingCreate,
     "ignores_version": IgnoresVersion,
@@ -224,8 +239,85 @@ BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
     "upserting_update": UpsertingUpdate,
     "overwriting_signing_key": OverwritingSigningKey,
     "racy_compare_and_set": RacyCompareAndSet,
+    "swallows_failures": SwallowsFailures,
 }
 """Each broken backend by name."""
+
+
+_EMPTY_ANSWERS: Final[dict[str, object]] = {
+    "create": None,
+    "get": None,
+    "update": None,
+    "delete": [],
+    "delete_for_user": [],
+    "list_for_user": [],
+    "delete_expired": 0,
+    "add_signing_key": True,
+    "list_signing_keys": [],
+}
+"""What each protocol method of a store with no records returns."""
+
+
+class _DownBackend(MemoryBackend):
+    """A backend that is down: every protocol operation raises `StorageUnavailable`."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _EMPTY_ANSWERS:
+            raise StorageUnavailable(f"{name}: the backend is down")
+        return super().__getattribute__(name)
+
+
+class _AsyncSwallowing:
+    """Wraps an async store: a `StorageUnavailable` becomes the answer of an empty store."""
+
+    def __init__(self, store: AsyncMemoryStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._store, name)
+        if name not in _EMPTY_ANSWERS:
+            return method
+
+        async def swallowing(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except StorageUnavailable:
+                return copy.copy(_EMPTY_ANSWERS[name])
+
+        return swallowing
+
+
+class _Swallowing:
+    """Wraps a sync store: a `StorageUnavailable` becomes the answer of an empty store."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._store, name)
+        if name not in _EMPTY_ANSWERS:
+            return method
+
+        def swallowing(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except StorageUnavailable:
+                return copy.copy(_EMPTY_ANSWERS[name])
+
+        return swallowing
+
+
+def open_unreachable(name: str, flavour: str) -> Callable[[str], AsyncStore | Store]:
+    """Return ``unreachable_store`` for the broken driver ``name``: stores on a down backend."""
+    backend = _DownBackend()
+    swallows = BROKEN_BACKENDS[name] is SwallowsFailures
+    if flavour == "async":
+        if swallows:
+            return lambda namespace: _AsyncSwallowing(AsyncMemoryStore(backend, namespace))
+        return lambda namespace: AsyncMemoryStore(backend, namespace)
+    if swallows:
+        return lambda namespace: _Swallowing(MemoryStore(backend, namespace))
+    return lambda namespace: MemoryStore(backend, namespace)
 
 
 def open_broken(name: str, flavour: str) -> Callable[[str], AsyncStore | Store]:

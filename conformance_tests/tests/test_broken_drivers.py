@@ -50,22 +50,30 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
         "test_one_compare_and_set_wins",
         "test_parallel_refreshes_of_one_token",
     },
+    "swallows_failures": {
+        "test_method_raises_storage_unavailable",
+        "test_check_database_fails_closed",
+    },
 }
 """Tests that must fail on each broken backend (others may fail too)."""
 
 _MODULE: Final = """
 import pytest
 
-from broken_drivers import open_broken
+from broken_drivers import open_broken, open_unreachable
 from sessionjar_conformance import {aggregate}
 
 
 class TestBroken({aggregate}):
-    capabilities = frozenset({{"shared_namespace"}})
+    capabilities = frozenset({{"shared_namespace", "unreachable"}})
 
     @pytest.fixture
     def make_store(self):
         return open_broken("{name}", "{flavour}")
+
+    @pytest.fixture
+    def unreachable_store(self):
+        return open_unreachable("{name}", "{flavour}")
 """
 _FAILED: Final = re.compile(r"^FAILED \S+::TestBroken::(test_\w+)", re.MULTILINE)
 
@@ -88,7 +96,14 @@ def test_suite_fails_broken_driver_async(pytester: pytest.Pytester, name: str) -
 
 
 @pytest.mark.parametrize(
-    "name", ["overwriting_create", "lists_expired", "upserting_update", "racy_compare_and_set"]
+    "name",
+    [
+        "overwriting_create",
+        "lists_expired",
+        "upserting_update",
+        "racy_compare_and_set",
+        "swallows_failures",
+    ],
 )
 def test_suite_fails_broken_driver_sync(pytester: pytest.Pytester, name: str) -> None:
     failed = run_suite_on(pytester, name, "sync")
