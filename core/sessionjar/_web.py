@@ -235,13 +235,27 @@ def read_refresh_token(
 
 
 def access_token_to_verify(
-    config: WebConfig, state: RequestState[S], method: str, headers: Headers, *, required: bool
+    config: WebConfig,
+    state: RequestState[S],
+    method: str,
+    headers: Headers,
+    *,
+    required: bool,
+    check_database: bool,
 ) -> str | None:
-    """Return the access token to verify, or `None` when an optional session is absent.
+    """Return the access token a session lookup must verify, or `None` when there is
+    nothing to verify: ``state.session`` is then the answer (the session verified earlier
+    in the request, or `None` for an absent optional session).
+
+    A session verified earlier is verified again only to check the database, if it was
+    not checked yet.
 
     :raises SessionRequired: no token and ``required``.
     :raises AntiCsrfCheckFailed: the custom-header check fails (it needs no handle).
     """
+    if state.session is not None:
+        checked = state.database_checked or not check_database
+        return None if checked else state.session.access_token
     if state.token is None:
         if required:
             raise SessionRequired("the request carries no session token")

@@ -172,19 +172,17 @@ def get_session(*, session_required: bool = True, check_database: bool = False) 
     :raises StorageUnavailable: ``check_database`` and the store is down.
     """
     extension, state = _extension(), _state()
-    session = state.session
-    if session is not None and (state.database_checked or not check_database):
-        return session
     config, method = extension.config, request.method
-    token = (
-        session.access_token
-        if session is not None
-        else access_token_to_verify(
-            config, state, method, request.headers, required=session_required
-        )
+    token = access_token_to_verify(
+        config,
+        state,
+        method,
+        request.headers,
+        required=session_required,
+        check_database=check_database,
     )
     if token is None:
-        return None
+        return state.session
     session = extension.manager.get_session(token, check_database=check_database)
     if anti_csrf_token_needed(config, state, method):
         check_anti_csrf_token(

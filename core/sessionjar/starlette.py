@@ -227,19 +227,17 @@ async def get_session(
     """
     context = _context(request)
     state, config = context.state, context.middleware.config
-    session = state.session
-    if session is not None and (state.database_checked or not check_database):
-        return session
     method = request.scope.get("method", "GET")
-    token = (
-        session.access_token
-        if session is not None
-        else access_token_to_verify(
-            config, state, method, request.headers, required=session_required
-        )
+    token = access_token_to_verify(
+        config,
+        state,
+        method,
+        request.headers,
+        required=session_required,
+        check_database=check_database,
     )
     if token is None:
-        return None
+        return state.session
     manager = context.middleware.manager
     session = await manager.get_session(token, check_database=check_database)
     if anti_csrf_token_needed(config, state, method):

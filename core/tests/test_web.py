@@ -29,6 +29,7 @@ from sessionjar import (
 from sessionjar._web import (
     RequestState,
     WebConfig,
+    access_token_to_verify,
     anti_csrf_token_needed,
     check_anti_csrf,
     check_anti_csrf_token,
@@ -157,6 +158,36 @@ class TestTransfer:
             WebConfig(), {"authorization": "Basic x"}, {}
         )
         assert state.token is None
+
+
+class TestTokenToVerify:
+    def test_request_token_is_verified_first(self) -> None:
+        state: RequestState[FakeSession] = RequestState("cookie", "sent")
+        token = access_token_to_verify(
+            WebConfig(), state, "GET", {}, required=True, check_database=False
+        )
+        assert token == "sent"
+
+    def test_absent_optional_session_needs_nothing(self) -> None:
+        state: RequestState[FakeSession] = RequestState("cookie", None)
+        token = access_token_to_verify(
+            WebConfig(), state, "GET", {}, required=False, check_database=True
+        )
+        assert token is None
+
+    @pytest.mark.parametrize(
+        ("checked", "check_database", "expected"),
+        [(False, False, None), (True, True, None), (True, False, None),
+         (False, True, "new-access")],
+    )  # fmt: skip
+    def test_verified_session_is_verified_again_only_to_check_the_database(
+        self, checked: bool, check_database: bool, expected: str | None
+    ) -> None:
+        state = RequestState("cookie", "sent", session=FakeSession(), database_checked=checked)
+        token = access_token_to_verify(
+            WebConfig(), state, "GET", {}, required=True, check_database=check_database
+        )
+        assert token == expected
 
 
 class TestAntiCsrf:
