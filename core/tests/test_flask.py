@@ -404,11 +404,12 @@ class TestIsolation:
         with SessionManager(cast(Store, store), clock=clock) as manager:
             store.calls.clear()
             client = client_of(flask_app(manager))
-            for path in ("/maybe", "/me", "/data"):
-                client.get(path)
-            for path in (REFRESH, "/auth/signout", "/leave"):
-                client.post(path)
+            responses = [client.get(path) for path in ("/maybe", "/me", "/data")]
+            responses += [client.post(path) for path in (REFRESH, "/auth/signout", "/leave")]
             assert store.calls == []
+            for response in responses:
+                assert "Set-Cookie" not in response.headers, response.request.path
+                assert "Cache-Control" not in response.headers, response.request.path
 
 
 def test_flask_adapter_imports_no_asgi_framework() -> None:

@@ -542,11 +542,13 @@ class TestIsolation:
         async with AsyncSessionManager(cast(AsyncStore, store), clock=clock) as manager:
             store.calls.clear()
             client = aclient(starlette_app(manager))
-            for path in ("/maybe", "/me", "/data"):
-                await client.get(path)
+            responses = [await client.get(path) for path in ("/maybe", "/me", "/data")]
             for path in (REFRESH, "/auth/signout", "/leave"):
-                await client.post(path)
+                responses.append(await client.post(path))
             assert store.calls == []
+            for response in responses:
+                assert "set-cookie" not in response.headers, response.url
+                assert "cache-control" not in response.headers, response.url
 
     async def test_non_http_scopes_pass_straight_through(
         self, amanager: AsyncSessionManager
