@@ -174,16 +174,16 @@ async def test_fifty_refreshes_that_read_one_version_converge_on_one_write(
 ) -> None:
     managers = [make_amanager() for _ in range(5)]
     handle, token = await _tokens(managers[0])
-    writes: list[SessionRecord | None] = []
+    gate = _WritesAfterReads(50)
     for manager in managers:
-        store = manager._store
-        monkeypatch.setattr(store, "get", partial(_yielding_get, store.get))
-        monkeypatch.setattr(store, "update", partial(_recorded_update, store.update, writes))
+        gate.install(manager._store, monkeypatch)
     results = await aparallel_calls([partial(m.refresh_session, token) for m in managers * 10])
     assert len(results) == 50
     assert len({session.refresh_token for session in results}) == 1
     assert len({session.access_token for session in results}) == 1
-    assert len([record for record in writes if record is not None]) == 1
+    # all fifty tried to rotate the version they read: one won, the rest re-read and reused
+    assert len(gate.writes) == 50
+    assert gate.writes.count(None) == 49
     stored = await managers[0]._store.get(handle)
     assert stored is not None
     assert stored.version == 2
@@ -192,18 +192,34 @@ async def test_fifty_refreshes_that_read_one_version_converge_on_one_write(
     assert (await managers[1].refresh_session(child)).handle == handle
 
 
-async def _yielding_get(get: Any, handle: str) -> SessionRecord | None:
-    record: SessionRecord | None = await get(handle)
-    await asleep(0)  # let the other refreshes read the same version before anyone writes
-    return record
+class _WritesAfterReads:
+    """Holds every store write back until ``readers`` reads have happened, so that
+    racing refreshes all decide on the same version of the record."""
 
+    def __init__(self, readers: int) -> None:
+        self.readers = readers
+        self.reads: list[str] = []  # list.append is atomic across threads
+        self.writes: list[SessionRecord | None] = []
 
-async def _recorded_update(
-    update: Any, writes: list[SessionRecord | None], *args: Any, **kwargs: Any
-) -> SessionRecord | None:
-    record: SessionRecord | None = await update(*args, **kwargs)
-    writes.append(record)
-    return record
+    def install(self, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        get, update = store.get, store.update
+
+        async def gated_get(handle: str) -> SessionRecord | None:
+            record: SessionRecord | None = await get(handle)
+            self.reads.append(handle)
+            return record
+
+        async def gated_update(*args: Any, **kwargs: Any) -> SessionRecord | None:
+            for _ in range(10_000):  # bounded: a refresh that never reads fails, not hangs
+                if len(self.reads) >= self.readers:
+                    break
+                await asleep(0.001)
+            record: SessionRecord | None = await update(*args, **kwargs)
+            self.writes.append(record)
+            return record
+
+        monkeypatch.setattr(store, "get", gated_get)
+        monkeypatch.setattr(store, "update", gated_update)
 
 
 async def test_rotation_retries_when_another_update_wins(
