@@ -42,7 +42,9 @@ sys.exit(0 if b"ok" in reply and len(reply) > 21 else 1)
 PY
 }
 
-built() { [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION"; }
+# Not `--version | grep -q`: under pipefail the binary dies of SIGPIPE when grep exits
+# first (about one run in ten), and the cached binary would be rebuilt for nothing.
+built() { [ -x "$BIN" ] && [[ $("$BIN" --version 2>/dev/null) == *"version: $FERRETDB_VERSION"* ]]; }
 
 build_ferretdb() {
     [ -x "$GO" ] || die "Go is required to build FerretDB (looked for 'go' and /usr/local/go/bin/go)"
