@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict
@@ -78,7 +78,8 @@ def parse_url(url: str, namespace: str) -> PostgresOptions:
     own, kept = _split_query(parts.query)
     if not any(pair.startswith("connect_timeout=") for pair in kept):
         kept.append(f"connect_timeout={DEFAULT_CONNECT_TIMEOUT}")
-    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), ""))
+    # Not urlunsplit: it drops the "//" of an empty host (postgresql:///db?host=/socket).
+    conninfo = f"{parts.scheme}://{parts.netloc}{parts.path}?{'&'.join(kept)}"
     try:
         params = conninfo_to_dict(conninfo)
     except ProgrammingError as exc:

@@ -41,6 +41,14 @@ def test_defaults_and_the_postgres_scheme() -> None:
     assert (options.auto_migrate, options.prepare_threshold) == (True, 5)
 
 
+def test_unix_socket_url_without_a_host_keeps_its_slashes() -> None:
+    options = parse_url("postgresql:///app?host=/var/run/postgresql&user=me", "sessionjar")
+    assert options.conninfo == (
+        "postgresql:///app?host=/var/run/postgresql&user=me&connect_timeout=5"
+    )
+    assert options.where == "/var/run/postgresql:5432/app"
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
