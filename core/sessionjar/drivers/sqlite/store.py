@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -228,7 +229,7 @@ class SqliteStore:
             )
             conn.row_factory = sqlite3.Row
             try:
-                conn.execute("PRAGMA journal_mode = WAL")
+                _use_wal(conn, self.busy_timeout_ms / 1000)
                 ensure_schema(conn, self._tables)
             except BaseException:
                 conn.close()
@@ -240,6 +241,21 @@ class SqliteStore:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             conn.close()
+
+
+def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL mode, waiting up to ``timeout`` seconds for other openers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            # Connections racing to switch a new file answer SQLITE_BUSY at once, without
+            # the busy handler; the switch is done when the winner's is, so try again.
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 @contextmanager
