@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import jwt
 import pytest
@@ -17,7 +18,9 @@ from sessionjar import (
     ConfigurationError,
     InvalidTokenError,
     SigningKey,
+    SigningKeyRecord,
 )
+from sessionjar._acompat import asleep
 
 WEAK_RSA_BITS = 1024
 STRONG = b"k9#Lq2@vX7!pR4$zM8&nW3*tY6^bH1(e"
@@ -133,9 +136,17 @@ async def test_racing_processes_converge_on_one_key(make_amanager: MakeAsync) ->
     assert (await second.get_session(a.access_token)).user_id == "alice"
 
 
-async def test_processes_racing_to_create_keys_converge(make_amanager: MakeAsync) -> None:
+async def test_processes_racing_to_create_keys_converge(
+    make_amanager: MakeAsync, monkeypatch: pytest.MonkeyPatch
+) -> None:
     managers = [make_amanager() for _ in range(4)]
+    listed: list[int] = []
+    inserted: list[bool] = []
+    for manager in managers:
+        _insert_after_every_list(manager._store, 4, listed, inserted, monkeypatch)
     await aparallel_calls([manager.load_keys for manager in managers])
+    # each process found no keys and offered its own three; only the first of each stayed
+    assert (len(inserted), inserted.count(True)) == (12, 3)
     documents = await aparallel_calls([manager.get_jwks for manager in managers])
     assert documents == [documents[0]] * len(managers)
     assert len(documents[0]["keys"]) == 2
@@ -146,6 +157,34 @@ async def test_processes_racing_to_create_keys_converge(make_amanager: MakeAsync
     for manager, token in zip(reversed(managers), refresh_tokens, strict=True):
         assert token is not None
         assert (await manager.refresh_session(token)).user_id == "alice"
+
+
+def _insert_after_every_list(
+    store: Any,
+    processes: int,
+    listed: list[int],
+    inserted: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hold the store's key inserts back until ``processes`` lists have happened."""
+    list_keys, add_key = store.list_signing_keys, store.add_signing_key
+
+    async def counted_list() -> list[SigningKeyRecord]:
+        keys: list[SigningKeyRecord] = await list_keys()
+        listed.append(len(keys))
+        return keys
+
+    async def held_add(record: SigningKeyRecord) -> bool:
+        for _ in range(10_000):  # bounded: a process that never lists fails, not hangs
+            if len(listed) >= processes:
+                break
+            await asleep(0.001)
+        added: bool = await add_key(record)
+        inserted.append(added)
+        return added
+
+    monkeypatch.setattr(store, "list_signing_keys", counted_list)
+    monkeypatch.setattr(store, "add_signing_key", held_add)
 
 
 async def test_next_key_is_published_before_it_signs(
