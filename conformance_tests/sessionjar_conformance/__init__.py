@@ -3,45 +3,23 @@
 One import gives a driver the whole suite: subclass `AsyncStoreConformance` (or
 `StoreConformance`) in a test module and provide the ``make_store`` fixture; see the
 README of the ``sessionjar-conformance`` distribution. Each behaviour is one class of a
-``test_<area>`` module, gathered here.
+``test_<area>`` module, gathered in `sessionjar_conformance._suite`.
+
+The names below load on first use: the pytest plugin (``sessionjar_conformance.plugin``)
+lives in this package, and pytest imports it in every run of the environment, so that
+importing the package must not load the suite, sessionjar or hypothesis.
 """
 
-# ruff: noqa: F403, F405
 from __future__ import annotations
 
-from sessionjar_conformance.capabilities import *
-from sessionjar_conformance.fixtures import *
-from sessionjar_conformance.fixtures_async import *
-from sessionjar_conformance.test_bad_input import *
-from sessionjar_conformance.test_bad_input_async import *
-from sessionjar_conformance.test_concurrency import *
-from sessionjar_conformance.test_concurrency_async import *
-from sessionjar_conformance.test_create import *
-from sessionjar_conformance.test_create_async import *
-from sessionjar_conformance.test_delete import *
-from sessionjar_conformance.test_delete_async import *
-from sessionjar_conformance.test_expiry import *
-from sessionjar_conformance.test_expiry_async import *
-from sessionjar_conformance.test_faults import *
-from sessionjar_conformance.test_faults_async import *
-from sessionjar_conformance.test_isolation import *
-from sessionjar_conformance.test_isolation_async import *
-from sessionjar_conformance.test_listing import *
-from sessionjar_conformance.test_listing_async import *
-from sessionjar_conformance.test_read import *
-from sessionjar_conformance.test_read_async import *
-from sessionjar_conformance.test_rotation import *
-from sessionjar_conformance.test_rotation_async import *
-from sessionjar_conformance.test_serialization import *
-from sessionjar_conformance.test_serialization_async import *
-from sessionjar_conformance.test_session_api import *
-from sessionjar_conformance.test_session_api_async import *
-from sessionjar_conformance.test_signing_keys import *
-from sessionjar_conformance.test_signing_keys_async import *
-from sessionjar_conformance.test_theft import *
-from sessionjar_conformance.test_theft_async import *
-from sessionjar_conformance.test_update import *
-from sessionjar_conformance.test_update_async import *
+import importlib
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from sessionjar_conformance._suite import AsyncStoreConformance, StoreConformance
+    from sessionjar_conformance.capabilities import CAPABILITY_NAMES, Capabilities, requires
+    from sessionjar_conformance.fixtures import ConformanceBase, StoreFactory
+    from sessionjar_conformance.fixtures_async import AsyncConformanceBase, AsyncStoreFactory
 
 __all__ = [
     "AsyncStoreConformance",
@@ -55,88 +33,21 @@ __all__ = [
     "requires",
 ]
 
-
-class AsyncStoreConformance(
-    AsyncCreateTests,
-    AsyncCreateIsInsertOnlyTests,
-    AsyncGetTests,
-    AsyncUpdateTests,
-    AsyncUpdateIsUpdateOnlyTests,
-    AsyncCompareAndSetTests,
-    AsyncDeleteTests,
-    AsyncDeleteForUserTests,
-    AsyncListForUserTests,
-    AsyncDeleteExpiredTests,
-    AsyncExpiryOnReadTests,
-    AsyncSlidingExpiryTests,
-    AsyncAbsoluteDeadlineTests,
-    AsyncSigningKeyStorageTests,
-    AsyncSigningKeyRaceTests,
-    AsyncAutomaticKeysTests,
-    AsyncSessionLifecycleTests,
-    AsyncManagerApiTests,
-    AsyncRotationTests,
-    AsyncGraceWindowTests,
-    AsyncTheftDetectionTests,
-    AsyncNamespaceIsolationTests,
-    AsyncTenantIsolationTests,
-    AsyncUserIsolationTests,
-    AsyncStoreRoundTripTests,
-    AsyncPropertyRoundTripTests,
-    AsyncManagerRoundTripTests,
-    AsyncUnserializableTests,
-    AsyncBadTokenTests,
-    AsyncBadHandleTests,
-    AsyncLiteralMatchingTests,
-    AsyncParallelRefreshTests,
-    AsyncLogoutRaceTests,
-    AsyncParallelCreateTests,
-    AsyncParallelUpdateTests,
-    AsyncUnreachableStoreTests,
-    AsyncFailClosedTests,
-    AsyncConformanceBase,
-):
-    """The whole suite against an `sessionjar.AsyncStore`; subclass it to test a driver."""
+_HOMES: Final = {
+    "AsyncStoreConformance": "_suite",
+    "StoreConformance": "_suite",
+    "AsyncConformanceBase": "fixtures_async",
+    "ConformanceBase": "fixtures",
+    "AsyncStoreFactory": "fixtures_async",
+    "StoreFactory": "fixtures",
+    "Capabilities": "capabilities",
+    "CAPABILITY_NAMES": "capabilities",
+    "requires": "capabilities",
+}
 
 
-class StoreConformance(
-    CreateTests,
-    CreateIsInsertOnlyTests,
-    GetTests,
-    UpdateTests,
-    UpdateIsUpdateOnlyTests,
-    CompareAndSetTests,
-    DeleteTests,
-    DeleteForUserTests,
-    ListForUserTests,
-    DeleteExpiredTests,
-    ExpiryOnReadTests,
-    SlidingExpiryTests,
-    AbsoluteDeadlineTests,
-    SigningKeyStorageTests,
-    SigningKeyRaceTests,
-    AutomaticKeysTests,
-    SessionLifecycleTests,
-    ManagerApiTests,
-    RotationTests,
-    GraceWindowTests,
-    TheftDetectionTests,
-    NamespaceIsolationTests,
-    TenantIsolationTests,
-    UserIsolationTests,
-    StoreRoundTripTests,
-    PropertyRoundTripTests,
-    ManagerRoundTripTests,
-    UnserializableTests,
-    BadTokenTests,
-    BadHandleTests,
-    LiteralMatchingTests,
-    ParallelRefreshTests,
-    LogoutRaceTests,
-    ParallelCreateTests,
-    ParallelUpdateTests,
-    UnreachableStoreTests,
-    FailClosedTests,
-    ConformanceBase,
-):
-    """The whole suite against a `sessionjar.Store`; subclass it to test a driver."""
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

@@ -35,6 +35,20 @@ def test_unrelated_runs_are_untouched(pytester: pytest.Pytester) -> None:
     assert "sessionjar conformance" not in result.stdout.str()
 
 
+def test_unrelated_runs_load_neither_the_suite_nor_sessionjar(pytester: pytest.Pytester) -> None:
+    pytester.makeini(_INI)
+    pytester.makepyfile(
+        "import sys\n\n"
+        "def test_plain():\n"
+        "    assert 'sessionjar_conformance.plugin' in sys.modules\n"
+        "    loaded = {name.partition('.')[0] for name in sys.modules}\n"
+        "    assert 'sessionjar' not in loaded\n"
+        "    assert 'sessionjar_conformance._suite' not in sys.modules\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_option_is_offered(pytester: pytest.Pytester) -> None:
     pytester.makeini(_INI)
     result = pytester.runpytest_inprocess("--help")

@@ -1,0 +1,125 @@
+"""The aggregate test classes: every behaviour class of the suite, composed."""
+
+# ruff: noqa: F403, F405
+from __future__ import annotations
+
+from sessionjar_conformance.fixtures import *
+from sessionjar_conformance.fixtures_async import *
+from sessionjar_conformance.test_bad_input import *
+from sessionjar_conformance.test_bad_input_async import *
+from sessionjar_conformance.test_concurrency import *
+from sessionjar_conformance.test_concurrency_async import *
+from sessionjar_conformance.test_create import *
+from sessionjar_conformance.test_create_async import *
+from sessionjar_conformance.test_delete import *
+from sessionjar_conformance.test_delete_async import *
+from sessionjar_conformance.test_expiry import *
+from sessionjar_conformance.test_expiry_async import *
+from sessionjar_conformance.test_faults import *
+from sessionjar_conformance.test_faults_async import *
+from sessionjar_conformance.test_isolation import *
+from sessionjar_conformance.test_isolation_async import *
+from sessionjar_conformance.test_listing import *
+from sessionjar_conformance.test_listing_async import *
+from sessionjar_conformance.test_read import *
+from sessionjar_conformance.test_read_async import *
+from sessionjar_conformance.test_rotation import *
+from sessionjar_conformance.test_rotation_async import *
+from sessionjar_conformance.test_serialization import *
+from sessionjar_conformance.test_serialization_async import *
+from sessionjar_conformance.test_session_api import *
+from sessionjar_conformance.test_session_api_async import *
+from sessionjar_conformance.test_signing_keys import *
+from sessionjar_conformance.test_signing_keys_async import *
+from sessionjar_conformance.test_theft import *
+from sessionjar_conformance.test_theft_async import *
+from sessionjar_conformance.test_update import *
+from sessionjar_conformance.test_update_async import *
+
+__all__ = ["AsyncStoreConformance", "StoreConformance"]
+
+
+class AsyncStoreConformance(
+    AsyncCreateTests,
+    AsyncCreateIsInsertOnlyTests,
+    AsyncGetTests,
+    AsyncUpdateTests,
+    AsyncUpdateIsUpdateOnlyTests,
+    AsyncCompareAndSetTests,
+    AsyncDeleteTests,
+    AsyncDeleteForUserTests,
+    AsyncListForUserTests,
+    AsyncDeleteExpiredTests,
+    AsyncExpiryOnReadTests,
+    AsyncSlidingExpiryTests,
+    AsyncAbsoluteDeadlineTests,
+    AsyncSigningKeyStorageTests,
+    AsyncSigningKeyRaceTests,
+    AsyncAutomaticKeysTests,
+    AsyncSessionLifecycleTests,
+    AsyncManagerApiTests,
+    AsyncRotationTests,
+    AsyncGraceWindowTests,
+    AsyncTheftDetectionTests,
+    AsyncNamespaceIsolationTests,
+    AsyncTenantIsolationTests,
+    AsyncUserIsolationTests,
+    AsyncStoreRoundTripTests,
+    AsyncPropertyRoundTripTests,
+    AsyncManagerRoundTripTests,
+    AsyncUnserializableTests,
+    AsyncBadTokenTests,
+    AsyncBadHandleTests,
+    AsyncLiteralMatchingTests,
+    AsyncParallelRefreshTests,
+    AsyncLogoutRaceTests,
+    AsyncParallelCreateTests,
+    AsyncParallelUpdateTests,
+    AsyncUnreachableStoreTests,
+    AsyncFailClosedTests,
+    AsyncConformanceBase,
+):
+    """The whole suite against an `sessionjar.AsyncStore`; subclass it to test a driver."""
+
+
+class StoreConformance(
+    CreateTests,
+    CreateIsInsertOnlyTests,
+    GetTests,
+    UpdateTests,
+    UpdateIsUpdateOnlyTests,
+    CompareAndSetTests,
+    DeleteTests,
+    DeleteForUserTests,
+    ListForUserTests,
+    DeleteExpiredTests,
+    ExpiryOnReadTests,
+    SlidingExpiryTests,
+    AbsoluteDeadlineTests,
+    SigningKeyStorageTests,
+    SigningKeyRaceTests,
+    AutomaticKeysTests,
+    SessionLifecycleTests,
+    ManagerApiTests,
+    RotationTests,
+    GraceWindowTests,
+    TheftDetectionTests,
+    NamespaceIsolationTests,
+    TenantIsolationTests,
+    UserIsolationTests,
+    StoreRoundTripTests,
+    PropertyRoundTripTests,
+    ManagerRoundTripTests,
+    UnserializableTests,
+    BadTokenTests,
+    BadHandleTests,
+    LiteralMatchingTests,
+    ParallelRefreshTests,
+    LogoutRaceTests,
+    ParallelCreateTests,
+    ParallelUpdateTests,
+    UnreachableStoreTests,
+    FailClosedTests,
+    ConformanceBase,
+):
+    """The whole suite against a `sessionjar.Store`; subclass it to test a driver."""
