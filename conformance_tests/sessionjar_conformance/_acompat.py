@@ -29,6 +29,10 @@ fixture = pytest.fixture
 async def aparallel(count: int, func: Callable[[int], Awaitable[_T]]) -> list[_T | BaseException]:
     """Run ``func(0)`` … ``func(count - 1)`` as concurrent asyncio tasks.
 
+    Tasks interleave where the store awaits I/O: on a store that never yields (the
+    in-process memory store) they run one after another, on a networked one they
+    overlap (the suite's self-tests show a racy store is caught).
+
     :returns: each call's result or the exception it raised, in call order.
     """
     coros = [func(index) for index in range(count)]
