@@ -16,6 +16,7 @@ from sessionjar import (
     SessionNotFound,
     SessionRecord,
     TokenTheftDetected,
+    TryRefreshToken,
 )
 from sessionjar._acompat import asleep
 
@@ -71,6 +72,25 @@ async def test_expiry_never_slides_past_the_absolute_deadline(
     assert session.refresh_token is not None
     with pytest.raises(SessionNotFound):
         await manager.refresh_session(session.refresh_token)
+
+
+async def test_no_token_outlives_the_absolute_deadline(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    manager = make_amanager(absolute_lifetime=timedelta(minutes=20))
+    deadline = clock.now + timedelta(minutes=20)
+    handle, token = await _tokens(manager)
+    clock.advance(minutes=10)
+    session = await manager.refresh_session(token)
+    assert session.expires_at == deadline  # not ten minutes later, when 15 would end
+    assert (await manager.get_session(session.access_token)).expires_at == deadline
+    clock.advance(minutes=10)
+    with pytest.raises(TryRefreshToken):
+        await manager.get_session(session.access_token)
+    assert session.refresh_token is not None
+    with pytest.raises(SessionNotFound):
+        await manager.refresh_session(session.refresh_token)
+    assert await manager.get_session_information(handle) is None
 
 
 async def test_previous_token_within_grace_gets_the_same_child_without_a_write(
