@@ -16,6 +16,7 @@ absolute numbers are noisy on a busy machine, the ratios much less so.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import secrets
@@ -265,8 +266,9 @@ def bench_operations(url: str, raw: Raw) -> bool:
             target = f"{SINGLE_STATEMENT:.1f}x" if single else "-"
             met &= not single or ratio <= SINGLE_STATEMENT
             # refresh is a manager call of several statements: no single "same SQL"
-            sql_time = f"{same_sql * 1e6:>8.1f}us" if same_sql == same_sql else f"{'-':>10}"
-            vs_sql = f"{ours / same_sql:>6.2f}x" if same_sql == same_sql else f"{'-':>7}"
+            has_sql = not math.isnan(same_sql)
+            sql_time = f"{same_sql * 1e6:>8.1f}us" if has_sql else f"{'-':>10}"
+            vs_sql = f"{ours / same_sql:>6.2f}x" if has_sql else f"{'-':>7}"
             print(
                 f"{name:<18} {baseline * 1e6:>8.1f}us {sql_time}"
                 f" {ours * 1e6:>9.1f}us {ratio:>6.2f}x {target:>7} {vs_sql}"
