@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,7 +103,7 @@ def test_migrate_creates_the_sqlite_schema(tmp_path: Path) -> None:
     result = sessionjar("migrate", "sqlite:///app.db", "--namespace", "shop", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "'shop'" in result.stdout
-    with sqlite3.connect(tmp_path / "app.db") as conn:
+    with closing(sqlite3.connect(tmp_path / "app.db")) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert {"shop_sessions", "shop_signing_keys", "shop_schema"} <= names
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,12 +36,14 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db: Path) -> SqliteStore:
-    return SqliteStore(str(db), "app")
+def store(db: Path) -> Iterator[SqliteStore]:
+    store = SqliteStore(str(db), "app")
+    yield store
+    store.close()
 
 
 def tables(db: Path) -> set[str]:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
 
 
@@ -83,12 +87,12 @@ def test_opening_does_no_io(db: Path) -> None:
 
 
 def test_schema_is_created_on_first_use_once_per_namespace(db: Path) -> None:
-    SqliteStore(str(db), "app").migrate()
-    SqliteStore(str(db), "app").migrate()
-    SqliteStore(str(db), "other-app").list_signing_keys()
+    for namespace in ["app", "app", "other-app"]:
+        with closing(SqliteStore(str(db), namespace)) as store:
+            store.migrate()
     expected = {"_schema", "_sessions", "_signing_keys", "_sessions_user", "_sessions_expiry"}
     assert tables(db) >= {f"app{s}" for s in expected} | {f"other-app{s}" for s in expected}
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute('SELECT version FROM "app_schema"').fetchall() == [(SCHEMA_VERSION,)]
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         plan = conn.execute(
@@ -100,10 +104,13 @@ def test_schema_is_created_on_first_use_once_per_namespace(db: Path) -> None:
 
 def test_newer_schema_is_refused(db: Path, store: SqliteStore) -> None:
     store.migrate()
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute('INSERT INTO "app_schema" (version) VALUES (?)', (SCHEMA_VERSION + 1,))
-    with pytest.raises(StorageUnavailable, match="newer"):
-        SqliteStore(str(db), "app").get("h")
+    with (
+        closing(SqliteStore(str(db), "app")) as fresh,
+        pytest.raises(StorageUnavailable, match="newer"),
+    ):
+        fresh.get("h")
 
 
 def test_namespaces_share_a_file_but_not_records(

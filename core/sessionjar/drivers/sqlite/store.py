@@ -38,6 +38,7 @@ __all__ = ["SqliteStore", "DEFAULT_BUSY_TIMEOUT_MS"]
 DEFAULT_BUSY_TIMEOUT_MS: Final = 5_000
 """How long a call waits for another connection's write lock unless ``?busy_timeout_ms=``."""
 
+_INHERITED: Final[list[sqlite3.Connection]] = []  # connections a fork()ed child must not close
 _CHUNK: Final = 500  # handles per DELETE, well under SQLite's bound-parameter limit
 
 
@@ -218,7 +219,9 @@ class SqliteStore:
 
     def _connected(self) -> sqlite3.Connection:
         if self._conn is not None and self._pid != os.getpid():
-            # A connection must not cross fork(): the child opens its own.
+            # A connection must not cross fork(): the child opens its own. Closing the
+            # parent's would touch its locks and WAL, so the child keeps it, unused.
+            _INHERITED.append(self._conn)
             self._conn = None
         if self._conn is None:
             conn = sqlite3.connect(
