@@ -123,6 +123,8 @@ def test_namespaces_share_a_file_but_not_records(
     assert two.list_signing_keys() == []
     assert two.delete_for_user("public", "alice") == []
     assert one.get("h1") is not None
+    one.close()
+    two.close()
 
 
 # --- records ----------------------------------------------------------------------------
@@ -254,6 +256,7 @@ def test_unopenable_path_is_storage_unavailable(tmp_path: Path, where: str) -> N
     for _ in range(2):
         with pytest.raises(StorageUnavailable):
             store.list_signing_keys()
+    store.close()
 
 
 def test_lock_held_past_busy_timeout_is_storage_unavailable(
@@ -272,6 +275,7 @@ def test_lock_held_past_busy_timeout_is_storage_unavailable(
         blocker.close()
     store.create(new_record("h1"))  # the next call reconnects and succeeds
     assert store.get("h1") is not None
+    store.close()
 
 
 def test_closed_store_fails_closed(store: SqliteStore, new_record: RecordFactory) -> None:

@@ -71,15 +71,15 @@ def test_processes_share_one_file_without_losing_writes(tmp_path: Path) -> None:
     for process in workers:
         process.join(timeout=120)
     assert [process.exitcode for process in workers] == [0] * PROCESSES
-    store = SqliteStore(path, "app")
-    counter = store.get("counter")
-    assert counter is not None
-    assert counter.session_data == {"n": PROCESSES * INCREMENTS}
-    assert counter.version == PROCESSES * INCREMENTS + 1
-    for worker in range(PROCESSES):
-        handles = store.list_for_user("public", f"p{worker}", now=NOW)
-        created = {f"p{worker}-{n}" for n in range(INCREMENTS)}
-        assert set(handles) - {"counter"} == created
+    with contextlib.closing(SqliteStore(path, "app")) as store:
+        counter = store.get("counter")
+        assert counter is not None
+        assert counter.session_data == {"n": PROCESSES * INCREMENTS}
+        assert counter.version == PROCESSES * INCREMENTS + 1
+        for worker in range(PROCESSES):
+            handles = store.list_for_user("public", f"p{worker}", now=NOW)
+            created = {f"p{worker}-{n}" for n in range(INCREMENTS)}
+            assert set(handles) - {"counter"} == created
 
 
 def test_threads_on_one_store_and_on_own_stores_lose_no_update(tmp_path: Path) -> None:
@@ -97,6 +97,9 @@ def test_threads_on_one_store_and_on_own_stores_lose_no_update(tmp_path: Path) -
                 _increment(store)
         except BaseException as exc:  # surfaced below: a thread's failure fails the test
             errors.append(exc)
+        finally:
+            if own_store:
+                store.close()
 
     threads = [threading.Thread(target=run, args=(n % 2 == 0,)) for n in range(8)]
     for thread in threads:
@@ -105,6 +108,7 @@ def test_threads_on_one_store_and_on_own_stores_lose_no_update(tmp_path: Path) -
         thread.join()
     assert errors == []
     counter = shared.get("counter")
+    shared.close()
     assert counter is not None
     assert (counter.session_data, counter.version) == ({"n": 80}, 81)
 
@@ -155,3 +159,4 @@ def test_store_used_before_fork_works_in_parent_and_child(tmp_path: Path) -> Non
     assert store.get("from-child") is not None
     store.create(_record("after-fork", "parent"))
     assert store.get("after-fork") is not None
+    store.close()
