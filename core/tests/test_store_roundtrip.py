@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,11 +34,16 @@ instants = st.integers(min_value=0, max_value=10**13).map(
 
 
 @pytest.fixture(scope="module", params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
     if request.param == "memory":
-        return MemoryStore(MemoryBackend(), "prop")
-    path: Path = tmp_path_factory.mktemp("roundtrip") / "prop.db"
-    return SqliteStore(str(path), "prop")
+        opened: Store = MemoryStore(MemoryBackend(), "prop")
+    else:
+        path: Path = tmp_path_factory.mktemp("roundtrip") / "prop.db"
+        opened = SqliteStore(str(path), "prop")
+    yield opened
+    opened.close()
 
 
 @settings(max_examples=150, deadline=None)
