@@ -14,7 +14,7 @@ from sessionjar.drivers._checks import (
     check_record,
     check_signing_key,
 )
-from sessionjar.drivers._url import int_option, query_options
+from sessionjar.drivers._url import int_option, query_options, seconds_option
 
 __all__ = [
     "check_namespace",
@@ -24,4 +24,5 @@ __all__ = [
     "check_handles",
     "query_options",
     "int_option",
+    "seconds_option",
 ]

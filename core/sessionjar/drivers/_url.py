@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sessionjar.errors import ConfigurationError
 
-__all__ = ["query_options", "int_option"]
+__all__ = ["query_options", "int_option", "seconds_option"]
 
 
 def query_options(url: str, allowed: Collection[str]) -> dict[str, str]:
@@ -51,3 +51,24 @@ def int_option(
             f"option {name}={text!r} must be an integer from {minimum} to {maximum}"
         )
     return int(text)
+
+
+def seconds_option(
+    options: dict[str, str], name: str, default: float, *, maximum: float = 3600
+) -> float:
+    """Return option ``name`` as a duration in seconds in ``(0, maximum]``, or ``default``.
+
+    :raises ConfigurationError: the value is not such a number.
+    """
+    text = options.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= maximum:
+        raise ConfigurationError(
+            f"option {name}={text!r} must be a number of seconds above 0 and at most {maximum:g}"
+        )
+    return value

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict
 
-from sessionjar.drivers import check_namespace
+from sessionjar.drivers import check_namespace, int_option, seconds_option
 from sessionjar.errors import ConfigurationError
 
 __all__ = ["SCHEMES", "PostgresOptions", "parse_url"]
@@ -89,12 +89,12 @@ def parse_url(url: str, namespace: str) -> PostgresOptions:
         where=_where(params),
         namespace=namespace,
         schema=_schema(own.get("schema", "public")),
-        pool_min_size=_int(own, "pool_min_size", 1, 0, 1000),
-        pool_max_size=_int(own, "pool_max_size", 10, 1, 1000),
-        pool_timeout=_seconds(own, "pool_timeout", 5.0),
+        pool_min_size=int_option(own, "pool_min_size", 1, minimum=0, maximum=1000),
+        pool_max_size=int_option(own, "pool_max_size", 10, minimum=1, maximum=1000),
+        pool_timeout=seconds_option(own, "pool_timeout", 5.0),
         auto_migrate=_boolean(own, "auto_migrate", True),
         prepare_threshold=_threshold(own.get("prepare_threshold", "5")),
-        delete_batch_size=_int(own, "delete_batch_size", 1000, 1, 1_000_000),
+        delete_batch_size=int_option(own, "delete_batch_size", 1000, minimum=1, maximum=1_000_000),
     )
     if options.pool_min_size > options.pool_max_size:
         raise ConfigurationError("pool_min_size cannot be larger than pool_max_size")
@@ -131,30 +131,6 @@ def _schema(name: str) -> str:
     return name
 
 
-def _int(options: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    text = options.get(name)
-    if text is None:
-        return default
-    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
-        raise ConfigurationError(f"option {name}={text!r} must be an integer from {low} to {high}")
-    return int(text)
-
-
-def _seconds(options: dict[str, str], name: str, default: float) -> float:
-    text = options.get(name)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise ConfigurationError(
-            f"option {name}={text!r} must be seconds, above 0 and at most 3600"
-        )
-    return value
-
-
 def _boolean(options: dict[str, str], name: str, default: bool) -> bool:
     text = options.get(name)
     if text is None:
@@ -167,4 +143,6 @@ def _boolean(options: dict[str, str], name: str, default: bool) -> bool:
 def _threshold(text: str) -> int | None:
     if text.lower() == "none":
         return None
-    return _int({"prepare_threshold": text}, "prepare_threshold", 5, 0, 1_000_000)
+    return int_option(
+        {"prepare_threshold": text}, "prepare_threshold", 5, minimum=0, maximum=1_000_000
+    )

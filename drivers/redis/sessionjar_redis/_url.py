@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from sessionjar.drivers import int_option, query_options
+from sessionjar.drivers import int_option, query_options, seconds_option
 from sessionjar.errors import ConfigurationError
 
 __all__ = ["SCHEMES", "DEFAULT_BUCKETS", "RedisOptions", "parse_url"]
@@ -115,8 +115,10 @@ def _host_port(text: str) -> tuple[str, int]:
 
 def _connection_kwargs(options: dict[str, str]) -> dict[str, object]:
     kwargs: dict[str, object] = {
-        "socket_timeout": _seconds(options, "socket_timeout"),
-        "socket_connect_timeout": _seconds(options, "socket_connect_timeout"),
+        "socket_timeout": seconds_option(options, "socket_timeout", _DEFAULT_TIMEOUT),
+        "socket_connect_timeout": seconds_option(
+            options, "socket_connect_timeout", _DEFAULT_TIMEOUT
+        ),
     }
     if "max_connections" in options:
         kwargs["max_connections"] = int_option(
@@ -149,21 +151,6 @@ def _tls_kwargs(options: dict[str, str], tls: bool) -> dict[str, object]:
         raise ConfigurationError(f"option ssl_check_hostname={check!r} must be true or false")
     kwargs["ssl_check_hostname"] = check == "true"
     return kwargs
-
-
-def _seconds(options: dict[str, str], name: str) -> float:
-    text = options.get(name)
-    if text is None:
-        return _DEFAULT_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise ConfigurationError(
-            f"option {name}={text!r} must be a number of seconds in (0, 3600]"
-        )
-    return value
 
 
 def _db(text: str) -> int:
