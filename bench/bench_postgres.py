@@ -115,7 +115,7 @@ def operations(store: PostgresStore, raw: Raw, manager: SessionManager) -> Itera
     store.create(other)
     patch = SessionPatch(session_data={"theme": "light"})
     version = [one.version]
-    raw_update = sql_of.update(("session_data",), False)
+    raw_update = sql_of.update(("session_data",), False, False)
 
     def compare_and_set(_: int) -> object:
         updated = store.update(one.handle, patch, expected_version=version[0], now=now())

@@ -32,7 +32,7 @@ class Statements:
         self.migrations = sql.Identifier(schema, f"{namespace}_migrations")
         self.user_index = sql.Identifier(f"{namespace}_sessions_user")
         self.expiry_index = sql.Identifier(f"{namespace}_sessions_exp")
-        self._updates: dict[tuple[tuple[str, ...], bool], bytes] = {}
+        self._updates: dict[tuple[tuple[str, ...], bool, bool], bytes] = {}
         s, k = self.sessions, self.signing_keys
         self.create = _bytes(
             "INSERT INTO {} ({}) VALUES ({})", s, _SESSION_COLUMNS, _values(len(SESSION_FIELDS))
@@ -61,28 +61,38 @@ class Statements:
         )
         self.list_signing_keys = _bytes("SELECT {} FROM {}", _KEY_COLUMNS, k)
 
-    def update(self, fields: tuple[str, ...], compare_version: bool) -> bytes:
-        """Return the compare-and-set UPDATE that sets ``fields`` (patch field names).
+    def update(self, fields: tuple[str, ...], compare_version: bool, compare_hash: bool) -> bytes:
+        """Return the conditional UPDATE that sets ``fields`` (patch field names).
 
-        Parameters: one value per field, then the handle, ``now``, and the expected
-        version if ``compare_version``.
+        Parameters: one value per field, then the handle, ``now``, the expected version if
+        ``compare_version``, the expected refresh hash if ``compare_hash``, and the new
+        ``expires_at`` again if it is set (it may not pass ``absolute_deadline``).
         """
-        key = (fields, compare_version)
+        key = (fields, compare_version, compare_hash)
         statement = self._updates.get(key)
         if statement is None:
-            assignments: list[sql.Composable] = [
-                sql.SQL("{} = %s").format(sql.Identifier(name)) for name in fields
-            ]
-            assignments.append(sql.SQL("version = version + 1"))
-            condition = sql.SQL(" AND version = %s" if compare_version else "")
-            statement = self._updates[key] = _bytes(
-                "UPDATE {} SET {} WHERE handle = %s AND expires_at > %s{} RETURNING {}",
-                self.sessions,
-                sql.SQL(", ").join(assignments),
-                condition,
-                _SESSION_COLUMNS,
-            )
+            statement = self._updates[key] = self._update(*key)
         return statement
+
+    def _update(self, fields: tuple[str, ...], compare_version: bool, compare_hash: bool) -> bytes:
+        assignments: list[sql.Composable] = [
+            sql.SQL("{} = %s").format(sql.Identifier(name)) for name in fields
+        ]
+        assignments.append(sql.SQL("version = version + 1"))
+        conditions = ["handle = %s", "expires_at > %s"]
+        if compare_version:
+            conditions.append("version = %s")
+        if compare_hash:
+            conditions.append("refresh_hash = %s")
+        if "expires_at" in fields:
+            conditions.append("(absolute_deadline IS NULL OR absolute_deadline >= %s)")
+        return _bytes(
+            "UPDATE {} SET {} WHERE {} RETURNING {}",
+            self.sessions,
+            sql.SQL(", ").join(assignments),
+            sql.SQL(" AND ".join(conditions)),
+            _SESSION_COLUMNS,
+        )
 
 
 def _bytes(template: str, *parts: sql.Composable) -> bytes:

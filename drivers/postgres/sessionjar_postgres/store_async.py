@@ -173,17 +173,24 @@ class AsyncPostgresStore:
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
-        """Apply a patch to a live record: one UPDATE ... WHERE version = ... RETURNING."""
+        """Apply a patch to a live record: one conditional UPDATE ... RETURNING."""
         check_storable_patch(patch)
         changes = patch.changes()
-        if not storable_text(handle):
+        if not (storable_text(handle) and storable_text(expected_refresh_hash or "")):
             return None
         params = [_parameter(name, value) for name, value in changes.items()]
         params += [handle, now]
         if expected_version is not None:
             params.append(expected_version)
-        statement = self._sql.update(tuple(changes), expected_version is not None)
+        if expected_refresh_hash is not None:
+            params.append(expected_refresh_hash)
+        if patch.expires_at is not None:
+            params.append(patch.expires_at)
+        statement = self._sql.update(
+            tuple(changes), expected_version is not None, expected_refresh_hash is not None
+        )
         async with self._connection("update") as conn:
             cur = await conn.execute(statement, params)
             row = await cur.fetchone()
