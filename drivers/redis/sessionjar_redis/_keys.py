@@ -23,7 +23,7 @@ from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
 from sessionjar.errors import InvalidHandle, SerializationError
 
-__all__ = ["KeyLayout", "owner_tag", "check_handle"]
+__all__ = ["KeyLayout", "owner_tag", "check_handle", "storable"]
 
 _RECORD: Final = "s:"
 _INDEX: Final = "u:"
@@ -57,6 +57,15 @@ def check_handle(handle: object) -> str:
     except UnicodeEncodeError as exc:
         raise InvalidHandle(f"handle {handle!r} is not valid Unicode text") from exc
     return handle
+
+
+def storable(text: str) -> bool:
+    """Tell whether ``text`` is valid Unicode text, as every key and value Redis holds here."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class KeyLayout:

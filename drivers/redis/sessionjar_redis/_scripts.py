@@ -76,14 +76,20 @@ return 1
 )
 
 # KEYS: record. ARGV: now, expected version or '', native TTL (used with a new
-# expires_at), the fields to set as a JSON object. Returns the record as GET does, or nil.
+# expires_at), the fields to set as a JSON object, and the expected refresh hash if there
+# is one. Returns the record as GET does, or nil when a condition of the update fails.
 UPDATE = Script(
     _HELPERS
     + """
-local cur = redis.call('HMGET', KEYS[1], 'expires_at', 'version', 'ix')
+local cur = redis.call('HMGET', KEYS[1], 'expires_at', 'version', 'ix', 'refresh_hash',
+  'absolute_deadline')
 if not cur[1] or tonumber(cur[1]) <= tonumber(ARGV[1]) then return false end
 if ARGV[2] ~= '' and cur[2] ~= ARGV[2] then return false end
+if ARGV[5] and cur[4] ~= ARGV[5] then return false end
 local row = cjson.decode(ARGV[4])
+if row['expires_at'] and cur[5] and tonumber(row['expires_at']) > tonumber(cur[5]) then
+  return false
+end
 row['version'] = tostring(tonumber(cur[2]) + 1)
 redis.call('HSET', KEYS[1], unpack(flatten(row)))
 if row['expires_at'] then

@@ -23,7 +23,7 @@ from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavai
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 from sessionjar_redis import _scripts
 from sessionjar_redis._clients import AsyncClusterNode, AsyncRedis, AsyncRedisCluster, AsyncRetry
-from sessionjar_redis._keys import KeyLayout, check_handle, owner_tag
+from sessionjar_redis._keys import KeyLayout, check_handle, owner_tag, storable
 from sessionjar_redis._rows import (
     handles_from_reply,
     key_from_json,
@@ -104,6 +104,7 @@ class AsyncRedisStore:
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`.
 
@@ -113,6 +114,11 @@ class AsyncRedisStore:
         check_patch(patch)
         if expected_version is not None and type(expected_version) is not int:
             raise ConfigurationError("expected_version must be an int or None")
+        if expected_refresh_hash is not None:
+            if not isinstance(expected_refresh_hash, str):
+                raise ConfigurationError("expected_refresh_hash must be a str or None")
+            if not storable(expected_refresh_hash):
+                return None  # no record holds it
         expires = patch.expires_at
         args = [
             millis(now, "now"),
@@ -120,6 +126,8 @@ class AsyncRedisStore:
             "" if expires is None else native_ttl(expires, now),
             patch_json(patch),
         ]
+        if expected_refresh_hash is not None:
+            args.append(expected_refresh_hash)
         with self._errors("update a session"):
             reply = await self._run(_scripts.UPDATE, [KeyLayout.record_in(prefix, handle)], args)
         return None if reply is None else record_from_reply(reply)
