@@ -23,7 +23,7 @@ __all__ = [
     "patch_update",
     "signing_key_document",
     "signing_key_from_document",
-    "live_filter",
+    "update_filter",
 ]
 
 Document = dict[str, Any]
@@ -63,11 +63,29 @@ def patch_update(patch: SessionPatch) -> Document:
     return update
 
 
-def live_filter(handle: str, now: datetime, expected_version: int | None) -> Document:
-    """Return the filter matching the live record ``handle`` (at ``expected_version``)."""
+def update_filter(
+    handle: str,
+    patch: SessionPatch,
+    *,
+    now: datetime,
+    expected_version: int | None,
+    expected_refresh_hash: str | None,
+) -> Document:
+    """Return the filter matching the record ``handle`` when `AsyncStore.update` applies
+    ``patch`` to it: live at ``now``, at ``expected_version``, holding
+    ``expected_refresh_hash``, and with no ``absolute_deadline`` before the new expiry.
+    """
     query: Document = {"_id": handle, "expires_at": {"$gt": now}}
     if expected_version is not None:
         query["version"] = expected_version
+    if expected_refresh_hash is not None:
+        query["refresh_hash"] = expected_refresh_hash
+    if patch.expires_at is not None:
+        # A null deadline is stored as a BSON null, which {"$gte": date} never matches.
+        query["$or"] = [
+            {"absolute_deadline": None},
+            {"absolute_deadline": {"$gte": patch.expires_at}},
+        ]
     return query
 
 

@@ -30,12 +30,12 @@ from sessionjar.drivers import (
     check_signing_key,
 )
 from sessionjar_mongodb._documents import (
-    live_filter,
     patch_update,
     session_document,
     session_from_document,
     signing_key_document,
     signing_key_from_document,
+    update_filter,
 )
 from sessionjar_mongodb._errors import translated
 from sessionjar_mongodb._options import client_settings, strict_options
@@ -113,14 +113,22 @@ class AsyncMongoStore:
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record; update-only (one ``findAndModify``).
 
-        See `AsyncStore.update`.
+        Every condition of `AsyncStore.update` is part of the command's filter.
         """
         _check_handle(handle)
+        _check_expectations(expected_version, expected_refresh_hash)
         check_patch(patch)
-        query = live_filter(handle, now, expected_version)
+        query = update_filter(
+            handle,
+            patch,
+            now=now,
+            expected_version=expected_version,
+            expected_refresh_hash=expected_refresh_hash,
+        )
         await self._ensure_indexes()
         with translated("update a session"):
             document = await self._sessions.find_one_and_update(
@@ -245,6 +253,16 @@ async def _create_expiry_index(collection: AsyncCollection[dict[str, Any]]) -> N
 def _check_handle(handle: object) -> None:
     if not isinstance(handle, str):
         raise InvalidHandle(f"a session handle must be a str, not {type(handle).__name__}")
+
+
+def _check_expectations(version: object, refresh_hash: object) -> None:
+    """Refuse expectations of another type, which the filter would read as operators."""
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise ConfigurationError(f"expected_version must be an int, not {type(version).__name__}")
+    if refresh_hash is not None and not isinstance(refresh_hash, str):
+        raise ConfigurationError(
+            f"expected_refresh_hash must be a str, not {type(refresh_hash).__name__}"
+        )
 
 
 def _owner(tenant: object, user_id: object) -> dict[str, str]:

@@ -11,6 +11,7 @@ import pytest
 from fix_proxy import Proxy
 
 from sessionjar import (
+    ConfigurationError,
     SerializationError,
     SessionPatch,
     SessionRecord,
@@ -114,6 +115,38 @@ async def test_operator_shaped_names_match_literally(store: AsyncMongoStore) -> 
     assert await store.delete_for_user("public", "$ne") == [odd[0].handle]
     assert await store.list_for_user("public", "alice", now=now()) == [alice.handle]
     assert await store.get("$ne") is None
+
+
+async def test_operator_shaped_refresh_hash_matches_literally(store: AsyncMongoStore) -> None:
+    record = new_record()
+    await store.create(record)
+    patch = SessionPatch(session_data={"hit": True})
+    for expected in ('{"$ne": ""}', "$ne", ".*"):
+        updated = await store.update(
+            record.handle, patch, expected_version=None, expected_refresh_hash=expected, now=now()
+        )
+        assert updated is None
+    assert await store.get(record.handle) == record
+
+
+@pytest.mark.parametrize(
+    "expectations",
+    [
+        {"expected_version": {"$gt": 0}},
+        {"expected_version": True},
+        {"expected_version": None, "expected_refresh_hash": {"$ne": ""}},
+        {"expected_version": None, "expected_refresh_hash": 7},
+    ],
+)
+async def test_expectations_of_other_types_are_refused(
+    store: AsyncMongoStore, expectations: dict[str, Any]
+) -> None:
+    record = new_record()
+    await store.create(record)
+    patch = SessionPatch(session_data={"hit": True})
+    with pytest.raises(ConfigurationError):
+        await store.update(record.handle, patch, now=now(), **expectations)
+    assert await store.get(record.handle) == record
 
 
 async def test_first_call_creates_indexes(
