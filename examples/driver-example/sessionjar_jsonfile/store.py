@@ -30,6 +30,7 @@ from sessionjar.codec import (
     signing_key_to_row,
     to_millis,
 )
+from sessionjar.drivers import update_applies
 
 __all__ = ["JsonFileStore"]
 
@@ -85,17 +86,25 @@ class JsonFileStore:
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record; update-only. See `sessionjar.AsyncStore.update`."""
         changes = patch_to_row(patch)
         with self._state(write=True) as state:
-            row = state["sessions"].get(handle)
-            if row is None or row["expires_at"] <= to_millis(now):
+            sessions = state["sessions"]
+            row = sessions.get(handle)
+            record = None if row is None else session_from_row(row)
+            if not update_applies(
+                record,
+                patch,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
+                now=now,
+            ):
                 return None
-            if expected_version is not None and row["version"] != expected_version:
-                return None
-            row.update(changes, version=row["version"] + 1)
-        return session_from_row(row)
+            updated = {**sessions[handle], **changes, "version": record.version + 1}
+            sessions[handle] = updated
+        return session_from_row(updated)
 
     def delete(self, handles: Sequence[str]) -> list[str]:
         """Delete the records with these handles; return the handles actually deleted."""
