@@ -94,7 +94,8 @@ def sync_operations(
 ) -> Iterator[tuple[str, Prepare]]:
     """Yield (name, prepare): ``prepare()`` sets up one round (untimed) and returns its call.
 
-    ``store`` holds one session (and ten of its user's), read and updated in place;
+    ``store`` holds one session (and ten of its user's), read and updated in place
+    (``update (rotate)`` is the write of a refresh: conditioned on the refresh hash);
     ``scratch`` is emptied before each round that creates or deletes, so every round
     meets a collection of the same small size.
     """
@@ -133,6 +134,27 @@ def sync_operations(
         version[0] = current.version
         return compare_and_set
 
+    current_hash = [one.refresh_hash]
+
+    def rotate(_: int) -> object:
+        moment, child = now(), secrets.token_hex(32)
+        rotation = SessionPatch(
+            expires_at=moment + timedelta(days=30),
+            refresh_hash=child,
+            prev_refresh_hash=current_hash[0],
+            rotated_at=moment,
+        )
+        updated = store.update(
+            one.handle,
+            rotation,
+            expected_version=None,
+            expected_refresh_hash=current_hash[0],
+            now=moment,
+        )
+        assert updated is not None
+        current_hash[0] = child
+        return updated
+
     yield "create", create
     yield "get", lambda: lambda i: store.get(one.handle)
     yield (
@@ -140,6 +162,7 @@ def sync_operations(
         lambda: lambda i: store.update(one.handle, patch, expected_version=None, now=now()),
     )
     yield "update (CAS)", read_version
+    yield "update (rotate)", lambda: rotate
     yield "list_for_user", lambda: lambda i: store.list_for_user("public", "alice", now=now())
     yield "delete", delete
     yield "delete_expired", lambda: lambda i: store.delete_expired(now=now())
