@@ -5,6 +5,10 @@ current, current := child, expiry slides). The previous token stays usable for a
 window and yields the same child, so parallel tabs and lost responses converge without
 a write. Any other token of the session — an older ancestor, or the previous one after
 the window — is reuse: the session is revoked.
+
+Core first tries `rotation` blind: one update conditioned on the presented token being
+the current one (and on the new expiry not passing the deadline). Only when that updates
+nothing does it read the record and `decide`.
 """
 
 from __future__ import annotations
@@ -16,15 +20,20 @@ from datetime import datetime, timedelta
 from sessionjar._handles import child_secret, hash_secret
 from sessionjar.storage import SessionPatch, SessionRecord
 
-__all__ = ["Rotate", "Reuse", "Theft", "Outcome", "decide", "is_live", "expiry"]
+__all__ = ["Rotate", "Reuse", "Theft", "Outcome", "rotation", "decide", "is_live", "expiry"]
 
 
 @dataclass(frozen=True, slots=True)
 class Rotate:
-    """The current token was presented: write ``patch`` (compare-and-set), hand out ``child``."""
+    """The current token was presented: write ``patch``, hand out ``child``.
+
+    ``presented`` is the hash of the presented secret: the ``refresh_hash`` an update
+    conditioned on the presented token being the current one expects.
+    """
 
     patch: SessionPatch
     child: str
+    presented: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,31 @@ def _same(presented: str, stored: str) -> bool:
     return hmac.compare_digest(presented.encode(), stored.encode())
 
 
+def rotation(
+    handle: str,
+    secret: str,
+    *,
+    key: bytes,
+    now: datetime,
+    refresh_validity: timedelta,
+    deadline: datetime | None,
+) -> Rotate:
+    """Return the rotation of the current refresh ``secret`` of session ``handle``.
+
+    :param key: the refresh key children are derived with.
+    :param deadline: the session's absolute deadline, which the new expiry never passes.
+    """
+    child = child_secret(key, handle, secret)
+    presented = hash_secret(secret)
+    patch = SessionPatch(
+        expires_at=expiry(now, refresh_validity, deadline),
+        refresh_hash=hash_secret(child),
+        prev_refresh_hash=presented,
+        rotated_at=now,
+    )
+    return Rotate(patch, child, presented)
+
+
 def decide(
     record: SessionRecord,
     secret: str,
@@ -71,22 +105,23 @@ def decide(
 
     :param key: the refresh key children are derived with.
     """
-    presented = hash_secret(secret)
-    child = child_secret(key, record.handle, secret)
+    rotate = rotation(
+        record.handle,
+        secret,
+        key=key,
+        now=now,
+        refresh_validity=refresh_validity,
+        deadline=record.absolute_deadline,
+    )
+    presented = rotate.presented
     if _same(presented, record.refresh_hash):
-        patch = SessionPatch(
-            expires_at=expiry(now, refresh_validity, record.absolute_deadline),
-            refresh_hash=hash_secret(child),
-            prev_refresh_hash=presented,
-            rotated_at=now,
-        )
-        return Rotate(patch, child)
+        return rotate
     if (
         record.prev_refresh_hash is not None
         and _same(presented, record.prev_refresh_hash)
         and record.rotated_at is not None
         and now < record.rotated_at + grace_window
-        and _same(hash_secret(child), record.refresh_hash)
+        and _same(hash_secret(rotate.child), record.refresh_hash)
     ):
-        return Reuse(child)
+        return Reuse(rotate.child)
     return Theft()

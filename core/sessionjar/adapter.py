@@ -50,10 +50,16 @@ class AsyncStoreAdapter:
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`."""
         return await asyncio.to_thread(
-            self.store.update, handle, patch, expected_version=expected_version, now=now
+            self.store.update,
+            handle,
+            patch,
+            expected_version=expected_version,
+            expected_refresh_hash=expected_refresh_hash,
+            now=now,
         )
 
     async def delete(self, handles: Sequence[str]) -> list[str]:

@@ -17,7 +17,7 @@ from sessionjar._info import SessionInformation
 from sessionjar._json import check_json_object
 from sessionjar._keys import AutomaticKeys, SigningKey
 from sessionjar._records import new_record
-from sessionjar._rotation import Reuse, Theft, decide, is_live
+from sessionjar._rotation import Reuse, Theft, decide, is_live, rotation
 from sessionjar._types import Clock, JSONObject
 from sessionjar.errors import (
     ConfigurationError,
@@ -223,9 +223,11 @@ class AsyncSessionManager:
         The current token rotates and slides the expiry (never past the absolute
         deadline). The previous token, within the grace window, yields the same new
         token without a write. Any other token of the session revokes it.
-        Storage I/O: one read and one compare-and-set write (re-read and retried when
-        another update won); within the grace window, one read; on reuse, one read and
-        one delete. At most once per key-rotation interval, a key load.
+        Storage I/O: one write, conditioned on the token being the current one and the
+        new expiry not passing the absolute deadline. When that writes nothing: one read,
+        then within the grace window nothing more; when the deadline caps the expiry,
+        one compare-and-set write (re-read and retried when another update won); on
+        reuse, one delete. At most once per key-rotation interval, a key load.
 
         :raises InvalidTokenError: the token is not a refresh token core minted.
         :raises SessionNotFound: the session was revoked or has expired.
@@ -237,6 +239,24 @@ class AsyncSessionManager:
         if not secret_is_ours(refresh_key, handle, secret):
             raise InvalidTokenError("the refresh token was not issued by this application")
         key = await self._ring.signing_key(now)
+        settings = self._settings
+        blind = rotation(
+            handle,
+            secret,
+            key=refresh_key,
+            now=now,
+            refresh_validity=settings.refresh_token_validity,
+            deadline=None,
+        )
+        updated = await self._store.update(
+            handle,
+            blind.patch,
+            expected_version=None,
+            expected_refresh_hash=blind.presented,
+            now=now,
+        )
+        if updated is not None:
+            return self._issue(updated, key, int(now.timestamp()), f"{handle}.{blind.child}")
         for _ in range(_ROTATION_ATTEMPTS):
             record = await self._read_live(handle, now)
             outcome = decide(
@@ -244,8 +264,8 @@ class AsyncSessionManager:
                 secret,
                 key=refresh_key,
                 now=now,
-                grace_window=self._settings.grace_window,
-                refresh_validity=self._settings.refresh_token_validity,
+                grace_window=settings.grace_window,
+                refresh_validity=settings.refresh_token_validity,
             )
             if isinstance(outcome, Theft):
                 await self._store.delete([handle])

@@ -12,8 +12,9 @@ Contract shared by every method:
   round-trip exactly through JSON; a driver returns a value equal to what it was given.
   If its backend cannot hold a value (PostgreSQL cannot hold NUL in text, say), it raises
   `SerializationError` before writing anything.
-- A record counts as expired when ``expires_at <= now``. Core never clamps
-  ``expires_at`` past ``absolute_deadline``, so drivers look at ``expires_at`` alone.
+- A record counts as expired when ``expires_at <= now``. ``expires_at`` never passes
+  ``absolute_deadline``: core never asks for it, and `AsyncStore.update` refuses a patch
+  that would. So drivers look at ``expires_at`` alone to tell whether a record is live.
   Native TTLs are garbage collection only: a driver may return an expired record from
   `get` (core ignores it) but never lists or updates one.
 - Every backend failure surfaces as `StorageUnavailable` raised ``from`` the backend's
@@ -41,8 +42,11 @@ __all__ = [
     "Store",
 ]
 
-PROTOCOL_VERSION: Final = 1
-"""Version of this protocol. A driver declares the version it implements; core refuses others."""
+PROTOCOL_VERSION: Final = 2
+"""Version of this protocol. A driver declares the version it implements; core refuses others.
+
+Version 2 added ``expected_refresh_hash`` and the deadline rule to `AsyncStore.update`.
+"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,12 +161,20 @@ class AsyncStore(Protocol):
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record and increment its version; update-only.
 
-        The update happens only if the record exists, is not expired at ``now``, and
-        (unless ``expected_version`` is `None`) its version equals ``expected_version``.
-        Never creates a record.
+        The update happens only if, checked and written atomically:
+
+        - the record exists and is not expired at ``now``;
+        - ``expected_version`` is `None` or equals its version (compare-and-set);
+        - ``expected_refresh_hash`` is `None` or equals its ``refresh_hash`` (core
+          rotates a refresh token this way without reading the record first);
+        - the patch does not set ``expires_at`` past the record's ``absolute_deadline``.
+
+        Never creates a record. `sessionjar.drivers.update_applies` states the same
+        conditions in Python, for stores that check them in the client under a lock.
 
         :returns: the record as updated, or `None` if nothing was updated.
         """
@@ -224,6 +236,7 @@ class Store(Protocol):
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`."""
         ...

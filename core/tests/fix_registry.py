@@ -41,13 +41,16 @@ class PluginSite:
         importlib.invalidate_caches()
 
     @staticmethod
-    def driver_module(name: str, schemes: tuple[str, ...], protocol_version: str = "1") -> str:
+    def driver_module(
+        name: str, schemes: tuple[str, ...], protocol_version: str = "PROTOCOL_VERSION"
+    ) -> str:
         """Return the source of a plugin module registering one driver backed by memory://.
 
         :param protocol_version: the Python expression the driver declares as its version.
         """
         return f"""
         from sessionjar import DriverInfo, hookimpl
+        from sessionjar.storage import PROTOCOL_VERSION
         from sessionjar.drivers.memory import AsyncMemoryStore, MemoryStore
 
         @hookimpl

@@ -21,6 +21,7 @@ from sessionjar import (
 )
 from sessionjar.drivers.memory import MemoryBackend, MemoryStore
 from sessionjar.drivers.sqlite.store import SqliteStore
+from sessionjar.storage import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
     from fix_stores import KeyFactory, RecordFactory
@@ -55,7 +56,7 @@ async def test_every_method_reaches_the_wrapped_store(
 ) -> None:
     adapter = AsyncStoreAdapter(SqliteStore(str(tmp_path / "a.db"), "app"))
     assert isinstance(adapter, AsyncStore)
-    assert adapter.protocol_version == 1
+    assert adapter.protocol_version == PROTOCOL_VERSION
     await adapter.create(new_record("h1", ttl=timedelta(minutes=1)))
     await adapter.create(new_record("h2"))
     with pytest.raises(DuplicateHandle):

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from sessionjar.storage import PROTOCOL_VERSION
+
 if TYPE_CHECKING:
     from fix_registry import PluginSite
 
@@ -51,7 +53,7 @@ def test_drivers_lists_the_builtin_drivers() -> None:
         "sqlite",
         "sessionjar",
         distribution("sessionjar").version,
-        "1",
+        str(PROTOCOL_VERSION),
     ]
 
 

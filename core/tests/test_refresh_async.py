@@ -27,6 +27,11 @@ async def _tokens(manager: AsyncSessionManager, user: str = "alice") -> tuple[st
     return session.handle, session.refresh_token
 
 
+def _without_key_loads(calls: list[str]) -> list[str]:
+    # days on the clock bring key rotations, which load and add signing keys
+    return [name for name in calls if "signing_key" not in name]
+
+
 async def test_refresh_rotates_and_slides_expiry(
     amanager: AsyncSessionManager, clock: FakeClock
 ) -> None:
@@ -74,6 +79,28 @@ async def test_expiry_never_slides_past_the_absolute_deadline(
         await manager.refresh_session(session.refresh_token)
 
 
+async def test_near_the_deadline_refresh_reads_and_caps_the_expiry(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    calls: list[str] = []
+    manager = make_amanager(absolute_lifetime=timedelta(days=40), calls=calls)
+    deadline = clock.now + timedelta(days=40)
+    handle, token = await _tokens(manager)
+    clock.advance(days=5)
+    calls.clear()
+    session = await manager.refresh_session(token)
+    assert _without_key_loads(calls) == ["update"]  # day 35 is before the deadline: no read
+    clock.advance(days=10)
+    calls.clear()
+    assert session.refresh_token is not None
+    await manager.refresh_session(session.refresh_token)
+    # day 45 would pass the deadline: read, then compare-and-set the capped expiry
+    assert _without_key_loads(calls) == ["update", "get", "update"]
+    info = await manager.get_session_information(handle)
+    assert info is not None
+    assert info.expires_at == deadline
+
+
 async def test_no_token_outlives_the_absolute_deadline(
     make_amanager: MakeAsync, clock: FakeClock
 ) -> None:
@@ -93,17 +120,36 @@ async def test_no_token_outlives_the_absolute_deadline(
     assert await manager.get_session_information(handle) is None
 
 
+async def test_refresh_is_one_conditional_write(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    handle, token = await _tokens(manager)
+    clock.advance(days=1)
+    calls.clear()
+    refreshed = await manager.refresh_session(token)
+    assert calls == ["update"]
+    assert (refreshed.handle, refreshed.user_id) == (handle, "alice")
+    assert refreshed.get_jwt_payload() == {"p": 1}
+    info = await manager.get_session_information(handle)
+    assert info is not None
+    assert info.expires_at == clock.now + timedelta(days=30)
+
+
 async def test_previous_token_within_grace_gets_the_same_child_without_a_write(
     make_amanager: MakeAsync, clock: FakeClock
 ) -> None:
     calls: list[str] = []
     manager = make_amanager(calls=calls)
-    _, parent = await _tokens(manager)
+    handle, parent = await _tokens(manager)
     child = await manager.refresh_session(parent)
+    rotated = await manager._store.get(handle)
     clock.advance(seconds=29)
     calls.clear()
     again = await manager.refresh_session(parent)
-    assert calls == ["get"]
+    assert calls == ["update", "get"]  # the conditional write matched nothing
+    assert await manager._store.get(handle) == rotated
     assert again.refresh_token == child.refresh_token
     assert again.handle == child.handle
 
@@ -245,9 +291,11 @@ class _WritesAfterReads:
 async def test_rotation_retries_when_another_update_wins(
     make_amanager: MakeAsync, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    manager = make_amanager()
+    # Near the deadline the conditional write refuses the uncapped expiry, so core reads
+    # and compare-and-sets: that is where another update can win.
+    manager = make_amanager(absolute_lifetime=timedelta(days=1))
     handle, token = await _tokens(manager)
-    racing = make_amanager()
+    racing = make_amanager(absolute_lifetime=timedelta(days=1))
     original_get = manager._store.get
     raced = False
 

@@ -188,9 +188,10 @@ def test_protocol_version_is_checked_when_a_store_is_opened(plugin_site: PluginS
     registry = Registry.discover()
     assert registry.driver_for("future://x").protocol_version == 99
     for opener in (registry.open_sync, registry.open_async):
-        with pytest.raises(ConfigurationError, match=r"'future'.* version 99.*version 1"):
+        with pytest.raises(
+            ConfigurationError, match=rf"'future'.* version 99.*version {PROTOCOL_VERSION}"
+        ):
             opener("future://x", "ns")
-    assert PROTOCOL_VERSION == 1
 
 
 def test_missing_client_library_at_open_is_driver_not_found(plugin_site: PluginSite) -> None:

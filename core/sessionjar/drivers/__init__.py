@@ -1,8 +1,9 @@
 """The built-in storage drivers (``memory://``, ``sqlite://``) and what every driver shares.
 
 A driver checks what it is given with these before writing, so that bad input raises a
-typed error and writes nothing, and reads its URL options with the same rules as the
-built-in drivers. They are public: external drivers use them too.
+typed error and writes nothing; tells when an update applies by the protocol's rules;
+and reads its URL options with the same rules as the built-in drivers. They are public:
+external drivers use them too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sessionjar.drivers._checks import (
     check_record,
     check_signing_key,
 )
+from sessionjar.drivers._conditions import update_applies
 from sessionjar.drivers._url import int_option, query_options, seconds_option
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "check_patch",
     "check_signing_key",
     "check_handles",
+    "update_applies",
     "query_options",
     "int_option",
     "seconds_option",

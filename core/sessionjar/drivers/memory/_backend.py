@@ -18,6 +18,7 @@ from sessionjar.drivers import (
     check_signing_key,
     int_option,
     query_options,
+    update_applies,
 )
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
 from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
@@ -101,6 +102,7 @@ class MemoryBackend:
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply a patch to a live record; see `AsyncStore.update`."""
         check_patch(patch)
@@ -108,9 +110,13 @@ class MemoryBackend:
         with self._lock:
             space = self._space(namespace)
             record = space.sessions.get(handle)
-            if record is None or record.expires_at <= now:
-                return None
-            if expected_version is not None and record.version != expected_version:
+            if not update_applies(
+                record,
+                patch,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
+                now=now,
+            ):
                 return None
             record = replace(record, **changes, version=record.version + 1)  # type: ignore[arg-type]
             space.sessions[handle] = record

@@ -52,10 +52,16 @@ class AsyncMemoryStore:
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`."""
         return self._live().update(
-            self._namespace, handle, patch, expected_version=expected_version, now=now
+            self._namespace,
+            handle,
+            patch,
+            expected_version=expected_version,
+            expected_refresh_hash=expected_refresh_hash,
+            now=now,
         )
 
     async def delete(self, handles: Sequence[str]) -> list[str]:

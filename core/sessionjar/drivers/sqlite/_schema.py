@@ -54,13 +54,19 @@ class Tables:
         self.select_keys = f"SELECT {key_columns} FROM {keys}"
         self._columns = columns
 
-    def update(self, fields: list[str], *, compare_version: bool) -> str:
+    def update(self, fields: list[str], *, compare_version: bool, compare_refresh: bool) -> str:
         """Return the UPDATE of a live record setting ``fields`` (named parameters) and
-        bumping the version; parameters ``_handle``, ``_now`` and maybe ``_expected``."""
+        bumping the version; parameters ``_handle``, ``_now``, and ``_expected`` /
+        ``_refresh_hash`` when comparing those. A new ``expires_at`` must not pass the
+        record's absolute deadline."""
         assignments = [f"{name} = :{name}" for name in fields] + ["version = version + 1"]
         where = "handle = :_handle AND expires_at > :_now"
         if compare_version:
             where += " AND version = :_expected"
+        if compare_refresh:
+            where += " AND refresh_hash = :_refresh_hash"
+        if "expires_at" in fields:
+            where += " AND (absolute_deadline IS NULL OR absolute_deadline >= :expires_at)"
         return (
             f"UPDATE {self.sessions} SET {', '.join(assignments)} "
             f"WHERE {where} RETURNING {self._columns}"

@@ -140,15 +140,22 @@ class SqliteStore:
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`."""
         check_patch(patch)
         changes = patch_to_row(patch)
-        params = {**changes, "_handle": handle, "_now": to_millis(now)}
-        if expected_version is not None:
-            params["_expected"] = expected_version
+        params = {
+            **changes,
+            "_handle": handle,
+            "_now": to_millis(now),
+            "_expected": expected_version,
+            "_refresh_hash": expected_refresh_hash,
+        }
         statement = self._tables.update(
-            list(changes), compare_version=expected_version is not None
+            list(changes),
+            compare_version=expected_version is not None,
+            compare_refresh=expected_refresh_hash is not None,
         )
         with self._connection() as conn:
             rows = conn.execute(statement, params).fetchall()  # fetch all: completes the write
