@@ -82,7 +82,7 @@ class AsyncParallelCreateTests:
 
 
 class AsyncParallelUpdateTests:
-    """Racing compare-and-set updates on one version: exactly one wins."""
+    """Racing conditional updates on one version or one refresh hash: exactly one wins."""
 
     async def test_one_compare_and_set_wins(self, store: AsyncStore, clock: MutableClock) -> None:
         record = new_record(clock())
@@ -93,6 +93,33 @@ class AsyncParallelUpdateTests:
             return await store.update(record.handle, patch, expected_version=1, now=clock())
 
         results = await aparallel(30, update)
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        winners = [r for r in results if r is not None]
+        assert len(winners) == 1, results
+        got = await store.get(record.handle)
+        assert got == winners[0]
+        assert got is not None
+        assert got.version == 2
+
+    async def test_one_conditional_rotation_wins(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        record = new_record(clock())
+        await store.create(record)
+
+        async def rotate(index: int) -> object:
+            patch = SessionPatch(
+                refresh_hash=f"{index:064x}", prev_refresh_hash=record.refresh_hash
+            )
+            return await store.update(
+                record.handle,
+                patch,
+                expected_version=None,
+                expected_refresh_hash=record.refresh_hash,
+                now=clock(),
+            )
+
+        results = await aparallel(30, rotate)
         assert [r for r in results if isinstance(r, BaseException)] == []
         winners = [r for r in results if r is not None]
         assert len(winners) == 1, results

@@ -1,4 +1,4 @@
-"""Conformance: updating session records — update-only, compare-and-set (async version)."""
+"""Conformance: updating session records — update-only, conditions (async version)."""
 
 from __future__ import annotations
 
@@ -194,4 +194,176 @@ class AsyncCompareAndSetTests:
         assert (got.version, got.session_data) == (4, {"step": 2})
 
 
-__all__ = ["AsyncUpdateTests", "AsyncUpdateIsUpdateOnlyTests", "AsyncCompareAndSetTests"]
+class AsyncRefreshHashConditionTests:
+    """With ``expected_refresh_hash``, `update` happens only if that is the current hash."""
+
+    async def test_current_hash_updates(self, store: AsyncStore, clock: MutableClock) -> None:
+        record = new_record(clock())
+        await store.create(record)
+        patch = SessionPatch(
+            expires_at=clock() + timedelta(hours=2),
+            refresh_hash=new_hash(),
+            prev_refresh_hash=record.refresh_hash,
+            rotated_at=clock(),
+        )
+        updated = await store.update(
+            record.handle,
+            patch,
+            expected_version=None,
+            expected_refresh_hash=record.refresh_hash,
+            now=clock(),
+        )
+        expected = replace(record, version=2, **patch.changes())  # type: ignore[arg-type]
+        assert updated == expected
+        assert await store.get(record.handle) == expected
+
+    @pytest.mark.parametrize("which", ["other", "previous", "prefix"])
+    async def test_any_other_hash_changes_nothing(
+        self, store: AsyncStore, clock: MutableClock, which: str
+    ) -> None:
+        record = new_record(clock(), prev_refresh_hash=new_hash())
+        await store.create(record)
+        presented = {
+            "other": new_hash(),
+            "previous": record.prev_refresh_hash,
+            "prefix": record.refresh_hash[:32],
+        }[which]
+        patch = SessionPatch(refresh_hash=new_hash(), session_data={"x": 1})
+        assert (
+            await store.update(
+                record.handle,
+                patch,
+                expected_version=None,
+                expected_refresh_hash=presented,
+                now=clock(),
+            )
+            is None
+        )
+        assert await store.get(record.handle) == record
+
+    async def test_hash_and_version_must_both_match(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        record = new_record(clock())
+        await store.create(record)
+        patch = SessionPatch(session_data={"x": 1})
+        for version, current in ((2, record.refresh_hash), (1, new_hash())):
+            assert (
+                await store.update(
+                    record.handle,
+                    patch,
+                    expected_version=version,
+                    expected_refresh_hash=current,
+                    now=clock(),
+                )
+                is None
+            )
+        assert await store.get(record.handle) == record
+        updated = await store.update(
+            record.handle,
+            patch,
+            expected_version=1,
+            expected_refresh_hash=record.refresh_hash,
+            now=clock(),
+        )
+        assert updated == replace(record, version=2, session_data={"x": 1})
+
+    async def test_expired_record_is_not_updated(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        record = new_record(clock(), ttl=timedelta(minutes=10))
+        await store.create(record)
+        later = clock.advance(minutes=10)
+        patch = SessionPatch(expires_at=later + timedelta(hours=1), refresh_hash=new_hash())
+        assert (
+            await store.update(
+                record.handle,
+                patch,
+                expected_version=None,
+                expected_refresh_hash=record.refresh_hash,
+                now=later,
+            )
+            is None
+        )
+        assert await store.get(record.handle) in (None, record)
+
+    async def test_a_used_hash_does_not_match_twice(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        record = new_record(clock())
+        await store.create(record)
+        child = new_hash()
+        patch = SessionPatch(refresh_hash=child, prev_refresh_hash=record.refresh_hash)
+        results = [
+            await store.update(
+                record.handle,
+                patch,
+                expected_version=None,
+                expected_refresh_hash=record.refresh_hash,
+                now=clock(),
+            )
+            for _ in range(2)
+        ]
+        assert results[1] is None
+        assert results[0] is not None
+        assert await store.get(record.handle) == results[0]
+
+
+class AsyncDeadlineRuleTests:
+    """`update` never moves ``expires_at`` past the record's ``absolute_deadline``."""
+
+    async def test_expiry_past_the_deadline_changes_nothing(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        deadline = clock() + timedelta(hours=3)
+        record = new_record(clock(), absolute_deadline=deadline)
+        await store.create(record)
+        patch = SessionPatch(
+            expires_at=deadline + timedelta(milliseconds=1), session_data={"x": 1}
+        )
+        for version in (None, 1):
+            assert (
+                await store.update(record.handle, patch, expected_version=version, now=clock())
+                is None
+            )
+        assert await store.get(record.handle) == record
+
+    @pytest.mark.parametrize("before", [timedelta(0), timedelta(hours=1)])
+    async def test_expiry_up_to_the_deadline_updates(
+        self, store: AsyncStore, clock: MutableClock, before: timedelta
+    ) -> None:
+        deadline = clock() + timedelta(hours=3)
+        record = new_record(clock(), absolute_deadline=deadline)
+        await store.create(record)
+        patch = SessionPatch(expires_at=deadline - before)
+        updated = await store.update(record.handle, patch, expected_version=1, now=clock())
+        assert updated == replace(record, version=2, expires_at=deadline - before)
+
+    async def test_without_a_deadline_any_expiry_updates(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        record = new_record(clock())
+        await store.create(record)
+        far = clock() + timedelta(days=3650)
+        updated = await store.update(
+            record.handle, SessionPatch(expires_at=far), expected_version=None, now=clock()
+        )
+        assert updated == replace(record, version=2, expires_at=far)
+
+    async def test_patches_leaving_expiry_alone_ignore_the_deadline(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        record = new_record(clock(), absolute_deadline=clock() + timedelta(hours=1))
+        await store.create(record)
+        patch = SessionPatch(session_data={"x": 1})
+        updated = await store.update(record.handle, patch, expected_version=None, now=clock())
+        assert updated == replace(record, version=2, session_data={"x": 1})
+
+
+__all__ = [
+    "AsyncUpdateTests",
+    "AsyncUpdateIsUpdateOnlyTests",
+    "AsyncCompareAndSetTests",
+    "AsyncRefreshHashConditionTests",
+    "AsyncDeadlineRuleTests",
+]

@@ -6,6 +6,7 @@ import asyncio
 import copy
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -17,6 +18,7 @@ from sessionjar import (
     StorageUnavailable,
     Store,
 )
+from sessionjar.drivers import update_applies
 from sessionjar.drivers.memory._backend import MemoryBackend, _Space
 from sessionjar.drivers.memory.store import MemoryStore
 from sessionjar.drivers.memory.store_async import AsyncMemoryStore
@@ -45,8 +47,61 @@ class IgnoresVersion(MemoryBackend):
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
-        return super().update(namespace, handle, patch, expected_version=None, now=now)
+        return super().update(
+            namespace,
+            handle,
+            patch,
+            expected_version=None,
+            expected_refresh_hash=expected_refresh_hash,
+            now=now,
+        )
+
+
+class IgnoresRefreshHash(MemoryBackend):
+    """`update` ignores ``expected_refresh_hash``: any refresh token rotates the session."""
+
+    def update(
+        self,
+        namespace: str,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+        expected_refresh_hash: str | None = None,
+    ) -> SessionRecord | None:
+        return super().update(namespace, handle, patch, expected_version=expected_version, now=now)
+
+
+class IgnoresDeadline(MemoryBackend):
+    """`update` sets any ``expires_at``, past the absolute deadline too."""
+
+    def update(
+        self,
+        namespace: str,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+        expected_refresh_hash: str | None = None,
+    ) -> SessionRecord | None:
+        with self._lock:
+            space = self._space(namespace)
+            record = space.sessions.get(handle)
+            if not update_applies(
+                record,
+                replace(patch, expires_at=None),
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
+                now=now,
+            ):
+                return None
+            changed = replace(record, **patch.changes(), version=record.version + 1)  # type: ignore[arg-type]
+            space.sessions[handle] = changed
+        return copy.deepcopy(changed)
 
 
 class ListsExpired(MemoryBackend):
@@ -69,9 +124,15 @@ class UpdatesExpired(MemoryBackend):
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         return super().update(
-            namespace, handle, patch, expected_version=expected_version, now=_LONG_AGO
+            namespace,
+            handle,
+            patch,
+            expected_version=expected_version,
+            expected_refresh_hash=expected_refresh_hash,
+            now=_LONG_AGO,
         )
 
 
@@ -114,8 +175,16 @@ class LeakyNamespace(MemoryBackend):
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
-        return super().update("shared", handle, patch, expected_version=expected_version, now=now)
+        return super().update(
+            "shared",
+            handle,
+            patch,
+            expected_version=expected_version,
+            expected_refresh_hash=expected_refresh_hash,
+            now=now,
+        )
 
     def delete(self, namespace: str, handles: Sequence[str]) -> list[str]:
         return super().delete("shared", handles)
@@ -159,11 +228,19 @@ class UpsertingUpdate(MemoryBackend):
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         buried = self._graveyard.pop((namespace, handle), None)
         if buried is not None and super().get(namespace, handle) is None:
             super().create(namespace, buried)
-        return super().update(namespace, handle, patch, expected_version=expected_version, now=now)
+        return super().update(
+            namespace,
+            handle,
+            patch,
+            expected_version=expected_version,
+            expected_refresh_hash=expected_refresh_hash,
+            now=now,
+        )
 
 
 class OverwritingSigningKey(MemoryBackend):
@@ -176,7 +253,7 @@ class OverwritingSigningKey(MemoryBackend):
 
 
 class _RacyAsyncStore(AsyncMemoryStore):
-    """`update` checks the version, lets other tasks run, then writes unconditionally."""
+    """`update` checks its conditions, lets other tasks run, then writes unconditionally."""
 
     async def update(
         self,
@@ -185,17 +262,24 @@ class _RacyAsyncStore(AsyncMemoryStore):
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
-        if expected_version is not None:
+        if expected_version is not None or expected_refresh_hash is not None:
             current = await self.get(handle)
-            if current is None or current.version != expected_version:
+            if not update_applies(
+                current,
+                patch,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
+                now=now,
+            ):
                 return None
             await asyncio.sleep(0)  # a network round trip between the check and the write
         return await super().update(handle, patch, expected_version=None, now=now)
 
 
 class _RacyStore(MemoryStore):
-    """`update` checks the version, lets other threads run, then writes unconditionally."""
+    """`update` checks its conditions, lets other threads run, then writes unconditionally."""
 
     def update(
         self,
@@ -204,17 +288,25 @@ class _RacyStore(MemoryStore):
         *,
         expected_version: int | None,
         now: datetime,
+        expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
-        if expected_version is not None:
+        if expected_version is not None or expected_refresh_hash is not None:
             current = self.get(handle)
-            if current is None or current.version != expected_version:
+            if not update_applies(
+                current,
+                patch,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
+                now=now,
+            ):
                 return None
             time.sleep(0.01)  # a network round trip between the check and the write
         return super().update(handle, patch, expected_version=None, now=now)
 
 
 class RacyCompareAndSet(MemoryBackend):
-    """Compare-and-set is a read then a write: callers racing on one version all win.
+    """Conditional updates are a read then a write: callers racing on one version or one
+    refresh hash all win.
 
     The race is in the stores (`open_broken`); only parallel callers can see it, so
     this driver proves the concurrency tests really overlap.
@@ -231,6 +323,8 @@ class SwallowsFailures(MemoryBackend):
 BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
     "overwriting_create": OverwritingCreate,
     "ignores_version": IgnoresVersion,
+    "ignores_refresh_hash": IgnoresRefreshHash,
+    "ignores_deadline": IgnoresDeadline,
     "lists_expired": ListsExpired,
     "updates_expired": UpdatesExpired,
     "reports_undeleted": ReportsUndeleted,

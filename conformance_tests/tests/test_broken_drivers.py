@@ -18,6 +18,14 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
         "test_stale_version_changes_nothing",
         "test_one_compare_and_set_wins",
     },
+    "ignores_refresh_hash": {
+        "test_any_other_hash_changes_nothing",
+        "test_a_used_hash_does_not_match_twice",
+    },
+    "ignores_deadline": {
+        "test_expiry_past_the_deadline_changes_nothing",
+        "test_refreshing_never_passes_the_deadline",
+    },
     "lists_expired": {
         "test_omits_expired_sessions",
         "test_expired_session_is_absent_everywhere",
@@ -48,7 +56,7 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
     },
     "racy_compare_and_set": {
         "test_one_compare_and_set_wins",
-        "test_parallel_refreshes_of_one_token",
+        "test_one_conditional_rotation_wins",
     },
     "swallows_failures": {
         "test_method_raises_storage_unavailable",
