@@ -79,6 +79,7 @@ class AsyncStoreConformance(
     AsyncParallelUpdateTests,
     AsyncUnreachableStoreTests,
     AsyncFailClosedTests,
+    AsyncClosedStoreTests,
     AsyncConformanceBase,
 ):
     """The whole suite against an `sessionjar.AsyncStore`; subclass it to test a driver."""
@@ -124,6 +125,7 @@ class StoreConformance(
     ParallelUpdateTests,
     UnreachableStoreTests,
     FailClosedTests,
+    ClosedStoreTests,
     ConformanceBase,
 ):
     """The whole suite against a `sessionjar.Store`; subclass it to test a driver."""

@@ -93,4 +93,27 @@ class AsyncFailClosedTests:
             await dead.close()
 
 
-__all__ = ["AsyncUnreachableStoreTests", "AsyncFailClosedTests"]
+class AsyncClosedStoreTests:
+    """A closed store raises `StorageUnavailable` from every method; closing again is harmless."""
+
+    @pytest.mark.parametrize("method", PROTOCOL_CALLS)
+    async def test_method_of_a_closed_store_raises(
+        self, make_store: AsyncStoreFactory, namespace: str, method: str
+    ) -> None:
+        store = make_store(namespace)
+        await store.list_signing_keys()
+        await store.close()
+        with pytest.raises(StorageUnavailable):
+            await PROTOCOL_CALLS[method](store)
+        await store.close()
+
+    async def test_a_store_closed_before_use_raises(
+        self, make_store: AsyncStoreFactory, namespace: str
+    ) -> None:
+        store = make_store(namespace)
+        await store.close()
+        with pytest.raises(StorageUnavailable):
+            await store.get(new_handle())
+
+
+__all__ = ["AsyncUnreachableStoreTests", "AsyncFailClosedTests", "AsyncClosedStoreTests"]

@@ -210,7 +210,8 @@ class AsyncStore(Protocol):
         ...
 
     async def close(self) -> None:
-        """Release connections; the store is not used afterwards."""
+        """Release connections. Closing again does nothing; any other method of a
+        closed store raises `StorageUnavailable`."""
         ...
 
 
@@ -266,5 +267,5 @@ class Store(Protocol):
         ...
 
     def close(self) -> None:
-        """Release connections; the store is not used afterwards."""
+        """Release connections; see `AsyncStore.close`."""
         ...
