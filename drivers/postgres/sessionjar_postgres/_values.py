@@ -136,7 +136,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def session_from_row(row: Sequence[Any]) -> SessionRecord:
-    """Rebuild a session record from a row in `SESSION_FIELDS` order.
+    """Rebuild a session record from a `Statements.get` row (JSON objects as text).
 
     :raises StorageUnavailable: the row does not have the shape of a session.
     """
@@ -150,8 +150,8 @@ def session_from_row(row: Sequence[Any]) -> SessionRecord:
             created_at=created_at.astimezone(UTC),
             expires_at=expires_at.astimezone(UTC),
             absolute_deadline=_utc(deadline),
-            access_payload=payload,
-            session_data=data,
+            access_payload=json.loads(payload),
+            session_data=json.loads(data),
             refresh_hash=refresh_hash,
             prev_refresh_hash=prev_hash,
             rotated_at=_utc(rotated_at),
@@ -159,7 +159,11 @@ def session_from_row(row: Sequence[Any]) -> SessionRecord:
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise StorageUnavailable(f"PostgreSQL returned an unreadable session row: {exc}") from exc
-    if not (isinstance(payload, dict) and isinstance(data, dict) and type(version) is int):
+    if not (
+        isinstance(record.access_payload, dict)
+        and isinstance(record.session_data, dict)
+        and type(version) is int
+    ):
         raise StorageUnavailable("PostgreSQL returned a session row of unexpected types")
     return record
 
