@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -137,3 +140,15 @@ def test_capabilities_can_be_added_on_the_command_line(pytester: pytest.Pytester
         *args, *url, "--sessionjar-capability", "shared_namespace"
     )
     with_it.assert_outcomes(passed=2)
+
+
+@pytest.mark.slow
+def test_sessionjar_check_runs_the_suite_against_the_url(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sessionjar", "check", f"sqlite:///{tmp_path}/check.db",
+         "-q", "-x", "-p", "no:cacheprovider"],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout
+    assert " failed" not in result.stdout
