@@ -202,6 +202,8 @@ class AsyncPostgresStore:
         wanted = sorted({h for h in handles if storable_text(h)})
         if not wanted:
             return []
+        if len(wanted) == 1:
+            return await self._handles("delete", self._sql.delete_one, wanted)
         return await self._handles("delete", self._sql.delete, (wanted,))
 
     async def delete_for_user(self, tenant: str, user_id: str) -> list[str]:
