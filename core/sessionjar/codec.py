@@ -7,9 +7,9 @@ SQLite rows) keep rows as they are; drivers with richer types convert single fie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from sessionjar._json import dumps, loads
 from sessionjar.errors import StorageUnavailable
@@ -22,7 +22,9 @@ __all__ = [
     "to_millis",
     "from_millis",
     "session_to_row",
+    "session_to_values",
     "session_from_row",
+    "session_from_values",
     "patch_to_row",
     "signing_key_to_row",
     "signing_key_from_row",
@@ -30,6 +32,9 @@ __all__ = [
 
 Row: TypeAlias = dict[str, str | int | None]
 """A record flattened to text, integers and nulls."""
+
+Value: TypeAlias = str | int | None
+"""One value of a row."""
 
 SESSION_FIELDS: Final = (
     "handle", "tenant", "user_id", "created_at", "expires_at", "absolute_deadline",
@@ -60,6 +65,14 @@ def from_millis(millis: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=millis)
 
 
+def _optional_millis(moment: datetime | None) -> int | None:
+    return None if moment is None else to_millis(moment)
+
+
+def _optional_time(millis: str | int | None) -> datetime | None:
+    return None if millis is None else from_millis(int(millis))
+
+
 def _encode(name: str, value: object) -> str | int | None:
     if value is None:
         return None
@@ -88,7 +101,25 @@ def _decode(name: str, value: str | int | bytes | None) -> object:
 
 def session_to_row(record: SessionRecord) -> Row:
     """Flatten a session record to a row."""
-    return {name: _encode(name, getattr(record, name)) for name in SESSION_FIELDS}
+    return dict(zip(SESSION_FIELDS, session_to_values(record), strict=True))
+
+
+def session_to_values(record: SessionRecord) -> tuple[Value, ...]:
+    """Flatten a session record to the values of its row, in `SESSION_FIELDS` order."""
+    return (
+        record.handle,
+        record.tenant,
+        record.user_id,
+        to_millis(record.created_at),
+        to_millis(record.expires_at),
+        _optional_millis(record.absolute_deadline),
+        dumps(record.access_payload),
+        dumps(record.session_data),
+        record.refresh_hash,
+        record.prev_refresh_hash,
+        _optional_millis(record.rotated_at),
+        record.version,
+    )
 
 
 def patch_to_row(patch: SessionPatch) -> Row:
@@ -101,10 +132,41 @@ def session_from_row(row: Mapping[str, str | int | bytes | None]) -> SessionReco
 
     :raises StorageUnavailable: the row is missing fields or holds unreadable values.
     """
+    return session_from_values([row.get(name) for name in SESSION_FIELDS])
+
+
+def session_from_values(values: Sequence[str | int | bytes | None]) -> SessionRecord:
+    """Rebuild a session record from the values of its row, in `SESSION_FIELDS` order.
+
+    The fast path for backends that return a row's values without their names. Bytes
+    values are decoded as UTF-8.
+
+    :raises StorageUnavailable: there is not one value per field, a field that cannot
+        be null is, or a value is unreadable.
+    """
     try:
-        fields = {name: _decode(name, row.get(name)) for name in SESSION_FIELDS}
-        return SessionRecord(**fields)  # type: ignore[arg-type]
-    except (TypeError, ValueError, KeyError) as exc:
+        decoded: list[Any] = [
+            value.decode() if type(value) is bytes else value for value in values
+        ]
+        (handle, tenant, user_id, created_at, expires_at, absolute_deadline, access_payload,
+         session_data, refresh_hash, prev_refresh_hash, rotated_at, version) = decoded  # fmt: skip
+        if None in (handle, tenant, user_id, refresh_hash):
+            raise ValueError("handle, tenant, user_id and refresh_hash cannot be null")
+        return SessionRecord(
+            handle=handle,
+            tenant=tenant,
+            user_id=user_id,
+            created_at=from_millis(int(created_at)),
+            expires_at=from_millis(int(expires_at)),
+            absolute_deadline=_optional_time(absolute_deadline),
+            access_payload=loads(access_payload),
+            session_data=loads(session_data),
+            refresh_hash=refresh_hash,
+            prev_refresh_hash=prev_refresh_hash,
+            rotated_at=_optional_time(rotated_at),
+            version=int(version),
+        )
+    except (TypeError, ValueError) as exc:
         raise StorageUnavailable(
             f"the store returned an unreadable session record: {exc}"
         ) from exc
