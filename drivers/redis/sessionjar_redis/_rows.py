@@ -8,8 +8,8 @@ from typing import Final
 
 from sessionjar.codec import (
     patch_to_row,
-    session_from_row,
-    session_to_row,
+    session_from_values,
+    session_to_values,
     signing_key_from_row,
     signing_key_to_row,
     to_millis,
@@ -22,7 +22,7 @@ __all__ = [
     "OWNER_FIELD",
     "native_ttl",
     "record_json",
-    "patch_json",
+    "update_args",
     "record_from_reply",
     "key_to_json",
     "key_from_json",
@@ -48,47 +48,58 @@ def native_ttl(expires_at: datetime, now: datetime) -> int:
 
 
 def record_json(record: SessionRecord, owner: str) -> str:
-    """Return a record's row, owner tag included, as the JSON object the create script takes."""
-    row = {
-        name: _text(value) for name, value in session_to_row(record).items() if value is not None
-    }
-    row[OWNER_FIELD] = owner
-    return _dumps(row)
+    """Return a record's values, owner tag last, as the JSON array the create script takes."""
+    return _dumps([*map(_text, session_to_values(record)), owner])
 
 
-def patch_json(patch: SessionPatch) -> str:
-    """Return the fields a patch sets as the JSON object the update script takes."""
-    return _dumps({name: _text(value) for name, value in patch_to_row(patch).items()})
+def update_args(
+    patch: SessionPatch,
+    *,
+    now: datetime,
+    expected_version: int | None,
+    expected_refresh_hash: str | None,
+) -> list[str | int]:
+    """Return the arguments of the update script: its conditions, then the patch's fields."""
+    expires = patch.expires_at
+    args: list[str | int] = [
+        millis(now, "now"),
+        "" if expected_version is None else expected_version,
+        "" if expected_refresh_hash is None else "=" + expected_refresh_hash,
+        "" if expires is None else native_ttl(expires, now),
+    ]
+    for name, value in patch_to_row(patch).items():
+        args += (name, value)  # type: ignore[arg-type]  # a patch sets no field to None
+    return args
 
 
-def _text(value: str | int | None) -> str:
+def _text(value: str | int | None) -> str | None:
     # Hash fields hold text: numbers go as text, so that Lua never reformats them.
-    return value if isinstance(value, str) else str(value)
+    return value if value is None or isinstance(value, str) else str(value)
 
 
-def _dumps(row: dict[str, str]) -> str:
-    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every call: json.dumps builds a new one when given options.
+_dumps: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def record_from_reply(reply: object) -> SessionRecord | None:
-    """Rebuild a record from the JSON text of its HGETALL reply, as the scripts return it.
+    """Rebuild a record from the JSON array of its values, as the scripts return it.
 
     :raises StorageUnavailable: the reply is not a readable record.
     """
+    if reply is None:
+        return None
     try:
-        flat = json.loads(reply)  # type: ignore[arg-type]
+        values = json.loads(reply)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise StorageUnavailable("Redis returned an unreadable record") from exc
-    if not flat:  # cjson encodes the empty reply of a missing key as {}
-        return None
-    if not isinstance(flat, list) or len(flat) % 2:
+    if not isinstance(values, list):
         raise StorageUnavailable("Redis returned a malformed record")
-    return session_from_row(dict(zip(flat[::2], flat[1::2], strict=True)))
+    return session_from_values(values)
 
 
 def key_to_json(key: SigningKeyRecord) -> str:
     """Return a signing key as the JSON text kept in the signing-key hash."""
-    return json.dumps(signing_key_to_row(key), separators=(",", ":"), ensure_ascii=False)
+    return _dumps(signing_key_to_row(key))
 
 
 def key_from_json(text: object) -> SigningKeyRecord:

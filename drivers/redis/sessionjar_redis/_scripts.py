@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from sessionjar.codec import SESSION_FIELDS
+from sessionjar_redis._rows import OWNER_FIELD
+
 __all__ = [
     "Script",
     "GET",
@@ -35,80 +38,103 @@ class Script:
 
 
 # split(): a record key's bucket prefix ("{tag}:") and handle (a tag holds no "}").
-# flatten(): a table of fields as the name, value, ... list HSET takes.
-_HELPERS = """
+_SPLIT = """
 local function split(key)
   local close = string.find(key, '}:', 1, true)
   return string.sub(key, 1, close + 1), string.sub(key, close + 4)
 end
-local function flatten(row)
-  local flat = {}
-  for name, value in pairs(row) do
-    flat[#flat + 1] = name
-    flat[#flat + 1] = value
-  end
-  return flat
-end
 """
 
-# KEYS: record. Returns the record's fields as HGETALL does, JSON-encoded: one bulk string
-# parses much faster in redis-py than a reply of two dozen elements.
-GET = Script("return cjson.encode(redis.call('HGETALL', KEYS[1]))")
+# FIELDS: a record's fields in codec order, then the owner tag (13th).
+# values(): a record's first 12 fields, read by HMGET, as the JSON array of the codec's
+# values (nil as null): one bulk string parses much faster in redis-py than a reply of a
+# dozen elements, and values alone spare the field names.
+_ROW = (
+    "local FIELDS = {"
+    + ", ".join(f"'{name}'" for name in (*SESSION_FIELDS, OWNER_FIELD))
+    + """}
+local function values(row)
+  local out = {}
+  for i = 1, #FIELDS - 1 do out[i] = row[i] or cjson.null end
+  return cjson.encode(out)
+end
+"""
+)
 
-# KEYS: record, owner index. ARGV: native TTL, the record's fields as a JSON object.
-# Index entries of records already gone (native expiry) are pruned here, so an index never
-# holds more than its owner's existing records plus those not yet checked after expiring.
+# KEYS: record. Returns the record as values() does, or nil.
+GET = Script(
+    _ROW
+    + """
+local row = redis.call('HMGET', KEYS[1], unpack(FIELDS, 1, #FIELDS - 1))
+if not row[1] then return false end
+return values(row)
+""",
+)
+
+# KEYS: record, owner index. ARGV: native TTL, the values of FIELDS as a JSON array of
+# text (null: no such field). Index entries of records already gone (native expiry) are
+# pruned here, so an index never holds more than its owner's existing records plus those
+# not yet checked after expiring.
 CREATE = Script(
-    _HELPERS
+    _ROW
+    + _SPLIT
     + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local prefix, handle = split(KEYS[1])
 local ttl, row = tonumber(ARGV[1]), cjson.decode(ARGV[2])
-redis.call('HSET', KEYS[1], unpack(flatten(row)))
+local flat = {}
+for i, name in ipairs(FIELDS) do
+  if row[i] ~= cjson.null then
+    flat[#flat + 1] = name
+    flat[#flat + 1] = row[i]
+  end
+end
+redis.call('HSET', KEYS[1], unpack(flat))
 redis.call('PEXPIRE', KEYS[1], ttl)
-for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', row['created_at'])) do
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', row[4])) do
   if redis.call('EXISTS', prefix .. 's:' .. old) == 0 then redis.call('ZREM', KEYS[2], old) end
 end
-redis.call('ZADD', KEYS[2], row['expires_at'], handle)
+redis.call('ZADD', KEYS[2], row[5], handle)
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1
 """,
 )
 
-# KEYS: record. ARGV: now, expected version or '', native TTL (used with a new
-# expires_at), the fields to set as a JSON object, and the expected refresh hash if there
-# is one. Returns the record as GET does, or nil when a condition of the update fails.
+# KEYS: record. ARGV: now, expected version or '', expected refresh hash after a '=' or
+# '', native TTL if the patch sets expires_at or '', then the patch's field/value pairs.
+# Every condition is checked before anything is written. Returns the updated record as
+# GET does, or nil when a condition fails.
 UPDATE = Script(
-    _HELPERS
+    _ROW
+    + _SPLIT
     + """
-local cur = redis.call('HMGET', KEYS[1], 'expires_at', 'version', 'ix', 'refresh_hash',
-  'absolute_deadline')
-if not cur[1] or tonumber(cur[1]) <= tonumber(ARGV[1]) then return false end
-if ARGV[2] ~= '' and cur[2] ~= ARGV[2] then return false end
-if ARGV[5] and cur[4] ~= ARGV[5] then return false end
-local row = cjson.decode(ARGV[4])
-if row['expires_at'] and cur[5] and tonumber(row['expires_at']) > tonumber(cur[5]) then
-  return false
-end
-row['version'] = tostring(tonumber(cur[2]) + 1)
-redis.call('HSET', KEYS[1], unpack(flatten(row)))
-if row['expires_at'] then
+local row = redis.call('HMGET', KEYS[1], unpack(FIELDS))
+if not row[5] or tonumber(row[5]) <= tonumber(ARGV[1]) then return false end
+if ARGV[2] ~= '' and row[12] ~= ARGV[2] then return false end
+if ARGV[3] ~= '' and row[9] ~= string.sub(ARGV[3], 2) then return false end
+local position = {}
+for i, name in ipairs(FIELDS) do position[name] = i end
+for i = 5, #ARGV, 2 do row[position[ARGV[i]]] = ARGV[i + 1] end
+if ARGV[4] ~= '' and row[6] and tonumber(row[5]) > tonumber(row[6]) then return false end
+row[12] = tostring(tonumber(row[12]) + 1)
+redis.call('HSET', KEYS[1], 'version', row[12], unpack(ARGV, 5))
+if ARGV[4] ~= '' then
   local prefix, handle = split(KEYS[1])
-  local ttl = tonumber(ARGV[3])
+  local ttl = tonumber(ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ttl)
-  if cur[3] then
-    local index = prefix .. 'u:' .. cur[3]
-    redis.call('ZADD', index, row['expires_at'], handle)
+  if row[13] then
+    local index = prefix .. 'u:' .. row[13]
+    redis.call('ZADD', index, row[5], handle)
     if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
   end
 end
-return cjson.encode(redis.call('HGETALL', KEYS[1]))
+return values(row)
 """,
 )
 
 # KEYS: records of one bucket. Returns the handles deleted.
 DELETE = Script(
-    _HELPERS
+    _SPLIT
     + """
 local deleted = {}
 for _, key in ipairs(KEYS) do
@@ -162,7 +188,7 @@ return live
 
 # KEYS: records of one bucket. ARGV: now. Returns how many of them were expired and deleted.
 DELETE_EXPIRED = Script(
-    _HELPERS
+    _SPLIT
     + """
 local count = 0
 for _, key in ipairs(KEYS) do

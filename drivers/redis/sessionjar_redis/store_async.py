@@ -30,9 +30,9 @@ from sessionjar_redis._rows import (
     key_to_json,
     millis,
     native_ttl,
-    patch_json,
     record_from_reply,
     record_json,
+    update_args,
 )
 from sessionjar_redis._url import RedisOptions, parse_url
 
@@ -119,18 +119,15 @@ class AsyncRedisStore:
                 raise ConfigurationError("expected_refresh_hash must be a str or None")
             if not storable(expected_refresh_hash):
                 return None  # no record holds it
-        expires = patch.expires_at
-        args = [
-            millis(now, "now"),
-            "" if expected_version is None else expected_version,
-            "" if expires is None else native_ttl(expires, now),
-            patch_json(patch),
-        ]
-        if expected_refresh_hash is not None:
-            args.append(expected_refresh_hash)
+        args = update_args(
+            patch,
+            now=now,
+            expected_version=expected_version,
+            expected_refresh_hash=expected_refresh_hash,
+        )
         with self._errors("update a session"):
             reply = await self._run(_scripts.UPDATE, [KeyLayout.record_in(prefix, handle)], args)
-        return None if reply is None else record_from_reply(reply)
+        return record_from_reply(reply)
 
     async def delete(self, handles: Sequence[str]) -> list[str]:
         """Delete the records with these handles; return the handles actually deleted.
