@@ -11,31 +11,36 @@ from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
 __all__ = ["Statements"]
 
 _SESSION_COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, SESSION_FIELDS))
-_JSON: Final = frozenset({"access_payload", "session_data"})
+# JSON objects travel as text both ways: psycopg's jsonb adapters are Python-level
+# wrappers of json.dumps and json.loads, which the driver calls for much less.
+_JSON: Final = frozenset({"access_payload", "session_data", "private_jwk"})
 
 
 def _read(name: str) -> sql.Composable:
-    """Return how a session column is read: JSON objects as text.
-
-    psycopg parses ``jsonb`` with `json.loads` in a Python-level loader, per value;
-    reading the text and parsing it in the driver gives equal objects for much less.
-    """
+    """Return how a column is read: JSON objects as text."""
     column = sql.Identifier(name)
     return sql.SQL("{}::text").format(column) if name in _JSON else column
 
 
+def _placeholder(name: str) -> sql.Composable:
+    """Return the placeholder of a column's value: JSON objects as text cast to jsonb."""
+    return sql.SQL("%s::jsonb" if name in _JSON else "%s")
+
+
 _SESSION_ROW: Final = sql.SQL(", ").join(map(_read, SESSION_FIELDS))
 _KEY_COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, SIGNING_KEY_FIELDS))
+_KEY_ROW: Final = sql.SQL(", ").join(map(_read, SIGNING_KEY_FIELDS))
 
 
-def _values(count: int) -> sql.Composable:
-    return sql.SQL(", ").join([sql.Placeholder()] * count)
+def _values(fields: tuple[str, ...]) -> sql.Composable:
+    return sql.SQL(", ").join(map(_placeholder, fields))
 
 
 class Statements:
     """The statements of one store, as bytes ready to execute.
 
-    ``get`` and ``update`` return a session in the row shape `session_from_row` reads.
+    ``get`` and ``update`` return sessions in the row shape `session_from_row` reads,
+    ``list_signing_keys`` keys in the shape `signing_key_from_row` reads.
 
     Identifiers come only from the validated schema and namespace and the fixed column
     names, always quoted by `psycopg.sql`; every value is a query parameter.
@@ -51,7 +56,7 @@ class Statements:
         self._updates: dict[tuple[tuple[str, ...], bool, bool], bytes] = {}
         s, k = self.sessions, self.signing_keys
         self.create = _bytes(
-            "INSERT INTO {} ({}) VALUES ({})", s, _SESSION_COLUMNS, _values(len(SESSION_FIELDS))
+            "INSERT INTO {} ({}) VALUES ({})", s, _SESSION_COLUMNS, _values(SESSION_FIELDS)
         )
         self.get = _bytes("SELECT {} FROM {} WHERE handle = %s", _SESSION_ROW, s)
         # psycopg adapts a list parameter far more slowly than a string: one handle (a
@@ -76,9 +81,9 @@ class Statements:
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (kid) DO NOTHING RETURNING kid",
             k,
             _KEY_COLUMNS,
-            _values(len(SIGNING_KEY_FIELDS)),
+            _values(SIGNING_KEY_FIELDS),
         )
-        self.list_signing_keys = _bytes("SELECT {} FROM {}", _KEY_COLUMNS, k)
+        self.list_signing_keys = _bytes("SELECT {} FROM {}", _KEY_ROW, k)
 
     def update(self, fields: tuple[str, ...], compare_version: bool, compare_hash: bool) -> bytes:
         """Return the conditional UPDATE that sets ``fields`` (patch field names).
@@ -95,7 +100,7 @@ class Statements:
 
     def _update(self, fields: tuple[str, ...], compare_version: bool, compare_hash: bool) -> bytes:
         assignments: list[sql.Composable] = [
-            sql.SQL("{} = %s").format(sql.Identifier(name)) for name in fields
+            sql.SQL("{} = {}").format(sql.Identifier(name), _placeholder(name)) for name in fields
         ]
         assignments.append(sql.SQL("version = version + 1"))
         conditions = ["handle = %s", "expires_at > %s"]

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from psycopg.types.json import Jsonb
-
 from sessionjar.drivers import check_patch, check_record, check_signing_key
 from sessionjar.errors import SerializationError, StorageUnavailable
 from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
@@ -18,7 +16,7 @@ __all__ = [
     "check_storable_record",
     "check_storable_patch",
     "check_storable_key",
-    "to_jsonb",
+    "to_json",
     "session_from_row",
     "signing_key_from_row",
 ]
@@ -73,8 +71,8 @@ def _check_text(text: str | None, name: str) -> None:
         raise SerializationError(f"{name} holds a NUL character, which PostgreSQL cannot hold")
 
 
-def to_jsonb(value: object, what: str) -> Jsonb:
-    """Return a checked JSON object as a jsonb parameter that comes back equal.
+def to_json(value: object, what: str) -> str:
+    """Return a checked JSON object as the text of a jsonb value that comes back equal.
 
     jsonb keeps numbers as ``numeric`` and prints them without an exponent: the float
     ``1e+300`` would come back as the integer 10**300. Such floats are written as their
@@ -84,8 +82,8 @@ def to_jsonb(value: object, what: str) -> Jsonb:
         or an integer too large to write.
     """
     if _check_jsonb(value, what, "$"):
-        return Jsonb(value, dumps=_exact_dumps)
-    return Jsonb(value)
+        return _exact_dumps(value)
+    return json.dumps(value)
 
 
 def _check_jsonb(value: object, what: str, path: str) -> bool:
@@ -169,7 +167,7 @@ def session_from_row(row: Sequence[Any]) -> SessionRecord:
 
 
 def signing_key_from_row(row: Sequence[Any]) -> SigningKeyRecord:
-    """Rebuild a signing key from a row in `SIGNING_KEY_FIELDS` order.
+    """Rebuild a signing key from a `Statements.list_signing_keys` row (JWK as text).
 
     :raises StorageUnavailable: the row does not have the shape of a signing key.
     """
@@ -178,13 +176,13 @@ def signing_key_from_row(row: Sequence[Any]) -> SigningKeyRecord:
         key = SigningKeyRecord(
             kid=kid,
             algorithm=algorithm,
-            private_jwk=jwk,
+            private_jwk=json.loads(jwk),
             created_at=created_at.astimezone(UTC),
             not_before=not_before.astimezone(UTC),
             expires_at=expires_at.astimezone(UTC),
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise StorageUnavailable(f"PostgreSQL returned an unreadable signing key: {exc}") from exc
-    if not isinstance(jwk, dict):
+    if not isinstance(key.private_jwk, dict):
         raise StorageUnavailable("PostgreSQL returned a signing key whose JWK is not an object")
     return key

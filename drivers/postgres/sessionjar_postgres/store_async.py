@@ -34,7 +34,7 @@ from sessionjar_postgres._values import (
     session_from_row,
     signing_key_from_row,
     storable_text,
-    to_jsonb,
+    to_json,
 )
 
 __all__ = ["AsyncPostgresStore"]
@@ -62,8 +62,8 @@ class _Connection(AsyncConnection[Any]):
 
 
 def _parameter(name: str, value: object) -> object:
-    """Return a record field as a query parameter: JSON objects as jsonb."""
-    return to_jsonb(value, name) if name in _JSON_FIELDS else value
+    """Return a record field as a query parameter: JSON objects as text."""
+    return to_json(value, name) if name in _JSON_FIELDS else value
 
 
 class AsyncPostgresStore:
