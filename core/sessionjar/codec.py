@@ -73,6 +73,10 @@ def _optional_time(millis: str | int | None) -> datetime | None:
     return None if millis is None else from_millis(int(millis))
 
 
+def _json_object(value: Any) -> Any:
+    return value if type(value) is dict else loads(value)
+
+
 def _encode(name: str, value: object) -> str | int | None:
     if value is None:
         return None
@@ -135,11 +139,12 @@ def session_from_row(row: Mapping[str, str | int | bytes | None]) -> SessionReco
     return session_from_values([row.get(name) for name in SESSION_FIELDS])
 
 
-def session_from_values(values: Sequence[str | int | bytes | None]) -> SessionRecord:
+def session_from_values(values: Sequence[object]) -> SessionRecord:
     """Rebuild a session record from the values of its row, in `SESSION_FIELDS` order.
 
     The fast path for backends that return a row's values without their names. Bytes
-    values are decoded as UTF-8.
+    values are decoded as UTF-8. A JSON field may also hold the object already parsed,
+    for a backend that sends JSON as JSON.
 
     :raises StorageUnavailable: there is not one value per field, a field that cannot
         be null is, or a value is unreadable.
@@ -159,8 +164,8 @@ def session_from_values(values: Sequence[str | int | bytes | None]) -> SessionRe
             created_at=from_millis(int(created_at)),
             expires_at=from_millis(int(expires_at)),
             absolute_deadline=_optional_time(absolute_deadline),
-            access_payload=loads(access_payload),
-            session_data=loads(session_data),
+            access_payload=_json_object(access_payload),
+            session_data=_json_object(session_data),
             refresh_hash=refresh_hash,
             prev_refresh_hash=prev_refresh_hash,
             rotated_at=_optional_time(rotated_at),
