@@ -79,6 +79,13 @@ end
 """
 )
 
+# POSITION: the index of each field in FIELDS.
+_POSITION = (
+    "local POSITION = {"
+    + ", ".join(f"{name} = {i}" for i, name in enumerate((*SESSION_FIELDS, OWNER_FIELD), 1))
+    + "}\n"
+)
+
 # KEYS: record. Returns the record as values() does, or nil.
 GET = Script(
     _ROW
@@ -124,15 +131,14 @@ return 1
 # GET does, or nil when a condition fails.
 UPDATE = Script(
     _ROW
+    + _POSITION
     + _SPLIT
     + """
 local row = redis.call('HMGET', KEYS[1], unpack(FIELDS))
 if not row[5] or tonumber(row[5]) <= tonumber(ARGV[1]) then return false end
 if ARGV[2] ~= '' and row[12] ~= ARGV[2] then return false end
 if ARGV[3] ~= '' and row[9] ~= string.sub(ARGV[3], 2) then return false end
-local position = {}
-for i, name in ipairs(FIELDS) do position[name] = i end
-for i = 5, #ARGV, 2 do row[position[ARGV[i]]] = ARGV[i + 1] end
+for i = 5, #ARGV, 2 do row[POSITION[ARGV[i]]] = ARGV[i + 1] end
 if ARGV[4] ~= '' and row[6] and tonumber(row[5]) > tonumber(row[6]) then return false end
 row[12] = tostring(tonumber(row[12]) + 1)
 redis.call('HSET', KEYS[1], 'version', row[12], unpack(ARGV, 5))
