@@ -58,18 +58,18 @@ def update_args(
     now: datetime,
     expected_version: int | None,
     expected_refresh_hash: str | None,
-) -> list[str | int]:
-    """Return the arguments of the update script: its conditions, then the patch's fields."""
+) -> str:
+    """Return the update script's argument: its conditions, then the patch's fields."""
     expires = patch.expires_at
-    args: list[str | int] = [
+    args: list[str | int | None] = [
         millis(now, "now"),
-        "" if expected_version is None else expected_version,
-        "" if expected_refresh_hash is None else "=" + expected_refresh_hash,
-        "" if expires is None else native_ttl(expires, now),
+        None if expected_version is None else str(expected_version),
+        expected_refresh_hash,
+        None if expires is None else native_ttl(expires, now),
     ]
     for name, value in patch_to_row(patch).items():
-        args += (name, value)  # type: ignore[arg-type]  # a patch sets no field to None
-    return args
+        args += (name, _text(value))
+    return _dumps(args)
 
 
 def _text(value: str | int | None) -> str | None:

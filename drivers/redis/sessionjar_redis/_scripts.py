@@ -125,26 +125,28 @@ return 1
 """,
 )
 
-# KEYS: record. ARGV: now, expected version or '', expected refresh hash after a '=' or
-# '', native TTL if the patch sets expires_at or '', then the patch's field/value pairs.
-# Every condition is checked before anything is written. Returns the updated record as
-# GET does, or nil when a condition fails.
+# KEYS: record. ARGV: one JSON array: now (ms), the expected version (text) or null, the
+# expected refresh hash or null, the native TTL if the patch sets expires_at or null,
+# then the patch's field/value pairs (text). One argument, not a dozen: redis-py packs
+# each argument in Python. Every condition is checked before anything is written.
+# Returns the updated record as GET does, or nil when a condition fails.
 UPDATE = Script(
     _ROW
     + _POSITION
     + _SPLIT
     + """
+local args = cjson.decode(ARGV[1])
+local now, version, refresh_hash, ttl = args[1], args[2], args[3], args[4]
 local row = redis.call('HMGET', KEYS[1], unpack(FIELDS))
-if not row[5] or tonumber(row[5]) <= tonumber(ARGV[1]) then return false end
-if ARGV[2] ~= '' and row[12] ~= ARGV[2] then return false end
-if ARGV[3] ~= '' and row[9] ~= string.sub(ARGV[3], 2) then return false end
-for i = 5, #ARGV, 2 do row[POSITION[ARGV[i]]] = ARGV[i + 1] end
-if ARGV[4] ~= '' and row[6] and tonumber(row[5]) > tonumber(row[6]) then return false end
+if not row[5] or tonumber(row[5]) <= now then return false end
+if version ~= cjson.null and row[12] ~= version then return false end
+if refresh_hash ~= cjson.null and row[9] ~= refresh_hash then return false end
+for i = 5, #args, 2 do row[POSITION[args[i]]] = args[i + 1] end
+if ttl ~= cjson.null and row[6] and tonumber(row[5]) > tonumber(row[6]) then return false end
 row[12] = tostring(tonumber(row[12]) + 1)
-redis.call('HSET', KEYS[1], 'version', row[12], unpack(ARGV, 5))
-if ARGV[4] ~= '' then
+redis.call('HSET', KEYS[1], 'version', row[12], unpack(args, 5))
+if ttl ~= cjson.null then
   local prefix, handle = split(KEYS[1])
-  local ttl = tonumber(ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ttl)
   if row[13] then
     local index = prefix .. 'u:' .. row[13]

@@ -126,7 +126,7 @@ class AsyncRedisStore:
             expected_refresh_hash=expected_refresh_hash,
         )
         with self._errors("update a session"):
-            reply = await self._run(_scripts.UPDATE, [KeyLayout.record_in(prefix, handle)], args)
+            reply = await self._run(_scripts.UPDATE, [KeyLayout.record_in(prefix, handle)], [args])
         return record_from_reply(reply)
 
     async def delete(self, handles: Sequence[str]) -> list[str]:
