@@ -10,9 +10,12 @@
    PEXPIRE; update = HSET field, HGETALL; revoke = DEL record, ZREM index). The manager's
    ``refresh_session`` (core: one conditional update, a signed token) against the raw
    HGETALL. Targets: <= 1.5x, and <= 2.5x for refresh, against "cmd".
-2. Two floors, for reading the ratios: "script floor", one EVALSHA of ``return 1`` on
-   one key, the least any atomic multi-key operation costs through redis-py; and for
-   refresh, "core alone", the same ``refresh_session`` on a ``memory://`` store.
+2. References for reading the ratios. "floor": one EVALSHA of ``return 1`` on one key,
+   the least any atomic multi-key operation costs through redis-py (for refresh: the
+   same ``refresh_session`` on a ``memory://`` store, i.e. core alone). "script": the
+   driver's own script for the operation, called through raw redis-py with arguments
+   prepared beforehand and its reply left unparsed (for refresh: the update script with
+   a rotation's patch), i.e. the Redis side of the operation without the driver's Python.
 3. Memory per stored session: MEMORY USAGE of every key, summed over 10,000 sessions.
 
 Every round runs each contender for CALLS calls, one after the other, so that all see
@@ -35,6 +38,10 @@ import redis
 
 from sessionjar import SessionManager, SessionPatch, SessionRecord, SigningKey, open_store
 from sessionjar.codec import session_to_row
+from sessionjar_redis import _scripts
+from sessionjar_redis._keys import KeyLayout, owner_tag
+from sessionjar_redis._rows import native_ttl, record_json, update_args
+from sessionjar_redis._url import parse_url
 from sessionjar_redis.store import RedisStore
 
 ROUNDS = 31
@@ -87,7 +94,7 @@ def per_call(func: Callable[[int], object]) -> float:
 
 
 Calls = tuple[Callable[[int], object], ...]
-"""The contenders of one operation: raw command, same work, floor, sessionjar."""
+"""The contenders of one operation: raw command, same work, floor, script, sessionjar."""
 
 
 def rounds(prepare: Callable[[], Calls]) -> list[list[float]]:
@@ -106,8 +113,49 @@ def ratio(ours: list[float], theirs: list[float]) -> float:
     return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
 
 
+class Scripts:
+    """The driver's scripts, called through raw redis-py with arguments prepared beforehand."""
+
+    def __init__(self, raw: Any, layout: KeyLayout) -> None:
+        self._raw = raw
+        self._layout = layout
+        for script in (_scripts.CREATE, _scripts.GET, _scripts.UPDATE, _scripts.DELETE):
+            raw.script_load(script.source)
+
+    def create(self, records: list[SessionRecord]) -> Callable[[int], object]:
+        """Return a call that creates ``records[i]``."""
+        calls = []
+        for each in records:
+            owner = owner_tag(each.tenant, each.user_id)
+            prefix = self._layout.prefix(each.handle)
+            keys = [KeyLayout.record_in(prefix, each.handle), KeyLayout.index(prefix, owner)]
+            ttl = native_ttl(each.expires_at, each.created_at)
+            calls.append((*keys, ttl, record_json(each, owner)))
+        return lambda i: self._raw.evalsha(_scripts.CREATE.sha, 2, *calls[i])
+
+    def get(self, handle: str) -> Callable[[int], object]:
+        """Return a call that reads the record of ``handle``."""
+        key = self._layout.record(handle)
+        return lambda i: self._raw.evalsha(_scripts.GET.sha, 1, key)
+
+    def update(self, handle: str, patch: SessionPatch) -> Callable[[int], object]:
+        """Return a call that applies ``patch`` to the record of ``handle``."""
+        key = self._layout.record(handle)
+        args = update_args(patch, now=now(), expected_version=None, expected_refresh_hash=None)
+        return lambda i: self._raw.evalsha(_scripts.UPDATE.sha, 1, key, args)
+
+    def delete(self, records: list[SessionRecord]) -> Callable[[int], object]:
+        """Return a call that deletes ``records[i]``."""
+        keys = [self._layout.record(each.handle) for each in records]
+        return lambda i: self._raw.evalsha(_scripts.DELETE.sha, 1, keys[i])
+
+
 def operations(
-    store: RedisStore, raw: Any, manager: SessionManager, core_alone: SessionManager
+    store: RedisStore,
+    raw: Any,
+    scripts: Scripts,
+    manager: SessionManager,
+    core_alone: SessionManager,
 ) -> Iterator[tuple[str, Any]]:
     """Yield (name, prepare) for every timed operation."""
     tag = f"{{bench-{secrets.token_hex(4)}}}:"  # one slot: raw MULTI works on a cluster too
@@ -140,7 +188,8 @@ def operations(
         def raw_cmd(i: int) -> object:
             return raw.execute_command("HSET", f"{tag}{records[i].handle}", *rows[i])
 
-        return raw_cmd, raw_create, floor, lambda i: store.create(records[i])
+        script = scripts.create([record() for _ in range(CALLS)])
+        return raw_cmd, raw_create, floor, script, lambda i: store.create(records[i])
 
     one = record()
     store.create(one)
@@ -151,7 +200,7 @@ def operations(
         def raw_get(i: int) -> object:
             return raw.hgetall(f"{tag}one")
 
-        return raw_get, raw_get, floor, lambda i: store.get(one.handle)
+        return raw_get, raw_get, floor, scripts.get(one.handle), lambda i: store.get(one.handle)
 
     def update() -> Calls:
         def raw_update(i: int) -> object:
@@ -164,12 +213,14 @@ def operations(
         def ours(i: int) -> object:
             return store.update(one.handle, patch, expected_version=None, now=now())
 
-        return raw_cmd, raw_update, floor, ours
+        return raw_cmd, raw_update, floor, scripts.update(one.handle, patch), ours
 
     def revoke() -> Calls:
         records = [record() for _ in range(CALLS)]
+        others = [record() for _ in range(CALLS)]
         for index_, each in enumerate(records):
             store.create(each)
+            store.create(others[index_])
             raw.set(f"{tag}del{index_}", "x")
 
         def raw_revoke(i: int) -> object:
@@ -178,7 +229,10 @@ def operations(
         def raw_cmd(i: int) -> object:
             return raw.delete(f"{tag}del{i}")
 
-        return raw_cmd, raw_revoke, floor, lambda i: store.delete([records[i].handle])
+        def ours(i: int) -> object:
+            return store.delete([records[i].handle])
+
+        return raw_cmd, raw_revoke, floor, scripts.delete(others), ours
 
     def refresh() -> Calls:
         def rotator(on: SessionManager) -> Callable[[int], object]:
@@ -193,7 +247,14 @@ def operations(
         def raw_get(i: int) -> object:
             return raw.hgetall(f"{tag}one")
 
-        return raw_get, raw_get, rotator(core_alone), rotator(manager)
+        rotation = SessionPatch(
+            expires_at=now() + timedelta(days=30),
+            refresh_hash=secrets.token_hex(32),
+            prev_refresh_hash=secrets.token_hex(32),
+            rotated_at=now(),
+        )
+        script = scripts.update(one.handle, rotation)
+        return raw_get, raw_get, rotator(core_alone), script, rotator(manager)
 
     yield from [("create", create), ("get", get), ("update", update)]
     yield from [("revoke", revoke), ("refresh", refresh)]
@@ -232,24 +293,30 @@ def bench(url: str) -> bool:
     key = SigningKey.generate("EdDSA")
     manager = SessionManager(RedisStore.from_url(url, namespace), keys=[key])
     core_alone = SessionManager(open_store("memory://"), keys=[key])
+    scripts = Scripts(raw, KeyLayout(namespace, parse_url(url).buckets))
     met = True
     print(f"\n{url}: medians of {ROUNDS} rounds of {CALLS} calls")
     print(
-        f"{'operation':<10} {'raw cmd':>10} {'same work':>10} {'floor':>10} {'sessionjar':>11}"
-        f" {'vs cmd':>7} {'vs work':>8} {'floor vs cmd':>13} {'target':>7}"
+        f"{'operation':<10} {'raw cmd':>9} {'same work':>10} {'floor':>9} {'script':>9}"
+        f" {'sessionjar':>11} {'vs cmd':>7} {'vs work':>8} {'floor/cmd':>10}"
+        f" {'script/cmd':>11} {'target':>7}"
     )
     try:
-        for name, prepare in operations(store, raw, manager, core_alone):
+        for name, prepare in operations(store, raw, scripts, manager, core_alone):
             times = rounds(prepare)
-            command, work, floor, ours = (statistics.median(each) for each in times)
-            vs_cmd = ratio(times[3], times[0])
+            command, work, floor, script, ours = (statistics.median(each) for each in times)
+            vs_cmd = ratio(times[4], times[0])
             met &= vs_cmd <= TARGETS[name]
             print(
-                f"{name:<10} {command * 1e6:>8.1f}us {work * 1e6:>8.1f}us {floor * 1e6:>8.1f}us"
-                f" {ours * 1e6:>9.1f}us {vs_cmd:>6.2f}x {ratio(times[3], times[1]):>7.2f}x"
-                f" {ratio(times[2], times[0]):>12.2f}x {TARGETS[name]:>6.1f}x"
+                f"{name:<10} {command * 1e6:>7.1f}us {work * 1e6:>8.1f}us {floor * 1e6:>7.1f}us"
+                f" {script * 1e6:>7.1f}us {ours * 1e6:>9.1f}us {vs_cmd:>6.2f}x"
+                f" {ratio(times[4], times[1]):>7.2f}x {ratio(times[2], times[0]):>9.2f}x"
+                f" {ratio(times[3], times[0]):>10.2f}x {TARGETS[name]:>6.1f}x"
             )
-        print("floor: one EVALSHA of 'return 1' on one key; for refresh, core alone (memory://)")
+        print(
+            "floor: one EVALSHA of 'return 1' (refresh: core alone, memory://);"
+            " script: the driver's script with prepared arguments, reply unparsed"
+        )
         store.delete_expired(now=FAR_FUTURE)
         for size in (0, 200):
             usage = memory_per_session(store, raw, namespace, size)
