@@ -25,8 +25,9 @@ __all__ = [
     "canonical",
 ]
 
-FAR_FUTURE: Final = datetime(9000, 1, 1, tzinfo=UTC)
-"""A time at which every record and key of a test has expired (for clean-up)."""
+FAR_FUTURE: Final = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+"""The last millisecond a store holds: every record and key of a test has expired then,
+the refresh secret core keeps as a signing key (it expires in 9999) included."""
 
 
 def millis(moment: datetime) -> datetime:
