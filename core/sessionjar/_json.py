@@ -65,11 +65,15 @@ def _check_text(text: str, what: str, path: str) -> None:
         raise SerializationError(f"{what} holds text that is not valid Unicode", path) from exc
 
 
+# One encoder for every call: json.dumps builds a new one whenever it is given options.
+_ENCODER: Final = json.JSONEncoder(
+    separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False
+)
+
+
 def dumps(value: JSONObject) -> str:
     """Serialize a checked JSON object compactly (keys sorted, UTF-8 text kept as is)."""
-    return json.dumps(
-        value, separators=(",", ":"), sort_keys=True, ensure_ascii=False, allow_nan=False
-    )
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | bytes) -> Any:
