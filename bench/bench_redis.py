@@ -60,7 +60,8 @@ def now() -> datetime:
 def record(user_id: str = "alice", data_size: int = 0) -> SessionRecord:
     """Return a session record shaped like the ones core creates.
 
-    :param data_size: pad the session data with this many bytes.
+    Args:
+        data_size: pad the session data with this many bytes.
     """
     created = now()
     return SessionRecord(

@@ -33,7 +33,8 @@ async def aparallel(count: int, func: Callable[[int], Awaitable[_T]]) -> list[_T
     in-process memory store) they run one after another, on a networked one they
     overlap (the suite's self-tests show a racy store is caught).
 
-    :returns: each call's result or the exception it raised, in call order.
+    Returns:
+        each call's result or the exception it raised, in call order.
     """
     coros = [func(index) for index in range(count)]
     return await asyncio.gather(*coros, return_exceptions=True)

@@ -79,7 +79,8 @@ def new_record(
 ) -> SessionRecord:
     """Return a new session record created at ``now`` that expires ``ttl`` later.
 
-    :param fields: any other `SessionRecord` field, to override its default.
+    Args:
+        fields: any other `SessionRecord` field, to override its default.
     """
     record = SessionRecord(
         handle=new_handle(),

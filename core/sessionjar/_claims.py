@@ -31,9 +31,10 @@ with the protected claims, base64 and the signature, the token stays under 8 KB.
 def check_payload(payload: object) -> JSONObject:
     """Return ``payload`` if it may go into access tokens.
 
-    :raises SerializationError: it does not round-trip exactly through JSON.
-    :raises ConfigurationError: it sets a protected claim (`PROTECTED_CLAIMS`), or is
-        over `MAX_PAYLOAD_LENGTH` characters of (ASCII-escaped) JSON.
+    Raises:
+        SerializationError: it does not round-trip exactly through JSON.
+        ConfigurationError: it sets a protected claim (`PROTECTED_CLAIMS`), or is
+            over `MAX_PAYLOAD_LENGTH` characters of (ASCII-escaped) JSON.
     """
     checked = check_json_object(payload, "access-token payload")
     clash = PROTECTED_CLAIMS.intersection(checked)

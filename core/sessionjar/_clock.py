@@ -13,7 +13,8 @@ __all__ = ["utc_now", "truncate", "store_clock"]
 def truncate(moment: datetime) -> datetime:
     """Return ``moment`` in UTC with its microseconds cut to whole milliseconds.
 
-    :raises ConfigurationError: ``moment`` is naive (its time zone is unknown).
+    Raises:
+        ConfigurationError: ``moment`` is naive (its time zone is unknown).
     """
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ConfigurationError("the clock must return timezone-aware datetimes")

@@ -18,8 +18,9 @@ MAX_NAME_LENGTH: Final = 255
 def check_name(value: object, what: str) -> str:
     """Return ``value`` if it can be a user id or a tenant.
 
-    :raises ConfigurationError: not a string, empty, longer than `MAX_NAME_LENGTH`, or
-        holding control characters (NUL, CR/LF …) or text that is not valid Unicode.
+    Raises:
+        ConfigurationError: not a string, empty, longer than `MAX_NAME_LENGTH`, or
+            holding control characters (NUL, CR/LF …) or text that is not valid Unicode.
     """
     if not isinstance(value, str):
         raise ConfigurationError(f"the {what} must be a string, not {type(value).__name__}")

@@ -57,9 +57,10 @@ def _why_bad(value: object) -> str | None:
 def check_token_text(token: object, what: str) -> str:
     """Return ``token`` if it is text a token of ours could be, before any storage call.
 
-    :raises InvalidTokenError: not a string, empty, over `MAX_TOKEN_LENGTH`, or holding
-        anything but base64url characters and dots (NUL, CR/LF, whitespace, glob
-        characters, non-ASCII).
+    Raises:
+        InvalidTokenError: not a string, empty, over `MAX_TOKEN_LENGTH`, or holding
+            anything but base64url characters and dots (NUL, CR/LF, whitespace, glob
+            characters, non-ASCII).
     """
     reason = _why_bad(token)
     if reason is not None:
@@ -71,7 +72,8 @@ def check_token_text(token: object, what: str) -> str:
 def check_handle(handle: object) -> str:
     """Return ``handle`` if it is a well-formed session handle.
 
-    :raises InvalidHandle: not a string, or not 22 to 128 base64url characters.
+    Raises:
+        InvalidHandle: not a string, or not 22 to 128 base64url characters.
     """
     reason = _why_bad(handle)
     if reason is None and not (isinstance(handle, str) and _HANDLE.fullmatch(handle)):
@@ -90,7 +92,8 @@ def new_handle() -> str:
 def split_refresh_token(token: object) -> tuple[str, str]:
     """Return the handle and the secret of a refresh token.
 
-    :raises InvalidTokenError: the token is not ``handle.secret`` of well-formed parts.
+    Raises:
+        InvalidTokenError: the token is not ``handle.secret`` of well-formed parts.
     """
     text = check_token_text(token, "refresh token")
     handle, dot, secret = text.partition(".")

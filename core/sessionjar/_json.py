@@ -19,12 +19,15 @@ below the recursion limit, and a bound that turns a cyclic value into a clear er
 def check_json_object(value: object, what: str) -> JSONObject:
     """Return ``value`` if it is a JSON object that round-trips exactly.
 
-    :param value: the candidate object.
-    :param what: what the value is, for the error message ("session data", say).
-    :raises SerializationError: naming the path of the first value that would not
-        come back equal: NaN and infinities, bytes, sets, tuples, non-string keys,
-        strings that are not valid Unicode (lone surrogates), nesting deeper than
-        `MAX_DEPTH` (a value that contains itself, say), anything not JSON.
+    Args:
+        value: the candidate object.
+        what: what the value is, for the error message ("session data", say).
+
+    Raises:
+        SerializationError: naming the path of the first value that would not
+            come back equal: NaN and infinities, bytes, sets, tuples, non-string keys,
+            strings that are not valid Unicode (lone surrogates), nesting deeper than
+            `MAX_DEPTH` (a value that contains itself, say), anything not JSON.
     """
     if not isinstance(value, dict):
         raise SerializationError(f"{what} must be a JSON object, not {type(value).__name__}")

@@ -58,9 +58,10 @@ PrivateKey = (
 def check_secret(secret: bytes | str, what: str) -> bytes:
     """Return ``secret`` as bytes if it is strong enough to sign with.
 
-    :raises ConfigurationError: shorter than 32 bytes, with fewer than 8 distinct bytes
-        (all one byte, a short pattern repeated), or a well-known example secret
-        (repeated or not).
+    Raises:
+        ConfigurationError: shorter than 32 bytes, with fewer than 8 distinct bytes
+            (all one byte, a short pattern repeated), or a well-known example secret
+            (repeated or not).
     """
     raw = secret.encode() if isinstance(secret, str) else secret
     if not isinstance(raw, bytes):
@@ -101,9 +102,10 @@ class SigningKey:
     Tokens are verified only with the algorithm of the key their ``kid`` names, never
     with the algorithm their header claims.
 
-    :raises ConfigurationError: a weak secret (see `hs256`), an unsupported or weak key
-        (see `from_private_key`), or a kid that is empty, over 200 characters, not
-        printable, or reserved.
+    Raises:
+        ConfigurationError: a weak secret (see `hs256`), an unsupported or weak key
+            (see `from_private_key`), or a kid that is empty, over 200 characters, not
+            printable, or reserved.
     """
 
     __module__ = "sessionjar"
@@ -139,7 +141,8 @@ class SigningKey:
     def hs256(cls, secret: bytes | str, *, kid: str) -> SigningKey:
         """Return an HS256 key for a shared secret of at least 32 bytes.
 
-        :raises ConfigurationError: the secret is short, empty, repetitive or well known.
+        Raises:
+            ConfigurationError: the secret is short, empty, repetitive or well known.
         """
         return cls(secret.encode() if isinstance(secret, str) else secret, kid=kid)
 
@@ -155,7 +158,8 @@ class SigningKey:
     def from_pem(cls, pem: bytes | str, *, kid: str, password: bytes | None = None) -> SigningKey:
         """Return a key for a PEM-encoded private key (see `from_private_key`).
 
-        :raises ConfigurationError: the PEM is not a supported private key.
+        Raises:
+            ConfigurationError: the PEM is not a supported private key.
         """
         data = pem.encode() if isinstance(pem, str) else pem
         try:

@@ -155,10 +155,11 @@ class Registry:
     def driver_for(self, url: str) -> DriverInfo:
         """Return the driver of a URL's scheme.
 
-        :raises ConfigurationError: the URL has no scheme.
-        :raises DriverConflict: two drivers claim the scheme.
-        :raises DriverNotFound: no driver claims it; carries the install hint and the
-            load failure of the plugin that was probably meant to provide it.
+        Raises:
+            ConfigurationError: the URL has no scheme.
+            DriverConflict: two drivers claim the scheme.
+            DriverNotFound: no driver claims it; carries the install hint and the
+                load failure of the plugin that was probably meant to provide it.
         """
         scheme = scheme_of(url)
         if scheme in self._conflicts:
@@ -322,7 +323,8 @@ def _distribution_of(entry_point_name: str) -> tuple[str, str] | None:
 def scheme_of(url: str) -> str:
     """Return the lower-cased scheme of a store URL.
 
-    :raises ConfigurationError: the URL has no scheme.
+    Raises:
+        ConfigurationError: the URL has no scheme.
     """
     if not isinstance(url, str) or "://" not in url:
         raise ConfigurationError(
@@ -351,14 +353,17 @@ def default_registry() -> Registry:
 def open_store(url: str, *, namespace: str = "sessionjar") -> Store:
     """Open a sync store for ``url`` with the driver of its scheme; does no I/O.
 
-    :param url: the store URL, e.g. ``sqlite:///sessions.db`` or ``redis://localhost``.
-    :param namespace: prefix that isolates this application's records from others'
-        on the same backend: 1-48 letters, digits, ``_`` or ``-``.
-    :raises ConfigurationError: bad namespace or URL options, or a driver of another
-        storage protocol version.
-    :raises DriverNotFound: no installed driver handles the scheme, or its client
-        library is missing (with an install hint, and the import error as ``cause``).
-    :raises DriverConflict: two installed drivers claim the scheme.
+    Args:
+        url: the store URL, e.g. ``sqlite:///sessions.db`` or ``redis://localhost``.
+        namespace: prefix that isolates this application's records from others'
+            on the same backend: 1-48 letters, digits, ``_`` or ``-``.
+
+    Raises:
+        ConfigurationError: bad namespace or URL options, or a driver of another
+            storage protocol version.
+        DriverNotFound: no installed driver handles the scheme, or its client
+            library is missing (with an install hint, and the import error as ``cause``).
+        DriverConflict: two installed drivers claim the scheme.
     """
     return default_registry().open_sync(url, namespace)
 
@@ -374,9 +379,10 @@ def open_async_store(url: str, *, namespace: str = "sessionjar") -> AsyncStore:
 def driver_for(url: str) -> DriverInfo:
     """Return the description of the driver that handles ``url``'s scheme.
 
-    :raises DriverNotFound: no installed driver handles the scheme.
-    :raises DriverConflict: two installed drivers claim the scheme.
-    :raises ConfigurationError: the URL has no scheme.
+    Raises:
+        DriverNotFound: no installed driver handles the scheme.
+        DriverConflict: two installed drivers claim the scheme.
+        ConfigurationError: the URL has no scheme.
     """
     return default_registry().driver_for(url)
 

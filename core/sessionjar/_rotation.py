@@ -78,8 +78,9 @@ def rotation(
 ) -> Rotate:
     """Return the rotation of the current refresh ``secret`` of session ``handle``.
 
-    :param key: the refresh key children are derived with.
-    :param deadline: the session's absolute deadline, which the new expiry never passes.
+    Args:
+        key: the refresh key children are derived with.
+        deadline: the session's absolute deadline, which the new expiry never passes.
     """
     child = child_secret(key, handle, secret)
     presented = hash_secret(secret)
@@ -103,7 +104,8 @@ def decide(
 ) -> Outcome:
     """Decide what presenting the refresh ``secret`` of a live ``record`` does.
 
-    :param key: the refresh key children are derived with.
+    Args:
+        key: the refresh key children are derived with.
     """
     rotate = rotation(
         record.handle,

@@ -78,8 +78,9 @@ class WebOptions(TypedDict, total=False):
 class WebConfig:
     """Resolved, validated options of the web layer.
 
-    :raises ConfigurationError: for a path, name or domain that cannot go in a header,
-        one name for both cookies, or ``SameSite=None`` without ``Secure``.
+    Raises:
+        ConfigurationError: for a path, name or domain that cannot go in a header,
+            one name for both cookies, or ``SameSite=None`` without ``Secure``.
     """
 
     transfer: Literal["any", "cookie", "header"] = "any"
@@ -250,8 +251,9 @@ def access_token_to_verify(
     A session verified earlier is verified again only to check the database, if it was
     not checked yet.
 
-    :raises SessionRequired: no token and ``required``.
-    :raises AntiCsrfCheckFailed: the custom-header check fails (it needs no handle).
+    Raises:
+        SessionRequired: no token and ``required``.
+        AntiCsrfCheckFailed: the custom-header check fails (it needs no handle).
     """
     if state.session is not None:
         checked = state.database_checked or not check_database
@@ -276,7 +278,8 @@ def check_anti_csrf(
     The header must be present, whatever its value. ``token`` mode is checked once the
     session is known (see `anti_csrf_token_needed`).
 
-    :raises AntiCsrfCheckFailed: the header is missing.
+    Raises:
+        AntiCsrfCheckFailed: the header is missing.
     """
     missing = not headers.get(config.anti_csrf_header)
     if config.anti_csrf == "custom_header" and _unsafe_cookie_request(state, method) and missing:
@@ -291,7 +294,8 @@ def anti_csrf_token_needed(config: WebConfig, state: RequestState[S], method: st
 def check_anti_csrf_token(config: WebConfig, headers: Headers, expected: str) -> None:
     """Check that the request sends ``expected``, its session's anti-CSRF token.
 
-    :raises AntiCsrfCheckFailed: the header is missing or holds another token.
+    Raises:
+        AntiCsrfCheckFailed: the header is missing or holds another token.
     """
     sent = headers.get(config.anti_csrf_header) or ""
     if not hmac.compare_digest(sent.encode(), expected.encode()):
@@ -304,7 +308,8 @@ def check_refresh_anti_csrf(config: WebConfig, state: RequestState[S], headers: 
     The handle is only known after rotating, so ``token`` mode asks what
     ``custom_header`` asks: a header that a cross-site form cannot send.
 
-    :raises AntiCsrfCheckFailed: the header is missing.
+    Raises:
+        AntiCsrfCheckFailed: the header is missing.
     """
     missing = not headers.get(config.anti_csrf_header)
     if state.transfer == "cookie" and config.anti_csrf != "none" and missing:

@@ -134,7 +134,8 @@ def patch_to_row(patch: SessionPatch) -> Row:
 def session_from_row(row: Mapping[str, str | int | bytes | None]) -> SessionRecord:
     """Rebuild a session record from a row (bytes values are decoded as UTF-8).
 
-    :raises StorageUnavailable: the row is missing fields or holds unreadable values.
+    Raises:
+        StorageUnavailable: the row is missing fields or holds unreadable values.
     """
     return session_from_values([row.get(name) for name in SESSION_FIELDS])
 
@@ -146,8 +147,9 @@ def session_from_values(values: Sequence[object]) -> SessionRecord:
     values are decoded as UTF-8. A JSON field may also hold the object already parsed,
     for a backend that sends JSON as JSON.
 
-    :raises StorageUnavailable: there is not one value per field, a field that cannot
-        be null is, or a value is unreadable.
+    Raises:
+        StorageUnavailable: there is not one value per field, a field that cannot
+            be null is, or a value is unreadable.
     """
     try:
         decoded: list[Any] = [
@@ -185,7 +187,8 @@ def signing_key_to_row(key: SigningKeyRecord) -> Row:
 def signing_key_from_row(row: Mapping[str, str | int | bytes | None]) -> SigningKeyRecord:
     """Rebuild a signing-key record from a row.
 
-    :raises StorageUnavailable: the row is missing fields or holds unreadable values.
+    Raises:
+        StorageUnavailable: the row is missing fields or holds unreadable values.
     """
     try:
         fields = {name: _decode(name, row.get(name)) for name in SIGNING_KEY_FIELDS}

@@ -67,8 +67,9 @@ def verify_session(
     `SessionMiddleware`, which answers them (401 to refresh or to log in again, 403 on a
     failed anti-CSRF check, 503 when the store is down).
 
-    :param session_required: with `False`, a request without a token yields `None`.
-    :param check_database: also check that the session still exists in the store.
+    Args:
+        session_required: with `False`, a request without a token yields `None`.
+        check_database: also check that the session still exists in the store.
     """
 
     async def session_dependency(request: Request) -> AsyncSession | None:

@@ -75,14 +75,17 @@ class SessionExtension:
     when a view created, refreshed, changed or revoked the session, and registers
     `handle_error` for `SessionjarError`. Per-request state lives in `flask.g`.
 
-    :param app: the app, or `None` to call `init_app` later (app factories).
-    :param manager: the (sync) session manager.
-    :param on_token_theft: called when refresh-token reuse is detected, to record it.
-    :param options: `sessionjar.flask.WebOptions` (cookies, transfer, anti-CSRF, routes,
-        error mapping).
-    :raises ConfigurationError: for inconsistent options.
-    :raises StorageUnavailable: with ``app``, the store is down while `init_app` loads
-        the signing keys.
+    Args:
+        app: the app, or `None` to call `init_app` later (app factories).
+        manager: the (sync) session manager.
+        on_token_theft: called when refresh-token reuse is detected, to record it.
+        options: `sessionjar.flask.WebOptions` (cookies, transfer, anti-CSRF, routes,
+            error mapping).
+
+    Raises:
+        ConfigurationError: for inconsistent options.
+        StorageUnavailable: with ``app``, the store is down while `init_app` loads
+            the signing keys.
     """
 
     def __init__(
@@ -105,7 +108,8 @@ class SessionExtension:
         Loads the manager's signing keys first unless they are loaded, so that the first
         request can verify. Storage I/O: a key load, or none.
 
-        :raises StorageUnavailable: the store is down.
+        Raises:
+            StorageUnavailable: the store is down.
         """
         if not self.manager.keys_loaded:
             self.manager.load_keys()
@@ -163,13 +167,16 @@ def get_session(*, session_required: bool = True, check_database: bool = False) 
     Storage I/O: none, or one read with ``check_database`` (which also notices a
     revoked session before its access token expires).
 
-    :param session_required: raise `SessionRequired` when the request has no token;
-        otherwise return `None` for it (a bad or expired token still raises).
-    :param check_database: also check that the session still exists in the store.
-    :raises TryRefreshToken: the access token expired; the client should refresh.
-    :raises UnauthorisedError: the token is bad, or the session is gone.
-    :raises AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
-    :raises StorageUnavailable: ``check_database`` and the store is down.
+    Args:
+        session_required: raise `SessionRequired` when the request has no token;
+            otherwise return `None` for it (a bad or expired token still raises).
+        check_database: also check that the session still exists in the store.
+
+    Raises:
+        TryRefreshToken: the access token expired; the client should refresh.
+        UnauthorisedError: the token is bad, or the session is gone.
+        AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
+        StorageUnavailable: ``check_database`` and the store is down.
     """
     extension, state = _extension(), _state()
     config, method = extension.config, request.method
@@ -200,8 +207,9 @@ def verify_session(
     The view reads the session with `get_session` (no second verification). Errors
     become responses through `handle_error`. Storage I/O: as `get_session`.
 
-    :param session_required: with `False`, a request without a token still reaches the view.
-    :param check_database: also check that the session still exists in the store.
+    Args:
+        session_required: with `False`, a request without a token still reaches the view.
+        check_database: also check that the session still exists in the store.
     """
 
     def decorate(view: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -228,8 +236,9 @@ def create_new_session(
     transfer (a bearer token, or the ``auth-mode: header`` request header).
     Storage I/O: one write (and, at most once per key-rotation interval, a key load).
 
-    :raises SerializationError: the payload or the data do not round-trip through JSON.
-    :raises ConfigurationError: bad user id or tenant, or a protected claim in the payload.
+    Raises:
+        SerializationError: the payload or the data do not round-trip through JSON.
+        ConfigurationError: bad user id or tenant, or a protected claim in the payload.
     """
     session = _extension().manager.create_session(
         user_id, tenant=tenant, access_payload=access_payload, session_data=session_data
@@ -252,7 +261,8 @@ def revoke_session() -> None:
 
     Storage I/O: one delete when there is a session.
 
-    :raises TryRefreshToken: the access token expired; refresh, then revoke.
+    Raises:
+        TryRefreshToken: the access token expired; refresh, then revoke.
     """
     session = get_session(session_required=False)
     if session is not None:
@@ -267,7 +277,8 @@ def handle_error(error: Exception) -> Response:
     Registered by `SessionExtension` for `SessionjarError`; on token theft the
     extension's ``on_token_theft`` hook is called first.
 
-    :raises Exception: ``error`` itself when the mapping has no response for it.
+    Raises:
+        Exception: ``error`` itself when the mapping has no response for it.
     """
     extension = _extension()
     reply = extension.config.error_reply(error) if isinstance(error, SessionjarError) else None

@@ -42,8 +42,9 @@ def sessionjar_register_drivers() -> list[DriverInfo]:  # type: ignore[empty-bod
     registry — not hook order — maps each URL scheme to the one driver that claims it;
     two drivers claiming one scheme raise `DriverConflict` naming both.
 
-    :returns: one `DriverInfo` per driver. Describing a driver must not import its
-        client library: the factories in `DriverInfo` import it when a store is opened.
+    Returns:
+        one `DriverInfo` per driver. Describing a driver must not import its
+            client library: the factories in `DriverInfo` import it when a store is opened.
 
     Use in driver packages
     ----------------------

@@ -46,19 +46,22 @@ class AsyncSessionManager:
     Use it as a context manager (entering loads the signing keys; leaving closes the
     store), or call `load_keys` and `close` yourself.
 
-    :param store: where sessions and automatic keys live.
-    :param keys: explicit signing keys (the first signs, all verify) or `AutomaticKeys`.
-    :param access_token_validity: lifetime of an access token.
-    :param refresh_token_validity: sliding lifetime of a session: each refresh extends it.
-    :param absolute_lifetime: lifetime of a session however often it is refreshed.
-    :param grace_window: how long the previous refresh token keeps working after a
-        rotation (it yields the same new token).
-    :param issuer: the ``iss`` claim of access tokens; tokens of other issuers are refused.
-    :param refresh_secret: key (>= 32 bytes, or text) that seals refresh tokens; by default a
-        random key is kept in the store and shared by every process.
-    :param clock: returns the current UTC time; inject one in tests.
-    :raises ConfigurationError: a setting is invalid (a weak secret, a non-positive
-        lifetime, a store of another protocol version …).
+    Args:
+        store: where sessions and automatic keys live.
+        keys: explicit signing keys (the first signs, all verify) or `AutomaticKeys`.
+        access_token_validity: lifetime of an access token.
+        refresh_token_validity: sliding lifetime of a session: each refresh extends it.
+        absolute_lifetime: lifetime of a session however often it is refreshed.
+        grace_window: how long the previous refresh token keeps working after a
+            rotation (it yields the same new token).
+        issuer: the ``iss`` claim of access tokens; tokens of other issuers are refused.
+        refresh_secret: key (>= 32 bytes, or text) that seals refresh tokens; by default a
+            random key is kept in the store and shared by every process.
+        clock: returns the current UTC time; inject one in tests.
+
+    Raises:
+        ConfigurationError: a setting is invalid (a weak secret, a non-positive
+            lifetime, a store of another protocol version …).
     """
 
     __module__ = "sessionjar"
@@ -157,9 +160,10 @@ class AsyncSessionManager:
 
         Storage I/O: one insert (and, at most once per key-rotation interval, a key load).
 
-        :raises ConfigurationError: bad user id or tenant, or the payload sets a
-            protected claim.
-        :raises SerializationError: the payload or data does not round-trip through JSON.
+        Raises:
+            ConfigurationError: bad user id or tenant, or the payload sets a
+                protected claim.
+            SerializationError: the payload or data does not round-trip through JSON.
         """
         check_name(user_id, "user id")
         check_name(tenant, "tenant")
@@ -190,10 +194,11 @@ class AsyncSessionManager:
         Storage I/O: none; with ``check_database``, one read, so that revoked and expired
         sessions are refused at once (plus a key load when the rotation slot has changed).
 
-        :raises InvalidTokenError: the token is malformed, forged, foreign or not yet valid.
-        :raises TryRefreshToken: the token has expired; the client should refresh.
-        :raises SessionNotFound: with ``check_database``, the session is revoked or expired.
-        :raises ConfigurationError: automatic keys were never loaded (see `load_keys`).
+        Raises:
+            InvalidTokenError: the token is malformed, forged, foreign or not yet valid.
+            TryRefreshToken: the token has expired; the client should refresh.
+            SessionNotFound: with ``check_database``, the session is revoked or expired.
+            ConfigurationError: automatic keys were never loaded (see `load_keys`).
         """
         state = self._ring.state
         if state.automatic is not None and state.loaded_slot is None:
@@ -229,9 +234,10 @@ class AsyncSessionManager:
         one compare-and-set write (re-read and retried when another update won); on
         reuse, one delete. At most once per key-rotation interval, a key load.
 
-        :raises InvalidTokenError: the token is not a refresh token core minted.
-        :raises SessionNotFound: the session was revoked or has expired.
-        :raises TokenTheftDetected: the token was reused; the session has been deleted.
+        Raises:
+            InvalidTokenError: the token is not a refresh token core minted.
+            SessionNotFound: the session was revoked or has expired.
+            TokenTheftDetected: the token was reused; the session has been deleted.
         """
         handle, secret = split_refresh_token(refresh_token)
         now = self._clock()
@@ -282,7 +288,8 @@ class AsyncSessionManager:
     async def revoke_session(self, handle: str) -> bool:
         """Delete a session; return whether it existed. Storage I/O: one delete.
 
-        :raises InvalidHandle: ``handle`` is not a well-formed handle.
+        Raises:
+            InvalidHandle: ``handle`` is not a well-formed handle.
         """
         return bool(await self._store.delete([check_handle(handle)]))
 
@@ -293,7 +300,8 @@ class AsyncSessionManager:
 
         Storage I/O: one delete.
 
-        :raises ConfigurationError: bad user id or tenant.
+        Raises:
+            ConfigurationError: bad user id or tenant.
         """
         return await self._store.delete_for_user(
             check_name(tenant, "tenant"), check_name(user_id, "user id")
@@ -304,7 +312,8 @@ class AsyncSessionManager:
     ) -> list[str]:
         """Return the handles of a user's live sessions in a tenant. Storage I/O: one read.
 
-        :raises ConfigurationError: bad user id or tenant.
+        Raises:
+            ConfigurationError: bad user id or tenant.
         """
         tenant, user_id = check_name(tenant, "tenant"), check_name(user_id, "user id")
         return await self._store.list_for_user(tenant, user_id, now=self._clock())
@@ -312,7 +321,8 @@ class AsyncSessionManager:
     async def get_session_information(self, handle: str) -> SessionInformation | None:
         """Return what the store holds about a live session, or `None`. Storage I/O: one read.
 
-        :raises InvalidHandle: ``handle`` is not a well-formed handle.
+        Raises:
+            InvalidHandle: ``handle`` is not a well-formed handle.
         """
         record = await self._store.get(check_handle(handle))
         if record is None or not is_live(record, self._clock()):
@@ -322,9 +332,10 @@ class AsyncSessionManager:
     async def update_session_data(self, handle: str, data: JSONObject) -> None:
         """Replace a live session's data whole. Storage I/O: one write.
 
-        :raises InvalidHandle: ``handle`` is not a well-formed handle.
-        :raises SerializationError: the data does not round-trip through JSON.
-        :raises SessionNotFound: the session was revoked or has expired.
+        Raises:
+            InvalidHandle: ``handle`` is not a well-formed handle.
+            SerializationError: the data does not round-trip through JSON.
+            SessionNotFound: the session was revoked or has expired.
         """
         check_handle(handle)
         patch = SessionPatch(session_data=check_json_object(data, "session data"))
@@ -335,10 +346,11 @@ class AsyncSessionManager:
 
         Access tokens already issued keep their payload until they are refreshed.
 
-        :raises InvalidHandle: ``handle`` is not a well-formed handle.
-        :raises SerializationError: the payload does not round-trip through JSON.
-        :raises ConfigurationError: the payload sets a protected claim.
-        :raises SessionNotFound: the session was revoked or has expired.
+        Raises:
+            InvalidHandle: ``handle`` is not a well-formed handle.
+            SerializationError: the payload does not round-trip through JSON.
+            ConfigurationError: the payload sets a protected claim.
+            SessionNotFound: the session was revoked or has expired.
         """
         check_handle(handle)
         await self._update(handle, SessionPatch(access_payload=check_payload(payload)))
@@ -359,7 +371,8 @@ class AsyncSessionManager:
         requests in ``anti_csrf="token"`` mode.
         Storage I/O: none once keys are loaded; otherwise a key load.
 
-        :raises InvalidHandle: ``handle`` is not a well-formed handle.
+        Raises:
+            InvalidHandle: ``handle`` is not a well-formed handle.
         """
         check_handle(handle)
         return derive_anti_csrf_token(await self._ring.refresh_key(self._clock()), handle)

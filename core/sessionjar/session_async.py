@@ -113,9 +113,10 @@ class AsyncSession:
 
         Storage I/O: one write (and, at most once per key-rotation interval, a key load).
 
-        :raises SerializationError: the payload does not round-trip through JSON.
-        :raises ConfigurationError: the payload sets a protected claim.
-        :raises SessionNotFound: the session was revoked or has expired.
+        Raises:
+            SerializationError: the payload does not round-trip through JSON.
+            ConfigurationError: the payload sets a protected claim.
+            SessionNotFound: the session was revoked or has expired.
         """
         self.access_token = await self._manager._update_payload_and_mint(self, payload)
         self._payload = copy.deepcopy(payload)
@@ -123,7 +124,8 @@ class AsyncSession:
     async def get_session_data(self) -> JSONObject:
         """Return the session data. Storage I/O: one read.
 
-        :raises SessionNotFound: the session was revoked or has expired.
+        Raises:
+            SessionNotFound: the session was revoked or has expired.
         """
         return (await self._manager._read_live(self.handle)).session_data
 
@@ -132,8 +134,9 @@ class AsyncSession:
 
         Never resurrects a revoked or expired session.
 
-        :raises SerializationError: the data does not round-trip through JSON.
-        :raises SessionNotFound: the session was revoked or has expired.
+        Raises:
+            SerializationError: the data does not round-trip through JSON.
+            SessionNotFound: the session was revoked or has expired.
         """
         await self._manager.update_session_data(self.handle, data)
 

@@ -83,12 +83,15 @@ class SessionMiddleware:
     failure fails the startup), or, when the server runs no lifespan, on the first HTTP
     request (concurrent first requests load them once).
 
-    :param app: the wrapped ASGI app.
-    :param manager: the session manager.
-    :param on_token_theft: called when refresh-token reuse is detected, to record it.
-    :param options: `sessionjar.starlette.WebOptions` (cookies, transfer, anti-CSRF,
-        routes, error mapping).
-    :raises ConfigurationError: for inconsistent options.
+    Args:
+        app: the wrapped ASGI app.
+        manager: the session manager.
+        on_token_theft: called when refresh-token reuse is detected, to record it.
+        options: `sessionjar.starlette.WebOptions` (cookies, transfer, anti-CSRF,
+            routes, error mapping).
+
+    Raises:
+        ConfigurationError: for inconsistent options.
     """
 
     def __init__(
@@ -217,13 +220,16 @@ async def get_session(
     Storage I/O: none, or one read with ``check_database`` (which also notices a
     revoked session before its access token expires).
 
-    :param session_required: raise `SessionRequired` when the request has no token;
-        otherwise return `None` for it (a bad or expired token still raises).
-    :param check_database: also check that the session still exists in the store.
-    :raises TryRefreshToken: the access token expired; the client should refresh.
-    :raises UnauthorisedError: the token is bad, or the session is gone.
-    :raises AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
-    :raises StorageUnavailable: ``check_database`` and the store is down.
+    Args:
+        session_required: raise `SessionRequired` when the request has no token;
+            otherwise return `None` for it (a bad or expired token still raises).
+        check_database: also check that the session still exists in the store.
+
+    Raises:
+        TryRefreshToken: the access token expired; the client should refresh.
+        UnauthorisedError: the token is bad, or the session is gone.
+        AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
+        StorageUnavailable: ``check_database`` and the store is down.
     """
     context = _context(request)
     state, config = context.state, context.middleware.config
@@ -262,8 +268,9 @@ async def create_new_session(
     transfer (a bearer token, or the ``auth-mode: header`` request header).
     Storage I/O: one write (and, at most once per key-rotation interval, a key load).
 
-    :raises SerializationError: the payload or the data do not round-trip through JSON.
-    :raises ConfigurationError: bad user id or tenant, or a protected claim in the payload.
+    Raises:
+        SerializationError: the payload or the data do not round-trip through JSON.
+        ConfigurationError: bad user id or tenant, or a protected claim in the payload.
     """
     context = _context(request)
     session = await context.middleware.manager.create_session(
@@ -287,7 +294,8 @@ async def revoke_session(request: HTTPConnection) -> None:
 
     Storage I/O: one delete when there is a session.
 
-    :raises TryRefreshToken: the access token expired; refresh, then revoke.
+    Raises:
+        TryRefreshToken: the access token expired; refresh, then revoke.
     """
     context = _context(request)
     session = await get_session(request, session_required=False)
@@ -303,7 +311,8 @@ async def handle_error(request: Request, error: Exception) -> Response:
     ``add_exception_handler(SessionjarError, handle_error)``. On token theft the
     middleware's ``on_token_theft`` hook is called first.
 
-    :raises Exception: ``error`` itself when the mapping has no response for it.
+    Raises:
+        Exception: ``error`` itself when the mapping has no response for it.
     """
     context = _context(request)
     middleware = context.middleware

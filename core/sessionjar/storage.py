@@ -145,8 +145,9 @@ class AsyncStore(Protocol):
     async def create(self, record: SessionRecord) -> None:
         """Insert a new record; insert-only.
 
-        :raises DuplicateHandle: a record with the handle exists (expired or not);
-            the existing record is left untouched.
+        Raises:
+            DuplicateHandle: a record with the handle exists (expired or not);
+                the existing record is left untouched.
         """
         ...
 
@@ -176,7 +177,8 @@ class AsyncStore(Protocol):
         Never creates a record. `sessionjar.drivers.update_applies` states the same
         conditions in Python, for stores that check them in the client under a lock.
 
-        :returns: the record as updated, or `None` if nothing was updated.
+        Returns:
+            the record as updated, or `None` if nothing was updated.
         """
         ...
 
@@ -200,8 +202,9 @@ class AsyncStore(Protocol):
     async def add_signing_key(self, key: SigningKeyRecord) -> bool:
         """Insert a signing key unless one with its ``kid`` exists.
 
-        :returns: `True` if this key was inserted, `False` if the ``kid`` was taken (the
-            existing key is left untouched).
+        Returns:
+            `True` if this key was inserted, `False` if the ``kid`` was taken (the
+                existing key is left untouched).
         """
         ...
 

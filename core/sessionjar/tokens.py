@@ -78,7 +78,8 @@ class AccessTokens:
     ) -> str:
         """Return a signed access token; times are whole seconds since the epoch.
 
-        :raises ConfigurationError: the token would be too long to be accepted back.
+        Raises:
+            ConfigurationError: the token would be too long to be accepted back.
         """
         claims = build_claims(
             issuer=self.issuer,
@@ -101,11 +102,14 @@ class AccessTokens:
     def verify(self, token: object, keys: Mapping[str, SigningKey], now: float) -> AccessClaims:
         """Return the claims of a valid access token.
 
-        :param keys: the keys that verify, by kid.
-        :param now: the current time, seconds since the epoch.
-        :raises InvalidTokenError: malformed, forged, foreign, not yet valid, or signed
-            with a key that is not in ``keys``.
-        :raises TryRefreshToken: the token is genuine but has expired.
+        Args:
+            keys: the keys that verify, by kid.
+            now: the current time, seconds since the epoch.
+
+        Raises:
+            InvalidTokenError: malformed, forged, foreign, not yet valid, or signed
+                with a key that is not in ``keys``.
+            TryRefreshToken: the token is genuine but has expired.
         """
         text = check_token_text(token, "access token")
         segment = text.partition(".")[0]

@@ -25,8 +25,9 @@ class PluginSite:
     ) -> None:
         """Install distribution ``name`` declaring ``sessionjar.drivers`` entry points.
 
-        :param entry_points: entry point name → target module.
-        :param modules: module name → source (dedented).
+        Args:
+            entry_points: entry point name → target module.
+            modules: module name → source (dedented).
         """
         info = self.root / f"{name.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
@@ -46,7 +47,8 @@ class PluginSite:
     ) -> str:
         """Return the source of a plugin module registering one driver backed by memory://.
 
-        :param protocol_version: the Python expression the driver declares as its version.
+        Args:
+            protocol_version: the Python expression the driver declares as its version.
         """
         return f"""
         from sessionjar import DriverInfo, hookimpl

@@ -26,7 +26,8 @@ _SESSION_TEXT = ("handle", "tenant", "user_id", "refresh_hash")
 def check_namespace(namespace: str) -> str:
     """Return ``namespace`` if it is 1-48 characters of ``A-Z a-z 0-9 _ -``.
 
-    :raises ConfigurationError: it is not.
+    Raises:
+        ConfigurationError: it is not.
     """
     if not isinstance(namespace, str) or not _NAMESPACE_RE.fullmatch(namespace):
         raise ConfigurationError(
@@ -38,7 +39,8 @@ def check_namespace(namespace: str) -> str:
 def check_record(record: SessionRecord) -> None:
     """Check that every field of a session record can be stored and read back exactly.
 
-    :raises SerializationError: naming the first field that cannot.
+    Raises:
+        SerializationError: naming the first field that cannot.
     """
     for name in _SESSION_TEXT:
         _check_text(getattr(record, name), name)
@@ -57,7 +59,8 @@ def check_record(record: SessionRecord) -> None:
 def check_patch(patch: SessionPatch) -> None:
     """Check the fields a patch sets, as `check_record` does.
 
-    :raises SerializationError: naming the first field that cannot be stored.
+    Raises:
+        SerializationError: naming the first field that cannot be stored.
     """
     for name, value in patch.changes().items():
         if isinstance(value, datetime):
@@ -71,7 +74,8 @@ def check_patch(patch: SessionPatch) -> None:
 def check_signing_key(key: SigningKeyRecord) -> None:
     """Check that every field of a signing key can be stored and read back exactly.
 
-    :raises SerializationError: naming the first field that cannot.
+    Raises:
+        SerializationError: naming the first field that cannot.
     """
     _check_text(key.kid, "kid")
     _check_text(key.algorithm, "algorithm")
@@ -83,7 +87,8 @@ def check_signing_key(key: SigningKeyRecord) -> None:
 def check_handles(handles: Sequence[str]) -> None:
     """Check that ``handles`` is a sequence of handles, not one handle.
 
-    :raises ConfigurationError: it is a single string, or holds something else than text.
+    Raises:
+        ConfigurationError: it is a single string, or holds something else than text.
     """
     if isinstance(handles, str) or not all(isinstance(h, str) for h in handles):
         raise ConfigurationError("handles must be a sequence of str (not a single str)")

@@ -13,8 +13,9 @@ __all__ = ["query_options", "int_option", "seconds_option"]
 def query_options(url: str, allowed: Collection[str]) -> dict[str, str]:
     """Return the query options of ``url``, each given at most once.
 
-    :raises ConfigurationError: an option is unknown, repeated or malformed, or the URL
-        has a fragment.
+    Raises:
+        ConfigurationError: an option is unknown, repeated or malformed, or the URL
+            has a fragment.
     """
     parts = urlsplit(url)
     if parts.fragment:
@@ -41,7 +42,8 @@ def int_option(
 ) -> int:
     """Return option ``name`` as an integer in ``[minimum, maximum]``, or ``default``.
 
-    :raises ConfigurationError: the value is not such an integer.
+    Raises:
+        ConfigurationError: the value is not such an integer.
     """
     text = options.get(name)
     if text is None:
@@ -58,7 +60,8 @@ def seconds_option(
 ) -> float:
     """Return option ``name`` as a duration in seconds in ``(0, maximum]``, or ``default``.
 
-    :raises ConfigurationError: the value is not such a number.
+    Raises:
+        ConfigurationError: the value is not such a number.
     """
     text = options.get(name)
     if text is None:

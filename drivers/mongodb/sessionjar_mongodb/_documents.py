@@ -92,7 +92,8 @@ def update_filter(
 def session_from_document(document: Mapping[str, Any]) -> SessionRecord:
     """Rebuild a session record from its document.
 
-    :raises StorageUnavailable: the document is not one `session_document` wrote.
+    Raises:
+        StorageUnavailable: the document is not one `session_document` wrote.
     """
     try:
         return SessionRecord(
@@ -116,7 +117,8 @@ def session_from_document(document: Mapping[str, Any]) -> SessionRecord:
 def signing_key_from_document(document: Mapping[str, Any]) -> SigningKeyRecord:
     """Rebuild a signing-key record from its document.
 
-    :raises StorageUnavailable: the document is not one `signing_key_document` wrote.
+    Raises:
+        StorageUnavailable: the document is not one `signing_key_document` wrote.
     """
     try:
         return SigningKeyRecord(

@@ -21,12 +21,15 @@ _TOO_LARGE: Final = frozenset({10334, 17419})
 def translated(action: str) -> Iterator[None]:
     """Raise sessionjar's errors for pymongo's in the block, ``from`` them.
 
-    :param action: what the block does, for the message ("update a session", say).
-    :raises SerializationError: a value cannot be encoded as BSON, or would make a
-        document larger than the server holds (nothing was written).
-    :raises StorageUnavailable: for every other client error: server selection
-        timeout, network error, write-concern error, server error, closed client,
-        undecodable reply.
+    Args:
+        action: what the block does, for the message ("update a session", say).
+
+    Raises:
+        SerializationError: a value cannot be encoded as BSON, or would make a
+            document larger than the server holds (nothing was written).
+        StorageUnavailable: for every other client error: server selection
+            timeout, network error, write-concern error, server error, closed client,
+            undecodable reply.
     """
     try:
         yield

@@ -48,8 +48,9 @@ def client_settings(url: str) -> ClientSettings:
     has none. Every other URL option is pymongo's; the timeouts pymongo would leave at 30 s
     or unbounded default to 5 s (server selection, connect) and 10 s (each reply).
 
-    :raises ConfigurationError: the scheme is not ``mongodb`` or ``mongodb+srv``, the
-        path is not a valid database name, or ``w=0`` asks for unacknowledged writes.
+    Raises:
+        ConfigurationError: the scheme is not ``mongodb`` or ``mongodb+srv``, the
+            path is not a valid database name, or ``w=0`` asks for unacknowledged writes.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("mongodb", "mongodb+srv"):

@@ -65,7 +65,8 @@ class AsyncMongoStore:
     def __init__(self, url: str, namespace: str = "sessionjar") -> None:
         """Open a store on ``url`` without any I/O; it connects on first use.
 
-        :raises ConfigurationError: the URL or the namespace is invalid.
+        Raises:
+            ConfigurationError: the URL or the namespace is invalid.
         """
         self._namespace = check_namespace(namespace)
         settings = client_settings(url)

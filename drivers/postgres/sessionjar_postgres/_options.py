@@ -66,8 +66,9 @@ class PostgresOptions:
 def parse_url(url: str, namespace: str) -> PostgresOptions:
     """Split a store URL into the driver's options and the libpq connection URL.
 
-    :raises ConfigurationError: bad namespace, an unknown scheme, a malformed option
-        value, or a URL libpq rejects.
+    Raises:
+        ConfigurationError: bad namespace, an unknown scheme, a malformed option
+            value, or a URL libpq rejects.
     """
     check_namespace(namespace)
     parts = urlsplit(url)

@@ -39,7 +39,8 @@ def storable_text(text: str) -> bool:
 def check_storable_record(record: SessionRecord) -> None:
     """Check a record as core's stores do, then for what PostgreSQL cannot hold.
 
-    :raises SerializationError: naming the first field that cannot be stored exactly.
+    Raises:
+        SerializationError: naming the first field that cannot be stored exactly.
     """
     check_record(record)
     for name in ("handle", "tenant", "user_id", "refresh_hash", "prev_refresh_hash"):
@@ -49,7 +50,8 @@ def check_storable_record(record: SessionRecord) -> None:
 def check_storable_patch(patch: SessionPatch) -> None:
     """Check the fields a patch sets, as `check_storable_record` does.
 
-    :raises SerializationError: naming the first field that cannot be stored exactly.
+    Raises:
+        SerializationError: naming the first field that cannot be stored exactly.
     """
     check_patch(patch)
     for name in ("refresh_hash", "prev_refresh_hash"):
@@ -59,7 +61,8 @@ def check_storable_patch(patch: SessionPatch) -> None:
 def check_storable_key(key: SigningKeyRecord) -> None:
     """Check a signing key as `check_storable_record` does.
 
-    :raises SerializationError: naming the first field that cannot be stored exactly.
+    Raises:
+        SerializationError: naming the first field that cannot be stored exactly.
     """
     check_signing_key(key)
     _check_text(key.kid, "kid")
@@ -78,8 +81,9 @@ def to_json(value: object, what: str) -> str:
     ``1e+300`` would come back as the integer 10**300. Such floats are written as their
     exact integral value with a decimal point, which jsonb returns as the same float.
 
-    :raises SerializationError: the object holds a NUL character (in a key or a string)
-        or an integer too large to write.
+    Raises:
+        SerializationError: the object holds a NUL character (in a key or a string)
+            or an integer too large to write.
     """
     if _check_jsonb(value, what, "$"):
         return _exact_dumps(value)
@@ -136,7 +140,8 @@ def _utc(moment: datetime | None) -> datetime | None:
 def session_from_row(row: Sequence[Any]) -> SessionRecord:
     """Rebuild a session record from a `Statements.get` row (JSON objects as text).
 
-    :raises StorageUnavailable: the row does not have the shape of a session.
+    Raises:
+        StorageUnavailable: the row does not have the shape of a session.
     """
     try:
         (handle, tenant, user_id, created_at, expires_at, deadline, payload, data,
@@ -169,7 +174,8 @@ def session_from_row(row: Sequence[Any]) -> SessionRecord:
 def signing_key_from_row(row: Sequence[Any]) -> SigningKeyRecord:
     """Rebuild a signing key from a `Statements.list_signing_keys` row (JWK as text).
 
-    :raises StorageUnavailable: the row does not have the shape of a signing key.
+    Raises:
+        StorageUnavailable: the row does not have the shape of a signing key.
     """
     try:
         kid, algorithm, jwk, created_at, not_before, expires_at = row

@@ -73,11 +73,14 @@ class AsyncPostgresStore:
     ``auto_migrate=false``), on first use. Every operation is one statement in its own
     transaction, except `delete_expired`, which deletes in small batches.
 
-    :param url: ``postgresql://`` or ``postgres://`` URL, with libpq's options and the
-        driver's (``schema``, ``pool_min_size``, ``pool_max_size``, ``pool_timeout``,
-        ``auto_migrate``, ``prepare_threshold``, ``delete_batch_size``).
-    :param namespace: prefix of the table names.
-    :raises ConfigurationError: a bad URL, option or namespace.
+    Args:
+        url: ``postgresql://`` or ``postgres://`` URL, with libpq's options and the
+            driver's (``schema``, ``pool_min_size``, ``pool_max_size``, ``pool_timeout``,
+            ``auto_migrate``, ``prepare_threshold``, ``delete_batch_size``).
+        namespace: prefix of the table names.
+
+    Raises:
+        ConfigurationError: a bad URL, option or namespace.
     """
 
     __module__ = "sessionjar_postgres"
@@ -123,8 +126,11 @@ class AsyncPostgresStore:
         Safe to run from several processes at once. Used by ``sessionjar migrate URL``
         and, unless ``auto_migrate=false``, on the store's first use.
 
-        :returns: the schema version now in place.
-        :raises StorageUnavailable: the server failed, or holds a newer schema version.
+        Returns:
+            the schema version now in place.
+
+        Raises:
+            StorageUnavailable: the server failed, or holds a newer schema version.
         """
         async with self._connection("migrate", migrate=False) as conn:
             await self._migrate(conn)

@@ -32,7 +32,8 @@ _INDEX: Final = "u:"
 def owner_tag(tenant: str, user_id: str) -> str:
     """Return the 128-bit hex digest that stands for (tenant, user id) in key names.
 
-    :raises SerializationError: either is not a str of valid Unicode text.
+    Raises:
+        SerializationError: either is not a str of valid Unicode text.
     """
     for name, value in (("tenant", tenant), ("user_id", user_id)):
         if not isinstance(value, str):
@@ -48,7 +49,8 @@ def owner_tag(tenant: str, user_id: str) -> str:
 def check_handle(handle: object) -> str:
     """Return ``handle`` if it is a str of valid Unicode text.
 
-    :raises InvalidHandle: it is not.
+    Raises:
+        InvalidHandle: it is not.
     """
     if not isinstance(handle, str):
         raise InvalidHandle(f"a handle must be a str, not {type(handle).__name__}")

@@ -84,7 +84,8 @@ _dumps: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).enco
 def record_from_reply(reply: object) -> SessionRecord | None:
     """Rebuild a record from the JSON array of its values, as the scripts return it.
 
-    :raises StorageUnavailable: the reply is not a readable record.
+    Raises:
+        StorageUnavailable: the reply is not a readable record.
     """
     if reply is None:
         return None
@@ -105,7 +106,8 @@ def key_to_json(key: SigningKeyRecord) -> str:
 def key_from_json(text: object) -> SigningKeyRecord:
     """Rebuild a signing key from its JSON text.
 
-    :raises StorageUnavailable: the text is not a readable signing key.
+    Raises:
+        StorageUnavailable: the text is not a readable signing key.
     """
     try:
         row = json.loads(text)  # type: ignore[arg-type]
@@ -119,7 +121,8 @@ def key_from_json(text: object) -> SigningKeyRecord:
 def handles_from_reply(reply: object) -> list[str]:
     """Return a script's list of handles.
 
-    :raises StorageUnavailable: the reply is not a list of str.
+    Raises:
+        StorageUnavailable: the reply is not a list of str.
     """
     if not isinstance(reply, list) or not all(isinstance(item, str) for item in reply):
         raise StorageUnavailable(f"Redis returned {type(reply).__name__} for a list of handles")
@@ -129,7 +132,8 @@ def handles_from_reply(reply: object) -> list[str]:
 def millis(moment: object, name: str) -> int:
     """Return a timezone-aware time as integer milliseconds since the epoch.
 
-    :raises ConfigurationError: ``moment`` is not a timezone-aware `datetime`.
+    Raises:
+        ConfigurationError: ``moment`` is not a timezone-aware `datetime`.
     """
     if not isinstance(moment, datetime) or moment.utcoffset() is None:
         raise ConfigurationError(f"{name} must be a timezone-aware datetime")

@@ -51,7 +51,8 @@ class RedisOptions:
 def parse_url(url: str) -> RedisOptions:
     """Return the options a store URL states.
 
-    :raises ConfigurationError: the URL is malformed or has an unknown or bad option.
+    Raises:
+        ConfigurationError: the URL is malformed or has an unknown or bad option.
     """
     if not isinstance(url, str):
         raise ConfigurationError(f"a store URL must be a str, not {type(url).__name__}")

@@ -67,7 +67,8 @@ class AsyncRedisStore:
     def from_url(cls, url: str, namespace: str = "sessionjar") -> AsyncRedisStore:
         """Open a store on the server a URL names; does no I/O.
 
-        :raises ConfigurationError: the URL or the namespace is malformed.
+        Raises:
+            ConfigurationError: the URL or the namespace is malformed.
         """
         return cls(parse_url(url), namespace)
 

@@ -57,7 +57,8 @@ class JsonFileStore:
     def from_url(cls, url: str, namespace: str) -> JsonFileStore:
         """Open the store of ``jsonfile:///absolute/directory``.
 
-        :raises ConfigurationError: the URL names no absolute directory.
+        Raises:
+            ConfigurationError: the URL names no absolute directory.
         """
         parts = urlsplit(url)
         path = unquote(parts.path)

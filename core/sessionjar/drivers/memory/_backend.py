@@ -69,7 +69,8 @@ class MemoryBackend:
         When the backend is full, records of ``namespace`` that are expired at the new
         record's ``created_at`` are evicted first; a live record is never dropped.
 
-        :raises StorageUnavailable: the backend is full of live records.
+        Raises:
+            StorageUnavailable: the backend is full of live records.
         """
         check_record(record)
         record = _copied_record(record)
@@ -194,8 +195,9 @@ def backend_for_url(url: str) -> MemoryBackend:
     ``memory://`` gives a new private backend; ``memory://NAME`` gives the process-wide
     backend called NAME, created on first use. ``?max_sessions=N`` bounds it.
 
-    :raises ConfigurationError: the URL is malformed, or names an existing backend with
-        another explicit ``max_sessions``.
+    Raises:
+        ConfigurationError: the URL is malformed, or names an existing backend with
+            another explicit ``max_sessions``.
     """
     parts = urlsplit(url)
     if parts.scheme.lower() != "memory" or parts.path not in ("", "/"):

@@ -117,7 +117,8 @@ def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> None:
     Several processes may race here: ``BEGIN IMMEDIATE`` makes the second wait for the
     first, then find the schema in place.
 
-    :raises StorageUnavailable: the database holds a newer schema than this code reads.
+    Raises:
+        StorageUnavailable: the database holds a newer schema than this code reads.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:

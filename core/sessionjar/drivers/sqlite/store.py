@@ -64,10 +64,13 @@ class SqliteStore:
     ) -> None:
         """Describe the store; does no I/O.
 
-        :param path: the database file, created if missing (its directory must exist).
-        :param namespace: prefix of this store's table names.
-        :param busy_timeout_ms: how long to wait for another connection's lock.
-        :raises ConfigurationError: ``path`` is empty or ``:memory:``.
+        Args:
+            path: the database file, created if missing (its directory must exist).
+            namespace: prefix of this store's table names.
+            busy_timeout_ms: how long to wait for another connection's lock.
+
+        Raises:
+            ConfigurationError: ``path`` is empty or ``:memory:``.
         """
         if not path or path == ":memory:" or path.startswith("file:"):
             raise ConfigurationError(
@@ -90,7 +93,8 @@ class SqliteStore:
         ``sqlite:////absolute/path.db`` is absolute; ``?busy_timeout_ms=N`` (0 to
         600000, default 5000) bounds the wait for another connection's lock.
 
-        :raises ConfigurationError: the URL is malformed or names no file.
+        Raises:
+            ConfigurationError: the URL is malformed or names no file.
         """
         parts = urlsplit(url)
         if parts.scheme.lower() != "sqlite" or parts.netloc or not parts.path.startswith("/"):
