@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any, Final, TypeAlias
 
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+from redis.exceptions import NoScriptError
 
 from sessionjar._acompat import ALock, agather
 from sessionjar.drivers import (
@@ -23,6 +22,7 @@ from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavai
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 from sessionjar_redis import _scripts
 from sessionjar_redis._clients import AsyncClusterNode, AsyncRedis, AsyncRedisCluster, AsyncRetry
+from sessionjar_redis._errors import Translated
 from sessionjar_redis._keys import KeyLayout, check_handle, owner_tag, storable
 from sessionjar_redis._rows import (
     handles_from_reply,
@@ -39,7 +39,6 @@ from sessionjar_redis._url import RedisOptions, parse_url
 __all__ = ["AsyncRedisStore"]
 
 _Client: TypeAlias = AsyncRedis | AsyncRedisCluster
-_FAILURES: Final = (RedisError, RedisClusterException, OSError, UnicodeDecodeError)
 _SCAN_BATCH: Final = 256
 
 
@@ -280,29 +279,5 @@ class AsyncRedisStore:
             kwargs["host"], kwargs["port"] = options.nodes[0]
         return AsyncRedis(retry=retry, **kwargs)
 
-    def _errors(self, what: str) -> _Errors:
-        return _Errors(self._options, what)
-
-
-class _Errors:
-    """Raises `StorageUnavailable` from a failure of Redis inside ``with``.
-
-    A class rather than a generator-based context manager: it is on every request path,
-    and costs a quarter as much.
-    """
-
-    __slots__ = ("_options", "_what")
-
-    def __init__(self, options: RedisOptions, what: str) -> None:
-        self._options = options
-        self._what = what
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if isinstance(exc, _FAILURES):
-            where = self._options.describe()
-            raise StorageUnavailable(f"Redis at {where} failed to {self._what}: {exc}") from exc
+    def _errors(self, what: str) -> Translated:
+        return Translated(self._options, what)
