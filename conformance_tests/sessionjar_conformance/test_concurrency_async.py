@@ -81,6 +81,17 @@ class AsyncParallelCreateTests:
         assert sorted(listed) == sorted(handles)
 
 
+async def _one_winner(store: AsyncStore, handle: str, results: list[object]) -> None:
+    """Assert that exactly one of racing updates of ``handle`` won, and that it stuck."""
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1, results
+    got = await store.get(handle)
+    assert got == winners[0]
+    assert got is not None
+    assert got.version == 2
+
+
 class AsyncParallelUpdateTests:
     """Racing conditional updates on one version or one refresh hash: exactly one wins."""
 
@@ -92,14 +103,7 @@ class AsyncParallelUpdateTests:
             patch = SessionPatch(session_data={"winner": index})
             return await store.update(record.handle, patch, expected_version=1, now=clock())
 
-        results = await aparallel(30, update)
-        assert [r for r in results if isinstance(r, BaseException)] == []
-        winners = [r for r in results if r is not None]
-        assert len(winners) == 1, results
-        got = await store.get(record.handle)
-        assert got == winners[0]
-        assert got is not None
-        assert got.version == 2
+        await _one_winner(store, record.handle, await aparallel(30, update))
 
     async def test_one_conditional_rotation_wins(
         self, store: AsyncStore, clock: MutableClock
@@ -119,14 +123,7 @@ class AsyncParallelUpdateTests:
                 now=clock(),
             )
 
-        results = await aparallel(30, rotate)
-        assert [r for r in results if isinstance(r, BaseException)] == []
-        winners = [r for r in results if r is not None]
-        assert len(winners) == 1, results
-        got = await store.get(record.handle)
-        assert got == winners[0]
-        assert got is not None
-        assert got.version == 2
+        await _one_winner(store, record.handle, await aparallel(30, rotate))
 
     async def test_unconditional_updates_all_count(
         self, store: AsyncStore, clock: MutableClock
