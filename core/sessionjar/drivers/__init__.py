@@ -13,6 +13,7 @@ from sessionjar.drivers._checks import (
     check_namespace,
     check_patch,
     check_record,
+    check_update,
     check_signing_key,
 )
 from sessionjar.drivers._conditions import update_applies
@@ -22,6 +23,7 @@ __all__ = [
     "check_namespace",
     "check_record",
     "check_patch",
+    "check_update",
     "check_signing_key",
     "check_handles",
     "update_applies",

@@ -15,6 +15,7 @@ __all__ = [
     "check_namespace",
     "check_record",
     "check_patch",
+    "check_update",
     "check_signing_key",
     "check_handles",
 ]
@@ -69,6 +70,23 @@ def check_patch(patch: SessionPatch) -> None:
             check_json_object(value, name)
         else:
             _check_text(value, name)
+
+
+def check_update(
+    patch: SessionPatch, expected_version: object, expected_refresh_hash: object
+) -> None:
+    """Check the arguments of `AsyncStore.update` as every driver must, before any I/O.
+
+    Raises:
+        SerializationError: a field of the patch cannot be stored (see `check_patch`).
+        ConfigurationError: ``expected_version`` is not an int or `None`, or
+            ``expected_refresh_hash`` not a str or `None`; neither may act as an operator.
+    """
+    check_patch(patch)
+    if expected_version is not None and type(expected_version) is not int:
+        raise ConfigurationError("expected_version must be an int or None")
+    if expected_refresh_hash is not None and not isinstance(expected_refresh_hash, str):
+        raise ConfigurationError("expected_refresh_hash must be a str or None")
 
 
 def check_signing_key(key: SigningKeyRecord) -> None:
