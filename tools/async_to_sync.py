@@ -57,6 +57,7 @@ INPUTS = [
     "conformance_tests/sessionjar_conformance/test_bad_input_async.py",
     "conformance_tests/sessionjar_conformance/test_concurrency_async.py",
     "conformance_tests/sessionjar_conformance/test_faults_async.py",
+    "conformance_tests/sessionjar_conformance/test_network_faults_async.py",
     "drivers/mongodb/sessionjar_mongodb/store_async.py",
     "drivers/mongodb/tests/test_store_async.py",
     "drivers/mongodb/tests/test_conformance_async.py",
@@ -97,6 +98,7 @@ RENAMES = {
     "afixture": "fixture",
     "aparallel": "parallel",
     "fixtures_async": "fixtures",
+    "test_faults_async": "test_faults",
     # MongoDB driver (drivers/mongodb): pymongo.asynchronous mirrors pymongo.synchronous
     "asynchronous": "synchronous",
     # PostgreSQL driver (drivers/postgres): psycopg and psycopg_pool name pairs

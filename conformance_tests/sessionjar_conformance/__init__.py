@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from sessionjar_conformance.capabilities import CAPABILITY_NAMES, Capabilities, requires
     from sessionjar_conformance.fixtures import ConformanceBase, StoreFactory
     from sessionjar_conformance.fixtures_async import AsyncConformanceBase, AsyncStoreFactory
+    from sessionjar_conformance.test_network_faults import ProxiedBackend
+    from sessionjar_conformance.test_network_faults_async import AsyncProxiedBackend
 
 __all__ = [
     "AsyncStoreConformance",
@@ -28,6 +30,8 @@ __all__ = [
     "ConformanceBase",
     "AsyncStoreFactory",
     "StoreFactory",
+    "AsyncProxiedBackend",
+    "ProxiedBackend",
     "Capabilities",
     "CAPABILITY_NAMES",
     "requires",
@@ -40,6 +44,8 @@ _HOMES: Final = {
     "ConformanceBase": "fixtures",
     "AsyncStoreFactory": "fixtures_async",
     "StoreFactory": "fixtures",
+    "AsyncProxiedBackend": "test_network_faults_async",
+    "ProxiedBackend": "test_network_faults",
     "Capabilities": "capabilities",
     "CAPABILITY_NAMES": "capabilities",
     "requires": "capabilities",

@@ -21,6 +21,8 @@ from sessionjar_conformance.test_isolation import *
 from sessionjar_conformance.test_isolation_async import *
 from sessionjar_conformance.test_listing import *
 from sessionjar_conformance.test_listing_async import *
+from sessionjar_conformance.test_network_faults import *
+from sessionjar_conformance.test_network_faults_async import *
 from sessionjar_conformance.test_read import *
 from sessionjar_conformance.test_read_async import *
 from sessionjar_conformance.test_rotation import *
@@ -80,6 +82,7 @@ class AsyncStoreConformance(
     AsyncUnreachableStoreTests,
     AsyncFailClosedTests,
     AsyncClosedStoreTests,
+    AsyncNetworkFaultTests,
     AsyncConformanceBase,
 ):
     """The whole suite against an `sessionjar.AsyncStore`; subclass it to test a driver."""
@@ -126,6 +129,7 @@ class StoreConformance(
     UnreachableStoreTests,
     FailClosedTests,
     ClosedStoreTests,
+    NetworkFaultTests,
     ConformanceBase,
 ):
     """The whole suite against a `sessionjar.Store`; subclass it to test a driver."""
