@@ -10,12 +10,17 @@
    PEXPIRE; update = HSET field, HGETALL; revoke = DEL record, ZREM index). The manager's
    ``refresh_session`` (core: one conditional update, a signed token) against the raw
    HGETALL. Targets: <= 1.5x, and <= 2.5x for refresh, against "cmd".
+   The liveness check behind ``get_session(check_database=True)``: ``is_live`` (one
+   HMGET of three fields) and the manager's checked verify, both against the cheapest
+   raw read ("cmd": HGET of one field; "same work": the HMGET by hand). Target: <= 1.5x.
 2. References for reading the ratios. "floor": one EVALSHA of ``return 1`` on one key,
    the least any atomic multi-key operation costs through redis-py (for refresh: the
    same ``refresh_session`` on a ``memory://`` store, i.e. core alone). "script": the
    driver's own script for the operation, called through raw redis-py with arguments
    prepared beforehand and its reply left unparsed (for refresh: the update script with
    a rotation's patch), i.e. the Redis side of the operation without the driver's Python.
+   For is_live and check, "floor" is a PING of the key's node and "script" is the
+   unchecked ``get_session`` (core's verify alone, no I/O).
 3. Memory per stored session: MEMORY USAGE of every key, summed over 10,000 sessions.
 
 Every round runs each contender for CALLS calls, one after the other, so that all see
@@ -48,6 +53,8 @@ ROUNDS = 31
 CALLS = 100
 MEMORY_SESSIONS = 10_000
 TARGETS = {"create": 1.5, "get": 1.5, "update": 1.5, "revoke": 1.5, "refresh": 2.5}
+TARGETS |= {"is_live": 1.5, "check": 1.5}
+LIVENESS_FIELDS = ("tenant", "user_id", "expires_at")
 FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 
 
@@ -257,8 +264,36 @@ def operations(
         script = scripts.update(one.handle, rotation)
         return raw_get, raw_get, rotator(core_alone), script, rotator(manager)
 
+    def ping(i: int) -> object:
+        if isinstance(raw, redis.RedisCluster):
+            return raw.ping(target_nodes=raw.get_node_from_key(f"{tag}one"))  # type: ignore[no-untyped-call]
+        return raw.ping()
+
+    def raw_hget(i: int) -> object:
+        return raw.hget(f"{tag}one", "expires_at")
+
+    def raw_hmget(i: int) -> object:
+        return raw.hmget(f"{tag}one", LIVENESS_FIELDS)
+
+    def is_live() -> Calls:
+        def ours(i: int) -> object:
+            return store.is_live(one.handle, tenant="public", user_id="alice", now=now())
+
+        return raw_hget, raw_hmget, ping, raw_hmget, ours
+
+    def check() -> Calls:
+        token = manager.create_session("alice").access_token
+
+        def unchecked(i: int) -> object:
+            return manager.get_session(token)
+
+        def ours(i: int) -> object:
+            return manager.get_session(token, check_database=True)
+
+        return raw_hget, raw_hmget, ping, unchecked, ours
+
     yield from [("create", create), ("get", get), ("update", update)]
-    yield from [("revoke", revoke), ("refresh", refresh)]
+    yield from [("revoke", revoke), ("refresh", refresh), ("is_live", is_live), ("check", check)]
     keys = [key for server in _servers(raw) for key in server.scan_iter(match=f"{tag}*")]
     for key in keys:
         raw.delete(key)
@@ -289,10 +324,10 @@ def memory_per_session(store: RedisStore, raw: Any, namespace: str, data_size: i
 def bench(url: str) -> bool:
     """Print the tables for one server; return whether every target was met."""
     namespace = f"bench_{secrets.token_hex(4)}"
-    store = RedisStore.from_url(url, namespace)
+    store = RedisStore.from_url(url, namespace=namespace)
     raw = raw_client(url)
     key = SigningKey.generate("EdDSA")
-    manager = SessionManager(RedisStore.from_url(url, namespace), keys=[key])
+    manager = SessionManager(RedisStore.from_url(url, namespace=namespace), keys=[key])
     core_alone = SessionManager(open_store("memory://"), keys=[key])
     layout = KeyLayout(namespace, parse_url(url).buckets)
     scripts = Scripts(raw, layout)
@@ -318,6 +353,10 @@ def bench(url: str) -> bool:
         print(
             "floor: one EVALSHA of 'return 1' (refresh: core alone, memory://);"
             " script: the driver's script with prepared arguments, reply unparsed"
+        )
+        print(
+            "is_live, check: cmd = HGET of one field, work = HMGET of three, floor = PING,"
+            " script = get_session without check_database (verify alone)"
         )
         store.delete_expired(now=FAR_FUTURE)
         for size in (0, 200):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -27,6 +28,7 @@ __all__ = [
     "key_to_json",
     "key_from_json",
     "handles_from_reply",
+    "is_live_reply",
     "millis",
 ]
 
@@ -127,6 +129,25 @@ def handles_from_reply(reply: object) -> list[str]:
     if not isinstance(reply, list) or not all(isinstance(item, str) for item in reply):
         raise StorageUnavailable(f"Redis returned {type(reply).__name__} for a list of handles")
     return reply
+
+
+def is_live_reply(reply: object, tenant: str, user_id: str, now_ms: int) -> bool:
+    """Tell whether an ``HMGET`` of tenant, user id and expiry shows that owner's live record.
+
+    Raises:
+        StorageUnavailable: the record exists but its expiry is not a stored integer.
+    """
+    if not isinstance(reply, list) or len(reply) != 3:
+        raise StorageUnavailable(f"Redis returned {reply!r} for three fields of a session")
+    stored_tenant, stored_user, expires = reply
+    if stored_tenant is None:
+        return False
+    if not isinstance(expires, str) or not _INTEGER.fullmatch(expires):
+        raise StorageUnavailable("the store returned an unreadable session record: expires_at")
+    return stored_tenant == tenant and stored_user == user_id and int(expires) > now_ms
+
+
+_INTEGER: Final = re.compile(r"-?[0-9]{1,19}")
 
 
 def millis(moment: object, name: str) -> int:

@@ -46,22 +46,42 @@ end
 """
 
 # The fields whose stored text is JSON already: integers (times, version) and objects.
-_VERBATIM = frozenset(
-    {"created_at", "expires_at", "absolute_deadline", "access_payload", "session_data"}
-    | {"rotated_at", "version"}
-)
+_INTEGERS = frozenset({"created_at", "expires_at", "absolute_deadline", "rotated_at", "version"})
+_VERBATIM = _INTEGERS | {"access_payload", "session_data"}
+
+# exact(): whether stored text is an integer as the driver writes it, so that a tampered
+# expiry ("soon", "1e999", "0x10") is an error and never compared as a number.
+_EXACT = """
+local function exact(text)
+  return text ~= nil and #text <= 20 and string.match(text, '^%-?%d+$') ~= nil
+end
+"""
 
 # FIELDS: a record's fields in codec order, then the owner tag (13th).
 # values(): a record's first 12 fields, read by HMGET, as one JSON array in codec order
 # (nil as null), with the fields of VERBATIM spliced in as they are: one bulk string
 # parses much faster in redis-py than a reply of a dozen elements, values alone spare
 # the field names, and the JSON objects are parsed once, not as strings and then again.
+# unreadable(): an error reply if an integer field is not exact() or a JSON field does not
+# hold an object ("{"; codec checks the rest on reading), else nil.
 _ROW = (
-    "local FIELDS = {"
+    _EXACT
+    + "local FIELDS = {"
     + ", ".join(f"'{name}'" for name in (*SESSION_FIELDS, OWNER_FIELD))
     + "}\nlocal VERBATIM = {"
     + ", ".join("true" if name in _VERBATIM else "false" for name in SESSION_FIELDS)
+    + "}\nlocal INTEGER = {"
+    + ", ".join("true" if name in _INTEGERS else "false" for name in SESSION_FIELDS)
     + """}
+local function unreadable(row)
+  for i, integer in ipairs(INTEGER) do
+    local value = row[i]
+    if value and (integer and not exact(value) or VERBATIM[i] and not integer
+                  and string.byte(value) ~= 123) then
+      return redis.error_reply('unreadable session record: ' .. FIELDS[i] .. ' is malformed')
+    end
+  end
+end
 local function values(row)
   local out = {}
   for i, verbatim in ipairs(VERBATIM) do
@@ -92,7 +112,7 @@ GET = Script(
     + """
 local row = redis.call('HMGET', KEYS[1], unpack(FIELDS, 1, #FIELDS - 1))
 if not row[1] then return false end
-return values(row)
+return unreadable(row) or values(row)
 """,
 )
 
@@ -128,8 +148,9 @@ return 1
 # KEYS: record. ARGV: one JSON array: now (ms), the expected version (text) or null, the
 # expected refresh hash or null, the native TTL if the patch sets expires_at or null,
 # then the patch's field/value pairs (text). One argument, not a dozen: redis-py packs
-# each argument in Python. Every condition is checked before anything is written.
-# Returns the updated record as GET does, or nil when a condition fails.
+# each argument in Python. Every condition is checked before anything is written, on
+# fields read back exactly: an error reply otherwise. Returns the updated record as GET
+# does, or nil when a condition fails.
 UPDATE = Script(
     _ROW
     + _POSITION
@@ -138,7 +159,10 @@ UPDATE = Script(
 local args = cjson.decode(ARGV[1])
 local now, version, refresh_hash, ttl = args[1], args[2], args[3], args[4]
 local row = redis.call('HMGET', KEYS[1], unpack(FIELDS))
-if not row[5] or tonumber(row[5]) <= now then return false end
+if not row[5] then return false end
+local bad = unreadable(row)
+if bad then return bad end
+if tonumber(row[5]) <= now then return false end
 if version ~= cjson.null and row[12] ~= version then return false end
 if refresh_hash ~= cjson.null and row[9] ~= refresh_hash then return false end
 for i = 5, #args, 2 do row[POSITION[args[i]]] = args[i + 1] end
@@ -213,13 +237,15 @@ return live
 )
 
 # KEYS: records of one bucket. ARGV: now. Returns how many of them were expired and deleted.
+# A record whose expiry is unreadable is left to its native TTL.
 DELETE_EXPIRED = Script(
-    _SPLIT
+    _EXACT
+    + _SPLIT
     + """
 local count = 0
 for _, key in ipairs(KEYS) do
   local row = redis.call('HMGET', key, 'expires_at', 'ix')
-  if row[1] and tonumber(row[1]) <= tonumber(ARGV[1]) then
+  if row[1] and exact(row[1]) and tonumber(row[1]) <= tonumber(ARGV[1]) then
     redis.call('DEL', key)
     local prefix, handle = split(key)
     if row[2] then redis.call('ZREM', prefix .. 'u:' .. row[2], handle) end

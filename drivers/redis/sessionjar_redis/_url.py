@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 from sessionjar.drivers import int_option, query_options, seconds_option
 from sessionjar.errors import ConfigurationError
 
-__all__ = ["SCHEMES", "DEFAULT_BUCKETS", "RedisOptions", "parse_url"]
+__all__ = ["SCHEMES", "DEFAULT_BUCKETS", "DEFAULT_TIMEOUT", "RedisOptions", "parse_url"]
 
 SCHEMES: Final = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 """The URL schemes the driver handles."""
@@ -18,14 +18,16 @@ DEFAULT_BUCKETS: Final = 16
 """How many slot groups a cluster namespace is spread over unless ``?buckets=`` says."""
 
 _CONNECTION_OPTIONS: Final = frozenset(
-    {"socket_timeout", "socket_connect_timeout", "max_connections", "health_check_interval",
-     "client_name"}
+    {"timeout", "socket_timeout", "socket_connect_timeout", "max_connections",
+     "health_check_interval", "client_name"}
 )  # fmt: skip
 _TLS_OPTIONS: Final = frozenset(
     {"ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname"}
 )
 _CERT_REQS: Final = frozenset({"none", "optional", "required"})
-_DEFAULT_TIMEOUT: Final = 5.0
+DEFAULT_TIMEOUT: Final = 5.0
+"""Seconds one call may take unless ``?timeout=`` says (see `RedisOptions.timeout`)."""
+_MAX_TIMEOUT: Final = 600.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +40,10 @@ class RedisOptions:
     """``(host, port)`` of the server, or of the cluster's startup nodes; empty for a socket."""
     buckets: int = 1
     """How many slot groups the namespace's sessions are spread over (1 unless cluster)."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds one call may take, connecting included, before `StorageUnavailable`; also
+    the default of the socket timeouts (a share of it on a cluster), which bound the
+    waits of the sync store."""
     client_kwargs: dict[str, object] = field(default_factory=dict)
     """Keyword arguments of the redis-py client, except the address."""
 
@@ -64,22 +70,33 @@ def parse_url(url: str) -> RedisOptions:
     allowed = _CONNECTION_OPTIONS | (_TLS_OPTIONS if tls else frozenset())
     allowed |= {"buckets"} if cluster else {"db"}
     options = query_options(url, allowed)
-    kwargs = _connection_kwargs(options) | _tls_kwargs(options, tls)
+    timeout = seconds_option(options, "timeout", DEFAULT_TIMEOUT, maximum=_MAX_TIMEOUT)
     if scheme == "unix":
-        return _unix(url, options, kwargs)
+        kwargs = _connection_kwargs(options, timeout) | _tls_kwargs(options, tls)
+        return _unix(url, options, kwargs, timeout)
     username, password, nodes = _netloc(url, multiple=cluster)
+    # A cluster client that loses a node re-reads the slot map from each startup node
+    # before it gives up: each wait gets its share of the timeout.
+    wait = timeout / (1 + len(nodes)) if cluster else timeout
+    kwargs = _connection_kwargs(options, wait) | _tls_kwargs(options, tls)
     kwargs |= {"username": username, "password": password}
     path = urlsplit(url).path.strip("/")
     if cluster:
         if path not in ("", "0"):
             raise ConfigurationError("a Redis Cluster has only database 0")
         buckets = int_option(options, "buckets", DEFAULT_BUCKETS, minimum=1, maximum=128)
-        return RedisOptions(cluster=True, nodes=nodes, buckets=buckets, client_kwargs=kwargs)
+        # The URL's nodes only: a known count of waits (the async store lifts this).
+        kwargs["dynamic_startup_nodes"] = False
+        return RedisOptions(
+            cluster=True, nodes=nodes, buckets=buckets, timeout=timeout, client_kwargs=kwargs
+        )
     kwargs["db"] = _db(path or options.get("db", "0"))
-    return RedisOptions(cluster=False, nodes=nodes, client_kwargs=kwargs)
+    return RedisOptions(cluster=False, nodes=nodes, timeout=timeout, client_kwargs=kwargs)
 
 
-def _unix(url: str, options: dict[str, str], kwargs: dict[str, object]) -> RedisOptions:
+def _unix(
+    url: str, options: dict[str, str], kwargs: dict[str, object], timeout: float
+) -> RedisOptions:
     parts = urlsplit(url)
     if not parts.path:
         raise ConfigurationError("a unix:// URL needs the socket's path: unix:///path/to/sock")
@@ -89,7 +106,7 @@ def _unix(url: str, options: dict[str, str], kwargs: dict[str, object]) -> Redis
         "password": _unquoted(parts.password),
         "db": _db(options.get("db", "0")),
     }
-    return RedisOptions(cluster=False, client_kwargs=kwargs)
+    return RedisOptions(cluster=False, timeout=timeout, client_kwargs=kwargs)
 
 
 def _netloc(
@@ -114,12 +131,10 @@ def _host_port(text: str) -> tuple[str, int]:
     return parts.hostname or "localhost", port
 
 
-def _connection_kwargs(options: dict[str, str]) -> dict[str, object]:
+def _connection_kwargs(options: dict[str, str], wait: float) -> dict[str, object]:
     kwargs: dict[str, object] = {
-        "socket_timeout": seconds_option(options, "socket_timeout", _DEFAULT_TIMEOUT),
-        "socket_connect_timeout": seconds_option(
-            options, "socket_connect_timeout", _DEFAULT_TIMEOUT
-        ),
+        "socket_timeout": seconds_option(options, "socket_timeout", wait),
+        "socket_connect_timeout": seconds_option(options, "socket_connect_timeout", wait),
     }
     if "max_connections" in options:
         kwargs["max_connections"] = int_option(

@@ -19,13 +19,13 @@ UNREACHABLE_URL: Final = "redis://127.0.0.1:1/0?socket_timeout=1&socket_connect_
 def _open_async(url: str, namespace: str) -> AsyncStore:
     from sessionjar_redis.store_async import AsyncRedisStore
 
-    return AsyncRedisStore.from_url(url, namespace)
+    return AsyncRedisStore.from_url(url, namespace=namespace)
 
 
 def _open_sync(url: str, namespace: str) -> Store:
     from sessionjar_redis.store import RedisStore
 
-    return RedisStore.from_url(url, namespace)
+    return RedisStore.from_url(url, namespace=namespace)
 
 
 @sessionjar.hookimpl

@@ -65,6 +65,16 @@ def cluster_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def cluster_nodes(cluster_url: str) -> tuple[tuple[str, int], ...]:
+    """The (host, port) of every node of the test cluster, as it announces them."""
+    client = raw_client(cluster_url)
+    assert isinstance(client, redis.RedisCluster)
+    with client:
+        nodes = client.get_nodes()  # type: ignore[no-untyped-call]
+        return tuple((node.host, node.port) for node in nodes)
+
+
+@pytest.fixture(scope="session")
 def unix_url() -> str:
     """The Unix-socket URL of the standalone test server; fails if it does not answer."""
     return _checked(UNIX_URL, "SESSIONJAR_REDIS_UNIX_URL")

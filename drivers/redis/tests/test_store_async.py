@@ -13,6 +13,7 @@ from redis.crc import key_slot
 from redis.exceptions import RedisClusterException, RedisError
 
 from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord, StorageUnavailable
+from sessionjar._acompat import asleep
 from sessionjar.codec import SESSION_FIELDS, to_millis
 from sessionjar_redis._keys import KeyLayout, owner_tag
 from sessionjar_redis._rows import TTL_MARGIN
@@ -32,7 +33,7 @@ Log = Callable[[], AbstractContextManager[Callable[[], list[str]]]]
 @pytest.fixture
 async def store(url: str, namespace: str) -> AsyncIterator[AsyncRedisStore]:
     """A store on each test server in turn, emptied and closed afterwards."""
-    opened = AsyncRedisStore.from_url(url, namespace)
+    opened = AsyncRedisStore.from_url(url, namespace=namespace)
     yield opened
     await opened.delete_expired(now=FAR_FUTURE)
     await opened.close()
@@ -188,7 +189,7 @@ async def test_one_round_trip_per_operation(
     make_record: MakeRecord,
     make_key: Callable[[datetime], SigningKeyRecord],
 ) -> None:
-    store = AsyncRedisStore.from_url(redis_url, namespace)
+    store = AsyncRedisStore.from_url(redis_url, namespace=namespace)
     patch = SessionPatch(session_data={})
 
     def operations(record: SessionRecord) -> Iterator[Callable[[], Any]]:
@@ -216,7 +217,7 @@ async def test_one_round_trip_per_operation(
 async def test_a_forgotten_script_costs_one_more_round_trip(
     redis_url: str, namespace: str, command_log: Log, clock: Clock, make_record: MakeRecord
 ) -> None:
-    store = AsyncRedisStore.from_url(redis_url, namespace)
+    store = AsyncRedisStore.from_url(redis_url, namespace=namespace)
     server = redis.Redis.from_url(redis_url)
     try:
         await store.get("warm-up")
@@ -236,7 +237,7 @@ async def test_a_forgotten_script_costs_one_more_round_trip(
 async def test_a_timeout_is_storage_unavailable(
     redis_url: str, namespace: str, clock: Clock, make_record: MakeRecord
 ) -> None:
-    store = AsyncRedisStore.from_url(f"{redis_url}?socket_timeout=0.2", namespace)
+    store = AsyncRedisStore.from_url(f"{redis_url}?socket_timeout=0.2", namespace=namespace)
     server = redis.Redis.from_url(redis_url)
     record = make_record(clock())
     try:
@@ -263,7 +264,7 @@ async def test_standalone_url_on_a_cluster_node_fails_closed(
     layout = KeyLayout(namespace, 1)
     record = make_record(clock())
     host, port = next(iter(primary_addresses - {node_of(layout.record(record.handle))}))
-    store = AsyncRedisStore.from_url(f"redis://{host}:{port}/0", namespace)
+    store = AsyncRedisStore.from_url(f"redis://{host}:{port}/0", namespace=namespace)
     try:
         with pytest.raises(StorageUnavailable) as info:
             await store.create(record)
@@ -281,17 +282,21 @@ async def test_revocations_survive_a_crash_with_the_append_only_file(
     make_record: MakeRecord,
 ) -> None:
     url, crash_and_restart = durable_server
-    store = AsyncRedisStore.from_url(url, namespace)
+    store = AsyncRedisStore.from_url(url, namespace=namespace)
     kept, revoked = make_record(clock()), make_record(clock())
     try:
         await store.create(kept)
         await store.create(revoked)
         assert await store.delete([revoked.handle]) == [revoked.handle]
         crash_and_restart()
-        # The pooled connection is dead and the script cache empty: both recover at once.
+        for _ in range(2):  # let the event loop read the closed connection's EOF, as it
+            await asleep(0)  # does between any two requests of an app
+        # The pooled connection is dead and the script cache empty: both recover at once,
+        # for writes too (the pool replaces a connection the server closed before use).
+        await store.create(make_record(clock()))
         assert await store.get(kept.handle) == kept
         assert await store.get(revoked.handle) is None
-        assert await store.list_for_user("public", "alice", now=clock()) == [kept.handle]
+        assert kept.handle in await store.list_for_user("public", "alice", now=clock())
     finally:
         await store.close()
 
@@ -299,7 +304,7 @@ async def test_revocations_survive_a_crash_with_the_append_only_file(
 async def test_a_cluster_that_is_down_is_storage_unavailable(
     half_cluster_url: str, namespace: str, clock: Clock, make_record: MakeRecord
 ) -> None:
-    store = AsyncRedisStore.from_url(half_cluster_url, namespace)
+    store = AsyncRedisStore.from_url(half_cluster_url, namespace=namespace)
     try:
         with pytest.raises(StorageUnavailable) as info:
             await store.create(make_record(clock()))
@@ -321,7 +326,7 @@ async def test_cluster_buckets_spread_over_every_primary(
 async def test_unix_socket_url(
     unix_url: str, namespace: str, clock: Clock, make_record: MakeRecord
 ) -> None:
-    store = AsyncRedisStore.from_url(unix_url, namespace)
+    store = AsyncRedisStore.from_url(unix_url, namespace=namespace)
     record = make_record(clock())
     try:
         await store.create(record)
@@ -334,7 +339,7 @@ async def test_unix_socket_url(
 async def test_tls_url(
     tls_url: str, namespace: str, clock: Clock, make_record: MakeRecord
 ) -> None:
-    store = AsyncRedisStore.from_url(tls_url, namespace)
+    store = AsyncRedisStore.from_url(tls_url, namespace=namespace)
     record = make_record(clock())
     try:
         await store.create(record)
@@ -346,7 +351,7 @@ async def test_tls_url(
 
 async def test_tls_refuses_a_server_it_cannot_verify(tls_url: str, namespace: str) -> None:
     unverified = tls_url.split("?")[0]  # no CA: the self-signed certificate is unknown
-    store = AsyncRedisStore.from_url(unverified, namespace)
+    store = AsyncRedisStore.from_url(unverified, namespace=namespace)
     try:
         with pytest.raises(StorageUnavailable) as info:
             await store.get("x")
@@ -356,8 +361,77 @@ async def test_tls_refuses_a_server_it_cannot_verify(tls_url: str, namespace: st
 
 
 async def test_a_closed_store_raises_storage_unavailable(url: str, namespace: str) -> None:
-    store = AsyncRedisStore.from_url(url, namespace)
+    store = AsyncRedisStore.from_url(url, namespace=namespace)
     await store.get("x")
     await store.close()
     with pytest.raises(StorageUnavailable, match="closed"):
         await store.get("x")
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("expires_at", "soon"),
+        ("expires_at", "1e999"),
+        ("expires_at", "0x7fffffffffff"),
+        ("version", "two"),
+        ("rotated_at", "1.5"),
+        ("session_data", "[1, 2]"),
+        ("access_payload", '"text"'),
+    ],
+)
+async def test_a_tampered_record_is_unreadable_for_reads_and_writes(
+    store: AsyncRedisStore,
+    raw: Any,
+    layout: KeyLayout,
+    clock: Clock,
+    make_record: MakeRecord,
+    field: str,
+    text: str,
+) -> None:
+    record = make_record(clock())
+    await store.create(record)
+    key = layout.record(record.handle)
+    raw.hset(key, field, text)
+    before = raw.hgetall(key)
+    with pytest.raises(StorageUnavailable, match="unreadable"):
+        await store.get(record.handle)
+    patch = SessionPatch(expires_at=clock() + timedelta(hours=2))
+    with pytest.raises(StorageUnavailable, match="unreadable"):
+        await store.update(record.handle, patch, expected_version=None, now=clock())
+    assert raw.hgetall(key) == before, "a conditional write on a tampered record"
+    raw.delete(key)  # delete_expired leaves a record whose expiry is unreadable
+
+
+async def test_is_live_reads_three_fields_and_matches_exactly(
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
+) -> None:
+    now = clock()
+    record = make_record(now, ttl=timedelta(minutes=5))
+    await store.create(record)
+    assert await store.is_live(record.handle, tenant="public", user_id="alice", now=now)
+    assert not await store.is_live(record.handle, tenant="public", user_id="Alice", now=now)
+    assert not await store.is_live(record.handle, tenant="other", user_id="alice", now=now)
+    later = record.expires_at
+    assert not await store.is_live(record.handle, tenant="public", user_id="alice", now=later)
+    raw.hset(layout.record(record.handle), "expires_at", "1e999")
+    with pytest.raises(StorageUnavailable, match="unreadable"):
+        await store.is_live(record.handle, tenant="public", user_id="alice", now=now)
+
+
+async def test_the_timeout_bounds_a_call_on_a_paused_server(
+    redis_url: str, namespace: str, clock: Clock, make_record: MakeRecord
+) -> None:
+    store = AsyncRedisStore.from_url(f"{redis_url}?timeout=0.3", namespace=namespace)
+    server = redis.Redis.from_url(redis_url)
+    record = make_record(clock())
+    try:
+        await store.get(record.handle)
+        server.client_pause(3_000, all=False)
+        with pytest.raises(StorageUnavailable):
+            await store.create(record)
+    finally:
+        server.client_unpause()
+        await store.delete_expired(now=FAR_FUTURE)
+        await store.close()
+        server.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sessionjar import ConfigurationError
-from sessionjar_redis._url import DEFAULT_BUCKETS, parse_url
+from sessionjar_redis._url import DEFAULT_BUCKETS, DEFAULT_TIMEOUT, parse_url
 
 
 def test_standalone_url_with_credentials_and_database() -> None:
@@ -19,6 +19,17 @@ def test_standalone_url_with_credentials_and_database() -> None:
     assert kwargs["socket_connect_timeout"] == 5.0
     assert "ssl" not in kwargs
     assert "p:ss" not in options.describe()
+
+
+def test_timeout_bounds_calls_and_sets_the_socket_timeouts() -> None:
+    options = parse_url("redis://cache.example?timeout=2")
+    assert options.timeout == 2.0
+    assert options.client_kwargs["socket_timeout"] == 2.0
+    assert options.client_kwargs["socket_connect_timeout"] == 2.0
+    default = parse_url("redis+cluster://cache.example:7001")
+    assert default.timeout == DEFAULT_TIMEOUT <= 10
+    with pytest.raises(ConfigurationError, match="timeout"):
+        parse_url("redis://cache.example?timeout=0")
 
 
 def test_defaults_to_localhost_port_6379_database_0() -> None:
