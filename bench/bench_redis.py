@@ -25,7 +25,8 @@
 
 Every round runs each contender for CALLS calls, one after the other, so that all see
 the same load; a ratio is the median over the rounds of the ratio within each round,
-which cancels the slow and fast spells of a shared machine. Times are medians too.
+which cancels the slow and fast spells of a shared machine, shown with the quartiles of
+those ratios and the same median ratio of this process's CPU time. Times are medians.
 """
 
 from __future__ import annotations
@@ -93,21 +94,25 @@ def raw_client(url: str) -> redis.Redis | redis.RedisCluster:
     return redis.Redis.from_url(url, decode_responses=True)
 
 
-def per_call(func: Callable[[int], object]) -> float:
-    """Return the time of one call of ``func(i)`` over ``CALLS`` calls, in seconds."""
-    start = time.perf_counter()
+Sample = tuple[float, float]
+"""The wall time and this process's CPU time of one call, in seconds."""
+
+
+def per_call(func: Callable[[int], object]) -> Sample:
+    """Return the times of one call of ``func(i)`` over ``CALLS`` calls."""
+    wall, cpu = time.perf_counter(), time.process_time()
     for index in range(CALLS):
         func(index)
-    return (time.perf_counter() - start) / CALLS
+    return (time.perf_counter() - wall) / CALLS, (time.process_time() - cpu) / CALLS
 
 
 Calls = tuple[Callable[[int], object], ...]
 """The contenders of one operation: raw command, same work, floor, script, sessionjar."""
 
 
-def rounds(prepare: Callable[[], Calls]) -> list[list[float]]:
+def rounds(prepare: Callable[[], Calls]) -> list[list[Sample]]:
     """Time the calls ``prepare`` returns, each round in turn; return their times per round."""
-    times: list[list[float]] = []
+    times: list[list[Sample]] = []
     for _ in range(ROUNDS):
         calls = prepare()
         times = times or [[] for _ in calls]
@@ -116,9 +121,20 @@ def rounds(prepare: Callable[[], Calls]) -> list[list[float]]:
     return times
 
 
-def ratio(ours: list[float], theirs: list[float]) -> float:
+def ratios(ours: list[Sample], theirs: list[Sample], *, cpu: bool = False) -> list[float]:
+    """Return the per-round ratios of two contenders' wall (or CPU) times."""
+    return [a[cpu] / b[cpu] for a, b in zip(ours, theirs, strict=True)]
+
+
+def ratio(ours: list[Sample], theirs: list[Sample], *, cpu: bool = False) -> float:
     """Return the median over the rounds of the ratio of two contenders within a round."""
-    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+    return statistics.median(ratios(ours, theirs, cpu=cpu))
+
+
+def spread(values: list[float]) -> str:
+    """Return the interquartile range of per-round ratios, as ``low-high``."""
+    low, _, high = statistics.quantiles(values, n=4)
+    return f"{low:.2f}-{high:.2f}"
 
 
 class Scripts:
@@ -335,18 +351,21 @@ def bench(url: str) -> bool:
     print(f"\n{url}: medians of {ROUNDS} rounds of {CALLS} calls")
     print(
         f"{'operation':<10} {'raw cmd':>9} {'same work':>10} {'floor':>9} {'script':>9}"
-        f" {'sessionjar':>11} {'vs cmd':>7} {'vs work':>8} {'floor/cmd':>10}"
-        f" {'script/cmd':>11} {'target':>7}"
+        f" {'sessionjar':>11} {'vs cmd':>7} {'IQR':>10} {'cpu':>6} {'vs work':>8}"
+        f" {'floor/cmd':>10} {'script/cmd':>11} {'target':>7}"
     )
     try:
         for name, prepare in operations(store, raw, scripts, manager, core_alone):
             times = rounds(prepare)
-            command, work, floor, script, ours = (statistics.median(each) for each in times)
-            vs_cmd = ratio(times[4], times[0])
+            command, work, floor, script, ours = (
+                statistics.median(wall for wall, _ in each) for each in times
+            )
+            vs_cmd, cpu = ratio(times[4], times[0]), ratio(times[4], times[0], cpu=True)
             met &= vs_cmd <= TARGETS[name]
             print(
                 f"{name:<10} {command * 1e6:>7.1f}us {work * 1e6:>8.1f}us {floor * 1e6:>7.1f}us"
                 f" {script * 1e6:>7.1f}us {ours * 1e6:>9.1f}us {vs_cmd:>6.2f}x"
+                f" {spread(ratios(times[4], times[0])):>10} {cpu:>5.2f}x"
                 f" {ratio(times[4], times[1]):>7.2f}x {ratio(times[2], times[0]):>9.2f}x"
                 f" {ratio(times[3], times[0]):>10.2f}x {TARGETS[name]:>6.1f}x"
             )
@@ -358,6 +377,7 @@ def bench(url: str) -> bool:
             "is_live, check: cmd = HGET of one field, work = HMGET of three, floor = PING,"
             " script = get_session without check_database (verify alone)"
         )
+        print("IQR: quartiles of the per-round ratios vs cmd; cpu: the same ratio of CPU time")
         store.delete_expired(now=FAR_FUTURE)
         for size in (0, 200):
             usage = memory_per_session(store, raw, namespace, size)
