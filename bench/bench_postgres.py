@@ -193,7 +193,7 @@ def operations(
     the same kind (`Floors`), the operation's own SQL on the raw connection (what
     psycopg alone costs, or `None`), and the store's operation.
     """
-    sql_of = Statements(store.options.schema, store.options.namespace)
+    sql_of = Statements(store.options.schema, "ops")
 
     def select_one(_: int) -> object:
         return raw.execute("SELECT 1").fetchone()
@@ -312,7 +312,7 @@ def _row(each: SessionRecord) -> list[object]:
 
 def fill(raw: Raw, store: PostgresStore, size: int) -> None:
     """Insert ``size`` sessions, ten per user, with one INSERT ... SELECT generate_series."""
-    table = sql.Identifier(store.options.schema, f"{store.options.namespace}_sessions")
+    table = sql.Identifier(store.options.schema, f"scale{size}_sessions")
     raw.execute(
         sql.SQL(
             "INSERT INTO {} SELECT 'h' || i, 'public', 'u' || (i / 10), now(),"
@@ -346,7 +346,7 @@ def _pair(calls: list[dict[str, Callable[[int], object]]], name: str) -> Calls:
 
 def bench_scale(url: str, raw: Raw) -> bool:
     """Print latencies at 10,000 and 1,000,000 sessions; return whether targets were met."""
-    small, large = (PostgresStore.from_url(url, f"scale{size}") for size in SIZES)
+    small, large = (PostgresStore.from_url(url, namespace=f"scale{size}") for size in SIZES)
     met = True
     try:
         for store, size in zip((small, large), SIZES, strict=True):
@@ -374,9 +374,9 @@ def bench_scale(url: str, raw: Raw) -> bool:
 
 def bench_operations(url: str, raw: Raw) -> bool:
     """Print the table of operations against SELECT 1; return whether targets were met."""
-    store = PostgresStore.from_url(url, "ops")
+    store = PostgresStore.from_url(url, namespace="ops")
     store.migrate()
-    counted = CountedStore(PostgresStore.from_url(url, "ops"))
+    counted = CountedStore(PostgresStore.from_url(url, namespace="ops"))
     manager = SessionManager(cast(Store, counted), keys=[SigningKey.generate()])
     floors = Floors(raw, store.options.schema)
     met = True

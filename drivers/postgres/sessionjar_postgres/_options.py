@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlsplit
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict
 
-from sessionjar.drivers import check_namespace, int_option, seconds_option
+from sessionjar.drivers import int_option, seconds_option
 from sessionjar.errors import ConfigurationError
 
-__all__ = ["SCHEMES", "PostgresOptions", "parse_url"]
+__all__ = ["SCHEMES", "DEFAULT_TIMEOUT", "PostgresOptions", "parse_url"]
 
 SCHEMES: Final = ("postgresql", "postgres")
 """The URL schemes of the driver; libpq reads both."""
@@ -22,13 +22,16 @@ SCHEMES: Final = ("postgresql", "postgres")
 DEFAULT_CONNECT_TIMEOUT: Final = 5
 """Seconds libpq waits for a connection when the URL sets no ``connect_timeout``."""
 
+DEFAULT_TIMEOUT: Final = 5.0
+"""Seconds one call of the store may take in all when the URL sets no ``timeout``."""
+
 _SCHEMA_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _OWN: Final = frozenset(
     {
         "schema",
         "pool_min_size",
         "pool_max_size",
-        "pool_timeout",
+        "timeout",
         "auto_migrate",
         "prepare_threshold",
         "delete_batch_size",
@@ -45,16 +48,15 @@ class PostgresOptions:
     """The URL libpq connects with: the store URL without the driver's own options."""
     where: str
     """``host:port/dbname`` for messages (never the password)."""
-    namespace: str
-    """Prefix of every table name (validated)."""
     schema: str = "public"
     """Schema that holds the tables (``?schema=``)."""
     pool_min_size: int = 1
     """Connections the pool keeps open (``?pool_min_size=``)."""
     pool_max_size: int = 10
     """Most connections the pool opens (``?pool_max_size=``)."""
-    pool_timeout: float = 5.0
-    """Seconds an operation waits for a pooled connection (``?pool_timeout=``)."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds one call may take in all (``?timeout=``): the wait for a pooled connection
+    and every round trip; past it the connection is closed and the call fails."""
     auto_migrate: bool = True
     """Run the migration on first use (``?auto_migrate=false`` leaves it to deploys)."""
     prepare_threshold: int | None = 5
@@ -63,14 +65,13 @@ class PostgresOptions:
     """Rows `delete_expired` deletes per statement, so that no lock is held long."""
 
 
-def parse_url(url: str, namespace: str) -> PostgresOptions:
+def parse_url(url: str) -> PostgresOptions:
     """Split a store URL into the driver's options and the libpq connection URL.
 
     Raises:
-        ConfigurationError: bad namespace, an unknown scheme, a malformed option
-            value, or a URL libpq rejects.
+        ConfigurationError: an unknown scheme, a malformed option value, or a URL
+            libpq rejects.
     """
-    check_namespace(namespace)
     parts = urlsplit(url)
     if parts.scheme.lower() not in SCHEMES:
         raise ConfigurationError(f"not a PostgreSQL URL: scheme {parts.scheme!r}")
@@ -88,11 +89,10 @@ def parse_url(url: str, namespace: str) -> PostgresOptions:
     options = PostgresOptions(
         conninfo=conninfo,
         where=_where(params),
-        namespace=namespace,
         schema=_schema(own.get("schema", "public")),
         pool_min_size=int_option(own, "pool_min_size", 1, minimum=0, maximum=1000),
         pool_max_size=int_option(own, "pool_max_size", 10, minimum=1, maximum=1000),
-        pool_timeout=seconds_option(own, "pool_timeout", 5.0),
+        timeout=seconds_option(own, "timeout", DEFAULT_TIMEOUT),
         auto_migrate=_boolean(own, "auto_migrate", True),
         prepare_threshold=_threshold(own.get("prepare_threshold", "5")),
         delete_batch_size=int_option(own, "delete_batch_size", 1000, minimum=1, maximum=1_000_000),

@@ -14,12 +14,20 @@ _SESSION_COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, SESSION_FIELDS)
 # JSON objects travel as text both ways: psycopg's jsonb adapters are Python-level
 # wrappers of json.dumps and json.loads, which the driver calls for much less.
 _JSON: Final = frozenset({"access_payload", "session_data", "private_jwk"})
+_TIMES: Final = frozenset(
+    {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
+)
 
 
 def _read(name: str) -> sql.Composable:
-    """Return how a column is read: JSON objects as text."""
+    """Return how a column is read: as `sessionjar.codec` reads rows, JSON objects as
+    text and times as integer milliseconds since the epoch."""
     column = sql.Identifier(name)
-    return sql.SQL("{}::text").format(column) if name in _JSON else column
+    if name in _JSON:
+        return sql.SQL("{}::text").format(column)
+    if name in _TIMES:
+        return sql.SQL("(extract(epoch FROM {}) * 1000)::bigint").format(column)
+    return column
 
 
 def _placeholder(name: str) -> sql.Composable:
@@ -39,8 +47,8 @@ def _values(fields: tuple[str, ...]) -> sql.Composable:
 class Statements:
     """The statements of one store, as bytes ready to execute.
 
-    ``get`` and ``update`` return sessions in the row shape `session_from_row` reads,
-    ``list_signing_keys`` keys in the shape `signing_key_from_row` reads.
+    ``get`` and ``update`` return sessions as the values `codec.session_from_values`
+    reads, ``list_signing_keys`` keys as the values of `codec.signing_key_from_row`.
 
     Identifiers come only from the validated schema and namespace and the fixed column
     names, always quoted by `psycopg.sql`; every value is a query parameter.
@@ -59,6 +67,11 @@ class Statements:
             "INSERT INTO {} ({}) VALUES ({})", s, _SESSION_COLUMNS, _values(SESSION_FIELDS)
         )
         self.get = _bytes("SELECT {} FROM {} WHERE handle = %s", _SESSION_ROW, s)
+        self.is_live = _bytes(
+            "SELECT 1 FROM {} WHERE handle = %s AND tenant = %s AND user_id = %s"
+            " AND expires_at > %s",
+            s,
+        )
         # psycopg adapts a list parameter far more slowly than a string: one handle (a
         # revocation, the common case) gets a statement of its own.
         self.delete_one = _bytes("DELETE FROM {} WHERE handle = %s RETURNING handle", s)

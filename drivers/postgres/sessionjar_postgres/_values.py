@@ -1,14 +1,15 @@
-"""Values in and out of PostgreSQL: what it cannot hold, and rows back into records."""
+"""Values into PostgreSQL: what it cannot hold, and JSON it returns exactly.
+
+Rows come back through `sessionjar.codec` (see `Statements`).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, Final
 
-from sessionjar.drivers import check_patch, check_record, check_signing_key
-from sessionjar.errors import SerializationError, StorageUnavailable
+from sessionjar.drivers import check_record, check_signing_key
+from sessionjar.errors import SerializationError
 from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
 
 __all__ = [
@@ -17,8 +18,6 @@ __all__ = [
     "check_storable_patch",
     "check_storable_key",
     "to_json",
-    "session_from_row",
-    "signing_key_from_row",
 ]
 
 # Larger integers make json.dumps fail (Python's int-to-text digit limit, 4300).
@@ -48,12 +47,11 @@ def check_storable_record(record: SessionRecord) -> None:
 
 
 def check_storable_patch(patch: SessionPatch) -> None:
-    """Check the fields a patch sets, as `check_storable_record` does.
+    """Check the text a patch sets for what PostgreSQL cannot hold, after `check_update`.
 
     Raises:
         SerializationError: naming the first field that cannot be stored exactly.
     """
-    check_patch(patch)
     for name in ("refresh_hash", "prev_refresh_hash"):
         _check_text(getattr(patch, name), name)
 
@@ -131,64 +129,3 @@ def _exact_dumps(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ",".join(map(_exact_dumps, value)) + "]"
     return json.dumps(value)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC)
-
-
-def session_from_row(row: Sequence[Any]) -> SessionRecord:
-    """Rebuild a session record from a `Statements.get` row (JSON objects as text).
-
-    Raises:
-        StorageUnavailable: the row does not have the shape of a session.
-    """
-    try:
-        (handle, tenant, user_id, created_at, expires_at, deadline, payload, data,
-         refresh_hash, prev_hash, rotated_at, version) = row  # fmt: skip
-        record = SessionRecord(
-            handle=handle,
-            tenant=tenant,
-            user_id=user_id,
-            created_at=created_at.astimezone(UTC),
-            expires_at=expires_at.astimezone(UTC),
-            absolute_deadline=_utc(deadline),
-            access_payload=json.loads(payload),
-            session_data=json.loads(data),
-            refresh_hash=refresh_hash,
-            prev_refresh_hash=prev_hash,
-            rotated_at=_utc(rotated_at),
-            version=version,
-        )
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise StorageUnavailable(f"PostgreSQL returned an unreadable session row: {exc}") from exc
-    if not (
-        isinstance(record.access_payload, dict)
-        and isinstance(record.session_data, dict)
-        and type(version) is int
-    ):
-        raise StorageUnavailable("PostgreSQL returned a session row of unexpected types")
-    return record
-
-
-def signing_key_from_row(row: Sequence[Any]) -> SigningKeyRecord:
-    """Rebuild a signing key from a `Statements.list_signing_keys` row (JWK as text).
-
-    Raises:
-        StorageUnavailable: the row does not have the shape of a signing key.
-    """
-    try:
-        kid, algorithm, jwk, created_at, not_before, expires_at = row
-        key = SigningKeyRecord(
-            kid=kid,
-            algorithm=algorithm,
-            private_jwk=json.loads(jwk),
-            created_at=created_at.astimezone(UTC),
-            not_before=not_before.astimezone(UTC),
-            expires_at=expires_at.astimezone(UTC),
-        )
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise StorageUnavailable(f"PostgreSQL returned an unreadable signing key: {exc}") from exc
-    if not isinstance(key.private_jwk, dict):
-        raise StorageUnavailable("PostgreSQL returned a signing key whose JWK is not an object")
-    return key

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["sessionjar_register_drivers", "UNREACHABLE_URL"]
 
 UNREACHABLE_URL: Final = (
-    "postgresql://sessionjar@127.0.0.1:1/sessionjar?connect_timeout=1&pool_timeout=1"
+    "postgresql://sessionjar@127.0.0.1:1/sessionjar?connect_timeout=1&timeout=1"
 )
 """A URL where no server listens, with short timeouts, for failure tests."""
 
@@ -24,13 +24,13 @@ UNREACHABLE_URL: Final = (
 def _open_async(url: str, namespace: str) -> AsyncStore:
     from sessionjar_postgres.store_async import AsyncPostgresStore
 
-    return AsyncPostgresStore.from_url(url, namespace)
+    return AsyncPostgresStore.from_url(url, namespace=namespace)
 
 
 def _open_sync(url: str, namespace: str) -> Store:
     from sessionjar_postgres.store import PostgresStore
 
-    return PostgresStore.from_url(url, namespace)
+    return PostgresStore.from_url(url, namespace=namespace)
 
 
 @hookimpl

@@ -5,18 +5,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from time import monotonic
 from typing import Any, Final
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor, errors, sql
-from psycopg.abc import Params
+from psycopg.abc import RV, Params, PQGen
 from psycopg_pool import AsyncConnectionPool
 
 from sessionjar._acompat import ALock
-from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
-from sessionjar.drivers import check_handles
+from sessionjar.codec import (
+    SESSION_FIELDS,
+    SIGNING_KEY_FIELDS,
+    session_from_values,
+    signing_key_from_row,
+)
+from sessionjar.drivers import check_handles, check_namespace, check_update
 from sessionjar.errors import DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
+from sessionjar_postgres._errors import Translated
 from sessionjar_postgres._liveness import closed_by_server
 from sessionjar_postgres._migrations import (
     LATEST_VERSION,
@@ -31,8 +38,6 @@ from sessionjar_postgres._values import (
     check_storable_key,
     check_storable_patch,
     check_storable_record,
-    session_from_row,
-    signing_key_from_row,
     storable_text,
     to_json,
 )
@@ -40,19 +45,48 @@ from sessionjar_postgres._values import (
 __all__ = ["AsyncPostgresStore"]
 
 _JSON_FIELDS: Final = frozenset({"access_payload", "session_data", "private_jwk"})
+# How often psycopg looks up from a wait (for signals); the deadline cuts it shorter.
+_WAIT_INTERVAL: Final = 0.1
 # A pool gives up reconnecting after this long and reconnects on the next request
 # instead, so that a server back after a long outage is used at once.
 _RECONNECT_TIMEOUT: Final = 10.0
 
 
 class _Connection(AsyncConnection[Any]):
-    """A pooled connection that runs every statement on the same cursor (async version).
+    """A pooled connection that runs every statement on the same cursor, and gives up
+    on the server at the deadline of the call that borrowed it (async version).
 
     A new cursor per statement costs more client time than its parameters and rows do:
     it starts with empty caches of adapters.
     """
 
     _cursor: AsyncCursor[Any] | None = None
+    deadline: float | None = None
+    """`time.monotonic` time by which the borrowing call ends; `None` while pooled."""
+
+    async def wait(
+        self,
+        gen: PQGen[RV],
+        interval: float = _WAIT_INTERVAL,
+        timeout: float | None = None,
+    ) -> RV:
+        """Run a protocol exchange as psycopg does, but not past the deadline.
+
+        A reply that never comes (a dead peer, a black-holed path, a slow statement) would
+        otherwise be awaited for as long as the socket lives. Past the deadline the
+        connection is closed, since it is mid-exchange, and the pool replaces it.
+        """
+        deadline = self.deadline
+        if deadline is not None:
+            left = deadline - monotonic()
+            timeout = left if timeout is None else min(timeout, left)
+        try:
+            return await super().wait(gen, interval, timeout)
+        except psycopg.OperationalError as exc:
+            if deadline is None or monotonic() < deadline:
+                raise
+            self.pgconn.finish()
+            raise psycopg.OperationalError("no reply within the call's timeout") from exc
 
     async def run(self, statement: bytes, params: Params | None = None) -> AsyncCursor[Any]:
         """Execute ``statement`` on the connection's cursor and return the cursor."""
@@ -71,54 +105,61 @@ class AsyncPostgresStore:
 
     Opening does no I/O: the pool connects, and the schema is migrated (unless
     ``auto_migrate=false``), on first use. Every operation is one statement in its own
-    transaction, except `delete_expired`, which deletes in small batches.
+    transaction, except `delete_expired`, which deletes in small batches. Every call
+    ends within ``options.timeout`` seconds, or raises `StorageUnavailable`.
 
     Args:
-        url: ``postgresql://`` or ``postgres://`` URL, with libpq's options and the
-            driver's (``schema``, ``pool_min_size``, ``pool_max_size``, ``pool_timeout``,
-            ``auto_migrate``, ``prepare_threshold``, ``delete_batch_size``).
+        options: what the store URL asks for (see `from_url`).
         namespace: prefix of the table names.
 
     Raises:
-        ConfigurationError: a bad URL, option or namespace.
+        ConfigurationError: a bad namespace.
     """
 
     __module__ = "sessionjar_postgres"
 
     protocol_version: int = PROTOCOL_VERSION
 
-    def __init__(self, url: str, *, namespace: str = "sessionjar") -> None:
-        self.options: Final[PostgresOptions] = parse_url(url, namespace)
-        self._sql = Statements(self.options.schema, namespace)
+    def __init__(self, options: PostgresOptions, *, namespace: str = "sessionjar") -> None:
+        self.options: Final = options
+        self._namespace: Final = check_namespace(namespace)
+        self._sql = Statements(options.schema, namespace)
         self._lock = ALock()
         self._opened = False
         self._migrated = False
         self._closed = False
-        opts = self.options
         self._pool = AsyncConnectionPool[_Connection](
-            opts.conninfo,
+            options.conninfo,
             connection_class=_Connection,
             kwargs={
                 "autocommit": True,
-                "prepare_threshold": opts.prepare_threshold,
+                "prepare_threshold": options.prepare_threshold,
                 "fallback_application_name": "sessionjar",
             },
-            min_size=opts.pool_min_size,
-            max_size=opts.pool_max_size,
-            timeout=opts.pool_timeout,
-            reconnect_timeout=max(_RECONNECT_TIMEOUT, opts.pool_timeout),
+            min_size=options.pool_min_size,
+            max_size=options.pool_max_size,
+            timeout=options.timeout,
+            reconnect_timeout=max(_RECONNECT_TIMEOUT, options.timeout),
             name=f"sessionjar-{namespace}",
             open=False,
         )
 
     @classmethod
-    def from_url(cls, url: str, namespace: str = "sessionjar") -> AsyncPostgresStore:
-        """Open a store for ``url`` under ``namespace``; does no I/O (as the factories do)."""
-        return cls(url, namespace=namespace)
+    def from_url(cls, url: str, *, namespace: str = "sessionjar") -> AsyncPostgresStore:
+        """Open a store on the server a ``postgresql://`` URL names; does no I/O.
+
+        The URL carries libpq's options and the driver's (``schema``, ``timeout``,
+        ``pool_min_size``, ``pool_max_size``, ``auto_migrate``, ``prepare_threshold``,
+        ``delete_batch_size``).
+
+        Raises:
+            ConfigurationError: the URL, an option or the namespace is malformed.
+        """
+        return cls(parse_url(url), namespace=namespace)
 
     def __repr__(self) -> str:
         opts = self.options
-        return f"<{type(self).__name__} {opts.where} {opts.schema}.{opts.namespace}_*>"
+        return f"<{type(self).__name__} {opts.where} {opts.schema}.{self._namespace}_*>"
 
     async def migrate(self) -> int:
         """Bring the namespace's tables to the driver's schema version; idempotent.
@@ -168,7 +209,7 @@ class AsyncPostgresStore:
         row = await cur.fetchone()
         version = int(row[0]) if row else 0
         if version > LATEST_VERSION:
-            raise StorageUnavailable(too_new(self.options.namespace, version))
+            raise StorageUnavailable(too_new(self._namespace, version))
         return version
 
     async def create(self, record: SessionRecord) -> None:
@@ -188,7 +229,16 @@ class AsyncPostgresStore:
         async with self._connection("get") as conn:
             cur = await conn.run(self._sql.get, (handle,))
             row = await cur.fetchone()
-        return None if row is None else session_from_row(row)
+        return None if row is None else session_from_values(row)
+
+    async def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether a live record of this user has this handle: one ``SELECT 1`` on
+        the primary key, with the owner and expiry as conditions."""
+        if not (storable_text(handle) and storable_text(tenant) and storable_text(user_id)):
+            return False
+        async with self._connection("is_live") as conn:
+            cur = await conn.run(self._sql.is_live, (handle, tenant, user_id, now))
+            return await cur.fetchone() is not None
 
     async def update(
         self,
@@ -200,6 +250,7 @@ class AsyncPostgresStore:
         expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
         """Apply a patch to a live record: one conditional UPDATE ... RETURNING."""
+        check_update(patch, expected_version, expected_refresh_hash)
         check_storable_patch(patch)
         changes = patch.changes()
         if not (storable_text(handle) and storable_text(expected_refresh_hash or "")):
@@ -218,7 +269,7 @@ class AsyncPostgresStore:
         async with self._connection("update") as conn:
             cur = await conn.run(statement, params)
             row = await cur.fetchone()
-        return None if row is None else session_from_row(row)
+        return None if row is None else session_from_values(row)
 
     async def delete(self, handles: Sequence[str]) -> list[str]:
         """Delete records by handle: one DELETE (none for no handles)."""
@@ -270,7 +321,9 @@ class AsyncPostgresStore:
         async with self._connection("list_signing_keys") as conn:
             cur = await conn.run(self._sql.list_signing_keys)
             rows = await cur.fetchall()
-        return [signing_key_from_row(row) for row in rows]
+        return [
+            signing_key_from_row(dict(zip(SIGNING_KEY_FIELDS, row, strict=True))) for row in rows
+        ]
 
     async def close(self) -> None:
         """Close the pool's connections; the store cannot be used afterwards."""
@@ -287,23 +340,23 @@ class AsyncPostgresStore:
     async def _connection(
         self, action: str, *, migrate: bool = True
     ) -> AsyncIterator[_Connection]:
-        """Lend a live pooled connection; turn every psycopg error into StorageUnavailable."""
+        """Lend a live pooled connection until the call's deadline; turn every psycopg
+        error into `StorageUnavailable`."""
         if self._closed:
             raise StorageUnavailable(f"{action}: the PostgreSQL store has been closed")
-        try:
+        deadline = monotonic() + self.options.timeout
+        with Translated(self.options, action):
             if not self._opened:
                 await self._open()
-            conn = await self._live_connection()
+            conn = await self._live_connection(deadline)
+            conn.deadline = deadline
             try:
                 if migrate and not self._migrated and self.options.auto_migrate:
                     await self._first_migration(conn)
                 yield conn
             finally:
+                conn.deadline = None
                 await self._pool.putconn(conn)
-        except psycopg.Error as exc:
-            raise StorageUnavailable(
-                f"PostgreSQL at {self.options.where} failed to {action}: {exc}"
-            ) from exc
 
     async def _open(self) -> None:
         async with self._lock:
@@ -316,11 +369,11 @@ class AsyncPostgresStore:
             if not self._migrated:
                 await self._migrate(conn)
 
-    async def _live_connection(self) -> _Connection:
+    async def _live_connection(self, deadline: float) -> _Connection:
         # After a server restart the pool holds connections the server has closed:
         # drop them (the pool replaces them) rather than fail a request on each.
         for _ in range(self.options.pool_max_size + 1):
-            conn = await self._pool.getconn()
+            conn = await self._pool.getconn(timeout=max(0.0, deadline - monotonic()))
             if not closed_by_server(conn):
                 return conn
             await conn.close()

@@ -68,6 +68,10 @@ class Cluster:
         """Stop the server (fast shutdown: clients are disconnected) and wait until it is down."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
 
+    def kill(self) -> None:
+        """Kill the server at once, as a crash would: no checkpoint, no goodbye to clients."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "60", "stop")
+
     def destroy(self) -> None:
         """Stop the server if it runs, and delete the cluster."""
         if (self.data / "postmaster.pid").exists():

@@ -71,3 +71,23 @@ def raw(server_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """A plain autocommit psycopg connection to the test server, to look behind the store."""
     with psycopg.connect(server_url, autocommit=True) as conn:
         yield conn
+
+
+PGBOUNCER_URL = "postgresql://sessionjar:sessionjar@127.0.0.1:6432/sessionjar"
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_url(test_schema: str) -> str:
+    """The store URL through PgBouncer in transaction pooling mode
+    (``SESSIONJAR_PGBOUNCER_URL``), in the run's schema; fails if it does not answer."""
+    url = os.environ.get("SESSIONJAR_PGBOUNCER_URL", PGBOUNCER_URL)
+    try:
+        with psycopg.connect(url, connect_timeout=3, prepare_threshold=None) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        pytest.fail(
+            f"no PgBouncer answers at {url} ({exc}); start one with "
+            "`bash .ci/services/z-pgbouncer.sh` or point SESSIONJAR_PGBOUNCER_URL at one",
+            pytrace=False,
+        )
+    return with_options(url, schema=test_schema, prepare_threshold="none")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,7 +50,7 @@ async def store(
     postgres_url: str, namespace: str, application_name: str
 ) -> AsyncIterator[AsyncPostgresStore]:
     url = with_options(postgres_url, application_name=application_name)
-    opened = AsyncPostgresStore.from_url(url, namespace)
+    opened = AsyncPostgresStore.from_url(url, namespace=namespace)
     yield opened
     await opened.close()
 
@@ -170,7 +171,7 @@ async def test_serialization_failure_fails_closed(
         application_name=application_name,
         options="-c%20default_transaction_isolation%3Dserializable",
     )
-    opened = AsyncPostgresStore.from_url(url, namespace)
+    opened = AsyncPostgresStore.from_url(url, namespace=namespace)
     record = new_record(now())
     try:
         await opened.create(record)
@@ -193,5 +194,29 @@ async def test_serialization_failure_fails_closed(
         got = await opened.get(record.handle)
         assert got is not None
         assert (got.session_data, got.version) == ({"by": "other"}, 1)
+    finally:
+        await opened.close()
+
+
+async def test_a_slow_statement_fails_at_the_timeout(
+    postgres_url: str, raw: Raw, server_url: str, namespace: str, sessions: sql.Identifier
+) -> None:
+    url = with_options(postgres_url, timeout=1)
+    opened = AsyncPostgresStore.from_url(url, namespace=namespace)
+    record = new_record(now())
+    try:
+        await opened.create(record)
+        with psycopg.connect(server_url) as blocker:
+            lock = sql.SQL("SELECT 1 FROM {} WHERE handle = %s FOR UPDATE").format(sessions)
+            blocker.execute(lock, (record.handle,))
+            patch = SessionPatch(session_data={"late": True})
+            with pytest.raises(StorageUnavailable, match="timeout") as raised:
+                await opened.update(record.handle, patch, expected_version=None, now=now())
+            blocker.rollback()
+        assert isinstance(raised.value.__cause__, psycopg.OperationalError)
+        # The server finishes what the client gave up on unless its statement_timeout
+        # stops it: the update may have been applied, once at most.
+        applied = replace(record, session_data={"late": True}, version=2)
+        assert await opened.get(record.handle) in (record, applied)
     finally:
         await opened.close()

@@ -6,6 +6,7 @@ shared test server.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -22,9 +23,9 @@ def now() -> datetime:
 
 
 async def test_fails_closed_while_the_server_is_down_then_recovers(cluster: Cluster) -> None:
-    # pool_timeout: the longest a request waits for the pool's next reconnection attempt.
-    url = with_options(cluster.url, pool_timeout=4, connect_timeout=1)
-    store = AsyncPostgresStore.from_url(url, "recovery")
+    # timeout: the longest a call waits, here for the pool's next reconnection attempt.
+    url = with_options(cluster.url, timeout=4, connect_timeout=1)
+    store = AsyncPostgresStore.from_url(url, namespace="recovery")
     record, later = new_record(now()), new_record(now())
     try:
         await store.create(record)
@@ -45,8 +46,8 @@ async def test_fails_closed_while_the_server_is_down_then_recovers(cluster: Clus
 async def test_connections_closed_by_a_restart_are_replaced_without_an_error(
     cluster: Cluster,
 ) -> None:
-    url = with_options(cluster.url, pool_min_size=2, pool_timeout=5)
-    store = AsyncPostgresStore.from_url(url, "restart")
+    url = with_options(cluster.url, pool_min_size=2, timeout=5)
+    store = AsyncPostgresStore.from_url(url, namespace="restart")
     record = new_record(now())
     try:
         await store.create(record)
@@ -55,5 +56,25 @@ async def test_connections_closed_by_a_restart_are_replaced_without_an_error(
         # The pool still holds the connections the old server closed: none may fail.
         for _ in range(3):
             assert await store.get(record.handle) == record
+    finally:
+        await store.close()
+
+
+async def test_calls_on_a_killed_server_fail_within_the_timeout_then_recover(
+    cluster: Cluster,
+) -> None:
+    url = with_options(cluster.url, pool_min_size=2, timeout=2, connect_timeout=2)
+    store = AsyncPostgresStore.from_url(url, namespace="killed")
+    record = new_record(now())
+    try:
+        await store.create(record)
+        cluster.kill()
+        for _ in range(3):
+            started = time.monotonic()
+            with pytest.raises(StorageUnavailable):
+                await store.get(record.handle)
+            assert time.monotonic() - started <= 3
+        cluster.start()
+        assert await store.get(record.handle) == record
     finally:
         await store.close()

@@ -28,7 +28,7 @@ def now() -> datetime:
 
 @afixture
 async def store(statement_log_cluster: Cluster) -> AsyncIterator[AsyncPostgresStore]:
-    opened = AsyncPostgresStore.from_url(statement_log_cluster.url, "counted")
+    opened = AsyncPostgresStore.from_url(statement_log_cluster.url, namespace="counted")
     await opened.get("warm-up")  # connects and migrates
     yield opened
     await opened.close()
@@ -86,7 +86,7 @@ async def test_delete_expired_is_one_statement_per_batch_and_one_for_keys(
     statement_log_cluster: Cluster,
 ) -> None:
     url = f"{statement_log_cluster.url}?delete_batch_size=2"
-    opened = AsyncPostgresStore.from_url(url, "batches")
+    opened = AsyncPostgresStore.from_url(url, namespace="batches")
     moment = now()
     try:
         for _ in range(5):

@@ -37,7 +37,7 @@ def namespace() -> str:
 
 @afixture
 async def store(postgres_url: str, namespace: str) -> AsyncIterator[AsyncPostgresStore]:
-    opened = AsyncPostgresStore.from_url(postgres_url, namespace)
+    opened = AsyncPostgresStore.from_url(postgres_url, namespace=namespace)
     yield opened
     await opened.close()
 
@@ -89,7 +89,7 @@ async def test_migrate_is_idempotent_and_records_each_version_once(
 async def test_processes_migrating_at_once_apply_each_step_once(
     postgres_url: str, raw: Raw, test_schema: str, namespace: str
 ) -> None:
-    stores = [AsyncPostgresStore.from_url(postgres_url, namespace) for _ in range(4)]
+    stores = [AsyncPostgresStore.from_url(postgres_url, namespace=namespace) for _ in range(4)]
     try:
         results = await aparallel(4, lambda index: stores[index].migrate())
     finally:
@@ -106,7 +106,7 @@ async def test_without_auto_migrate_nothing_is_created_until_migrate(
     postgres_url: str, raw: Raw, test_schema: str, namespace: str
 ) -> None:
     opened = AsyncPostgresStore.from_url(
-        with_options(postgres_url, auto_migrate="false"), namespace
+        with_options(postgres_url, auto_migrate="false"), namespace=namespace
     )
     try:
         with pytest.raises(StorageUnavailable, match="does not exist"):
@@ -127,7 +127,7 @@ async def test_tables_of_a_newer_schema_version_are_refused(
             table(test_schema, f"{namespace}_migrations")
         )
     )
-    newer = AsyncPostgresStore.from_url(postgres_url, namespace)
+    newer = AsyncPostgresStore.from_url(postgres_url, namespace=namespace)
     try:
         with pytest.raises(StorageUnavailable, match="upgrade sessionjar-postgres"):
             await newer.get("any")
@@ -139,7 +139,7 @@ async def test_times_come_back_in_utc_whatever_the_session_time_zone(
     postgres_url: str, namespace: str
 ) -> None:
     url = with_options(postgres_url, options="-c%20TimeZone%3DAsia/Tokyo")
-    opened = AsyncPostgresStore.from_url(url, namespace)
+    opened = AsyncPostgresStore.from_url(url, namespace=namespace)
     india = timezone(timedelta(hours=5, minutes=30))
     record = new_record(now().astimezone(india), rotated_at=now().astimezone(india))
     try:
@@ -215,7 +215,7 @@ async def test_floats_jsonb_would_print_as_integers_keep_value_and_type(
 
 async def test_delete_expired_deletes_in_batches(postgres_url: str, namespace: str) -> None:
     opened = AsyncPostgresStore.from_url(
-        with_options(postgres_url, delete_batch_size=3), namespace
+        with_options(postgres_url, delete_batch_size=3), namespace=namespace
     )
     moment = now()
     expired = [new_record(moment - timedelta(hours=2), ttl=timedelta(hours=1)) for _ in range(10)]
@@ -235,7 +235,7 @@ async def test_delete_expired_skips_rows_locked_by_others(
 ) -> None:
     # statement_timeout: a delete that waited for the lock would fail instead of hanging.
     url = with_options(postgres_url, options="-c%20statement_timeout%3D5000")
-    opened = AsyncPostgresStore.from_url(url, namespace)
+    opened = AsyncPostgresStore.from_url(url, namespace=namespace)
     moment = now()
     locked, free = (new_record(moment, ttl=timedelta(seconds=-1)) for _ in range(2))
     try:
@@ -260,7 +260,8 @@ async def test_namespace_and_schema_are_quoted_identifiers(
     server_url: str, raw: Raw, test_schema: str
 ) -> None:
     schema, namespace = f"{test_schema}_Mixed", "Odd-Name_1"
-    opened = AsyncPostgresStore.from_url(with_options(server_url, schema=schema), namespace)
+    url = with_options(server_url, schema=schema)
+    opened = AsyncPostgresStore.from_url(url, namespace=namespace)
     record = new_record(now())
     try:
         await opened.create(record)
