@@ -10,6 +10,14 @@ work. A store operation sends one command (two for ``delete_expired``), so its r
 what the command's work and the driver's encoding add to the round trip.
 
 Baseline and candidate run in alternating rounds; the table shows the median round.
+
+The checked verify (``get_session(check_database=True)``, through ``is_live``) is also
+measured against the cheapest read of a session, a raw ``find_one`` by ``_id`` with the
+same client options: the median and quartiles of per-round ratios, CPU time beside wall
+time (target: at most 1.5x).
+
+On FerretDB v1 the stores' URL accepts its non-atomic updates
+(``accept_non_atomic_updates=true``); the benchmark races nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import secrets
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +43,7 @@ from sessionjar import (
     SigningKey,
     SigningKeyRecord,
 )
+from sessionjar_mongodb._options import ACCEPT_NON_ATOMIC, parse_url
 from sessionjar_mongodb.store import MongoStore
 from sessionjar_mongodb.store_async import AsyncMongoStore
 
@@ -158,6 +168,10 @@ def sync_operations(
     yield "create", create
     yield "get", lambda: lambda i: store.get(one.handle)
     yield (
+        "is_live",
+        lambda: lambda i: store.is_live(one.handle, tenant="public", user_id="alice", now=now()),
+    )
+    yield (
         "update",
         lambda: lambda i: store.update(one.handle, patch, expected_version=None, now=now()),
     )
@@ -206,9 +220,9 @@ def signing_key() -> SigningKeyRecord:
 
 def run_sync(url: str, namespace: str) -> list[tuple[str, float, float]]:
     """Time the sync operations against sync pings; return (name, ping, ours) medians."""
-    store = MongoStore(url, namespace)
-    scratch = MongoStore(url, f"{namespace}_scratch")
-    manager_store = MongoStore(url, f"{namespace}_manager")
+    store = MongoStore.from_url(store_url(url), namespace=namespace)
+    scratch = MongoStore.from_url(store_url(url), namespace=f"{namespace}_scratch")
+    manager_store = MongoStore.from_url(store_url(url), namespace=f"{namespace}_manager")
     manager = SessionManager(manager_store, keys=[SigningKey.generate("EdDSA")])
     raw: MongoClient[dict[str, Any]] = MongoClient(url)
     results = []
@@ -232,7 +246,7 @@ def run_sync(url: str, namespace: str) -> list[tuple[str, float, float]]:
 
 async def run_async(url: str, namespace: str) -> list[tuple[str, float, float]]:
     """Time the async store operations against async pings; return the medians."""
-    store = AsyncMongoStore(url, namespace)
+    store = AsyncMongoStore.from_url(store_url(url), namespace=namespace)
     raw: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
     one = record()
     await store.create(one)
@@ -277,6 +291,69 @@ async def run_async(url: str, namespace: str) -> list[tuple[str, float, float]]:
     return results
 
 
+@dataclass(frozen=True)
+class Ratio:
+    """Per-round ratios of a candidate to its baseline: median and quartiles, wall and CPU."""
+
+    wall: float
+    low: float
+    high: float
+    cpu: float
+
+
+def timed(func: Call) -> tuple[float, float]:
+    """Return the wall and CPU time of one call of ``func(i)`` over ``CALLS`` calls."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for index in range(CALLS):
+        func(index)
+    return (time.perf_counter() - wall) / CALLS, (time.process_time() - cpu) / CALLS
+
+
+def ratio(baseline: Call, candidate: Call, rounds: int = 15) -> Ratio:
+    """Time both in alternating rounds; return the per-round ratios' median and quartiles."""
+    walls, cpus = [], []
+    for _ in range(rounds):
+        base_wall, base_cpu = timed(baseline)
+        wall, cpu = timed(candidate)
+        walls.append(wall / base_wall)
+        cpus.append(cpu / base_cpu)
+    low, mid, high = statistics.quantiles(walls, n=4)
+    return Ratio(wall=mid, low=low, high=high, cpu=statistics.median(cpus))
+
+
+def checked_verify(url: str, namespace: str) -> None:
+    """Print is_live and the checked verify against one raw ``find_one`` by ``_id``."""
+    store = MongoStore.from_url(store_url(url), namespace=namespace)
+    manager = SessionManager(store, keys=[SigningKey.generate("EdDSA")])
+    session = manager.create_session("dave")
+    raw: MongoClient[dict[str, Any]] = MongoClient(url, tz_aware=True)
+    sessions = raw[parse_url(url).database][f"{namespace}.sessions"]
+    try:
+        rows = {
+            "is_live": lambda i: store.is_live(
+                session.handle, tenant="public", user_id="dave", now=now()
+            ),
+            "verify (check_database)": lambda i: manager.get_session(
+                session.access_token, check_database=True
+            ),
+        }
+        print(f"\nchecked verify: {CALLS} calls a round, baseline raw find_one by _id")
+        print(f"{'operation':<24} {'wall ratio':>10} {'(q1-q3)':>13} {'CPU ratio':>10}")
+        for name, call in rows.items():
+            found = ratio(lambda i: sessions.find_one({"_id": session.handle}), call)
+            spread = f"{found.low:.2f}-{found.high:.2f}"
+            print(f"{name:<24} {found.wall:>9.2f}x {spread:>13} {found.cpu:>9.2f}x")
+    finally:
+        store.delete_expired(now=FAR_FUTURE)
+        manager.close()
+        raw.close()
+
+
+def store_url(url: str) -> str:
+    """Return the stores' URL: the server's, accepting FerretDB v1's non-atomic updates."""
+    return f"{url}{'&' if '?' in url else '?'}{ACCEPT_NON_ATOMIC}=true"
+
+
 def report(flavour: str, results: list[tuple[str, float, float]]) -> None:
     """Print one flavour's table."""
     print(f"\n{flavour}: median of {ROUNDS} rounds of {CALLS} calls")
@@ -302,6 +379,7 @@ def main() -> int:
     namespace = f"bench_{secrets.token_hex(4)}"
     report("sync", run_sync(url, namespace))
     report("async", asyncio.run(run_async(url, namespace)))
+    checked_verify(url, f"{namespace}_verify")
     return 0
 
 

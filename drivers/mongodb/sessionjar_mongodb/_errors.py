@@ -1,9 +1,8 @@
-"""Translation of pymongo's exceptions into sessionjar's, shared by both flavours."""
+"""Which failures of pymongo mean the store is unavailable, and their translation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Final
 
 from bson.errors import BSONError, InvalidDocument
@@ -11,33 +10,36 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from sessionjar import SerializationError, StorageUnavailable
 
-__all__ = ["translated"]
+__all__ = ["Translated"]
 
 # The server refused a document over its size limit (16 MiB on MongoDB); nothing changed.
 _TOO_LARGE: Final = frozenset({10334, 17419})
 
 
-@contextmanager
-def translated(action: str) -> Iterator[None]:
-    """Raise sessionjar's errors for pymongo's in the block, ``from`` them.
+class Translated:
+    """Raises sessionjar's errors from pymongo's inside ``with``, ``from`` them.
 
-    Args:
-        action: what the block does, for the message ("update a session", say).
-
-    Raises:
-        SerializationError: a value cannot be encoded as BSON, or would make a
-            document larger than the server holds (nothing was written).
-        StorageUnavailable: for every other client error: server selection
-            timeout, network error, write-concern error, server error, closed client,
-            undecodable reply.
+    `SerializationError` when a value cannot be encoded as BSON or would make a document
+    larger than the server holds (nothing was written); `StorageUnavailable` for every
+    other client error: a timeout, a network error, a write-concern error, a server error,
+    a closed client, an undecodable reply. A class rather than a generator-based context
+    manager: it is on every request path, and costs a quarter as much.
     """
-    try:
-        yield
-    except InvalidDocument as exc:  # raised while encoding, before anything is sent
-        raise SerializationError(f"MongoDB cannot store the value: {exc}") from exc
-    except OperationFailure as exc:
-        if exc.code in _TOO_LARGE:
+
+    __slots__ = ("_what",)
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None or not isinstance(exc, PyMongoError | BSONError):
+            return
+        too_large = isinstance(exc, OperationFailure) and exc.code in _TOO_LARGE
+        if too_large or isinstance(exc, InvalidDocument):  # InvalidDocument: before sending
             raise SerializationError(f"MongoDB cannot store the value: {exc}") from exc
-        raise StorageUnavailable(f"MongoDB failed to {action}: {exc}") from exc
-    except (PyMongoError, BSONError) as exc:
-        raise StorageUnavailable(f"MongoDB failed to {action}: {exc}") from exc
+        raise StorageUnavailable(f"MongoDB failed to {self._what}: {exc}") from exc

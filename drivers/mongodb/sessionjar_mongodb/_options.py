@@ -1,4 +1,4 @@
-"""Client settings of a ``mongodb://`` or ``mongodb+srv://`` store URL, shared by both flavours."""
+"""Options of a ``mongodb://`` or ``mongodb+srv://`` store URL: the driver's own, and pymongo's."""
 
 from __future__ import annotations
 
@@ -12,46 +12,67 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sessionjar import ConfigurationError
 
-__all__ = ["DEFAULT_DATABASE", "ClientSettings", "client_settings", "strict_options"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TIMEOUT_MS",
+    "ACCEPT_NON_ATOMIC",
+    "MongoOptions",
+    "parse_url",
+    "strict_options",
+]
 
 DEFAULT_DATABASE: Final = "sessionjar"
 """Database used when the URL's path names none."""
 
+DEFAULT_TIMEOUT_MS: Final = 5_000
+"""pymongo's ``timeoutMS`` when the URL sets neither it nor ``socketTimeoutMS``."""
+
+ACCEPT_NON_ATOMIC: Final = "accept_non_atomic_updates"
+"""The driver's own URL option: ``=true`` accepts a server whose updates are not atomic."""
+
 # pymongo's own defaults wait 30 s for a server and forever for a reply; a session store
-# must fail closed quickly instead. The URL can set any of these.
+# must fail closed quickly instead. timeoutMS bounds a whole operation: server selection,
+# connection checkout, every round trip and pymongo's retries. The URL can set any of these.
 _DEFAULTS: Final[dict[str, int]] = {
-    "serverSelectionTimeoutMS": 5_000,
-    "connectTimeoutMS": 5_000,
-    "socketTimeoutMS": 10_000,
+    "timeoutMS": DEFAULT_TIMEOUT_MS,
+    "serverSelectionTimeoutMS": DEFAULT_TIMEOUT_MS,
+    "connectTimeoutMS": DEFAULT_TIMEOUT_MS,
 }
-# timeoutMS (pymongo's whole-operation timeout) overrides the per-socket timeout.
-_SUPERSEDED_BY: Final = {"socketTimeoutMS": ("sockettimeoutms", "timeoutms")}
+# A URL that sets socketTimeoutMS chose pymongo's older per-socket model instead.
+_SUPERSEDED_BY: Final = {"timeoutMS": ("timeoutms", "sockettimeoutms")}
+_BOOLEANS: Final = {"true": True, "false": False}
 _BAD_DATABASE: Final = re.compile(r'[/\\. "$*<>:|?\x00]')
 
 
 @dataclass(frozen=True, slots=True)
-class ClientSettings:
-    """What a store passes to pymongo's client."""
+class MongoOptions:
+    """What a store URL asks of the driver and of pymongo's client."""
 
     url: str
-    """The URL as given; pymongo parses its hosts and options."""
+    """The URL for pymongo: the store URL without the driver's own option."""
     database: str
     """Name of the database that holds the store's collections."""
     options: dict[str, Any]
     """Keyword arguments for the client, beside the URL."""
+    accept_non_atomic: bool = False
+    """``?accept_non_atomic_updates=true``: use a server whose single-document updates
+    are not atomic (FerretDB v1), accepting lost updates under concurrency."""
 
 
-def client_settings(url: str) -> ClientSettings:
-    """Return the client settings of a store URL.
+def parse_url(url: str) -> MongoOptions:
+    """Return the options of a store URL.
 
     The database is the URL's path (``mongodb://host/mydb``), `DEFAULT_DATABASE` if it
-    has none. Every other URL option is pymongo's; the timeouts pymongo would leave at 30 s
-    or unbounded default to 5 s (server selection, connect) and 10 s (each reply).
+    has none. ``accept_non_atomic_updates`` is the driver's; every other URL option is
+    pymongo's. ``timeoutMS`` (one whole operation), ``serverSelectionTimeoutMS`` and
+    ``connectTimeoutMS``, which pymongo would leave unbounded or at 30 s, default to 5 s.
 
     Raises:
         ConfigurationError: the scheme is not ``mongodb`` or ``mongodb+srv``, the
-            path is not a valid database name, or ``w=0`` asks for unacknowledged writes.
+            path is not a valid database name, ``w=0`` asks for unacknowledged writes,
+            or ``accept_non_atomic_updates`` is not true or false.
     """
+    url, accept = _take_own_option(url)
     parts = urlsplit(url)
     if parts.scheme not in ("mongodb", "mongodb+srv"):
         raise ConfigurationError(f"not a MongoDB URL (mongodb:// or mongodb+srv://): {url!r}")
@@ -73,7 +94,21 @@ def client_settings(url: str) -> ClientSettings:
     for name, value in _DEFAULTS.items():
         if not given.intersection(_SUPERSEDED_BY.get(name, (name.lower(),))):
             options[name] = value
-    return ClientSettings(url=url, database=database, options=options)
+    return MongoOptions(url=url, database=database, options=options, accept_non_atomic=accept)
+
+
+def _take_own_option(url: str) -> tuple[str, bool]:
+    """Return the URL without ``accept_non_atomic_updates``, and its value."""
+    base, _, query = url.partition("?")
+    pairs = [pair for pair in query.split("&") if pair]
+    own = [pair for pair in pairs if pair.partition("=")[0] == ACCEPT_NON_ATOMIC]
+    if not own:
+        return url, False
+    values = [pair.partition("=")[2].lower() for pair in own]
+    if len(own) > 1 or values[0] not in _BOOLEANS:
+        raise ConfigurationError(f"option {ACCEPT_NON_ATOMIC} must be given once, true or false")
+    kept = "&".join(pair for pair in pairs if pair not in own)
+    return (f"{base}?{kept}" if kept else base), _BOOLEANS[values[0]]
 
 
 @contextmanager

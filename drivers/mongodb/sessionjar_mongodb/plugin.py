@@ -11,20 +11,20 @@ if TYPE_CHECKING:
 
 __all__ = ["UNREACHABLE_URL", "sessionjar_register_drivers"]
 
-UNREACHABLE_URL: Final = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500&connectTimeoutMS=500"
+UNREACHABLE_URL: Final = "mongodb://127.0.0.1:1/?timeoutMS=1000&connectTimeoutMS=500"
 """A URL where no server listens, answering within a second: for failure tests."""
 
 
 def _open_async(url: str, namespace: str) -> AsyncStore:
     from sessionjar_mongodb.store_async import AsyncMongoStore
 
-    return AsyncMongoStore(url, namespace)
+    return AsyncMongoStore.from_url(url, namespace=namespace)
 
 
 def _open_sync(url: str, namespace: str) -> Store:
     from sessionjar_mongodb.store import MongoStore
 
-    return MongoStore(url, namespace)
+    return MongoStore.from_url(url, namespace=namespace)
 
 
 @hookimpl

@@ -25,9 +25,9 @@ from sessionjar._acompat import ALock
 from sessionjar.drivers import (
     check_handles,
     check_namespace,
-    check_patch,
     check_record,
     check_signing_key,
+    check_update,
 )
 from sessionjar_mongodb._documents import (
     patch_update,
@@ -37,8 +37,9 @@ from sessionjar_mongodb._documents import (
     signing_key_from_document,
     update_filter,
 )
-from sessionjar_mongodb._errors import translated
-from sessionjar_mongodb._options import client_settings, strict_options
+from sessionjar_mongodb._errors import Translated
+from sessionjar_mongodb._options import MongoOptions, parse_url, strict_options
+from sessionjar_mongodb._server import check_atomic_updates
 
 __all__ = ["AsyncMongoStore"]
 
@@ -50,39 +51,54 @@ class AsyncMongoStore:
     """A store keeping sessions and signing keys in MongoDB (async version).
 
     Sessions live in the collection ``<namespace>.sessions`` and signing keys in
-    ``<namespace>.signing_keys`` of the URL's database. The first call creates their
-    indexes (idempotently): (tenant, user_id), and a TTL index on ``expires_at`` that
-    lets the server delete expired records — garbage collection only, since core checks
-    expiry on every read. After that, every call sends one command, except
-    `delete_expired` (one per collection) and `delete` and `delete_for_user`, which send
-    one single-document ``delete`` per record so that they know which records they
-    deleted.
+    ``<namespace>.signing_keys`` of the URL's database. The first call checks that the
+    server's updates are atomic (``buildInfo``) and creates the indexes (idempotently):
+    (tenant, user_id), and a TTL index on ``expires_at`` that lets the server delete
+    expired records — garbage collection only, since core checks expiry on every read.
+    After that, every call sends one command, except `delete_expired` (one per
+    collection) and `delete` and `delete_for_user`, which send one single-document
+    ``delete`` per record so that they know which records they deleted. Every call ends
+    within the URL's ``timeoutMS`` (5 s by default), or raises `StorageUnavailable`.
+
+    Args:
+        options: what the store URL asks for (see `from_url`).
+        namespace: prefix of the collection names.
+
+    Raises:
+        ConfigurationError: a bad namespace, or an option pymongo refuses.
     """
 
     __module__ = "sessionjar_mongodb"
     protocol_version: int = PROTOCOL_VERSION
 
-    def __init__(self, url: str, namespace: str = "sessionjar") -> None:
-        """Open a store on ``url`` without any I/O; it connects on first use.
-
-        Raises:
-            ConfigurationError: the URL or the namespace is invalid.
-        """
+    def __init__(self, options: MongoOptions, *, namespace: str = "sessionjar") -> None:
         self._namespace = check_namespace(namespace)
-        settings = client_settings(url)
+        self._options: Final = options
         try:
             with strict_options():
                 client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-                    settings.url, **settings.options
+                    options.url, **options.options
                 )
         except (ClientConfigurationError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"invalid MongoDB URL: {exc}") from exc
-        database = client[settings.database]
+        database = client[options.database]
         self._client = client
         self._sessions = database[f"{namespace}.sessions"]
         self._keys = database[f"{namespace}.signing_keys"]
         self._indexed = False
         self._index_lock = ALock()
+
+    @classmethod
+    def from_url(cls, url: str, *, namespace: str = "sessionjar") -> AsyncMongoStore:
+        """Open a store on the server a ``mongodb://`` URL names; does no I/O.
+
+        The URL's path names the database; its options are pymongo's, and
+        ``accept_non_atomic_updates`` (see `MongoOptions`).
+
+        Raises:
+            ConfigurationError: the URL, an option or the namespace is malformed.
+        """
+        return cls(parse_url(url), namespace=namespace)
 
     def __repr__(self) -> str:
         name = self._sessions.database.name
@@ -93,7 +109,7 @@ class AsyncMongoStore:
         check_record(record)
         document = session_document(record)
         await self._ensure_indexes()
-        with translated("create a session"):
+        with Translated("create a session"):
             try:
                 await self._sessions.insert_one(document)
             except DuplicateKeyError as exc:
@@ -103,9 +119,18 @@ class AsyncMongoStore:
         """Return the record with this handle, or `None` (one ``find``)."""
         _check_handle(handle)
         await self._ensure_indexes()
-        with translated("read a session"):
+        with Translated("read a session"):
             document = await self._sessions.find_one({"_id": handle})
         return None if document is None else session_from_document(document)
+
+    async def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether a live record of this user has this handle: one ``find`` by
+        ``_id`` with the owner and expiry in its filter, returning the ``_id`` alone."""
+        _check_handle(handle)
+        query = {"_id": handle, **_owner(tenant, user_id), "expires_at": {"$gt": now}}
+        await self._ensure_indexes()
+        with Translated("check a session"):
+            return await self._sessions.find_one(query, _ID_ONLY) is not None
 
     async def update(
         self,
@@ -121,8 +146,7 @@ class AsyncMongoStore:
         Every condition of `AsyncStore.update` is part of the command's filter.
         """
         _check_handle(handle)
-        _check_expectations(expected_version, expected_refresh_hash)
-        check_patch(patch)
+        check_update(patch, expected_version, expected_refresh_hash)
         query = update_filter(
             handle,
             patch,
@@ -131,7 +155,7 @@ class AsyncMongoStore:
             expected_refresh_hash=expected_refresh_hash,
         )
         await self._ensure_indexes()
-        with translated("update a session"):
+        with Translated("update a session"):
             document = await self._sessions.find_one_and_update(
                 query, patch_update(patch), return_document=ReturnDocument.AFTER
             )
@@ -158,7 +182,7 @@ class AsyncMongoStore:
         """
         owner = _owner(tenant, user_id)
         await self._ensure_indexes()
-        with translated("find a user's sessions"):
+        with Translated("find a user's sessions"):
             found = await self._sessions.find(owner, _ID_ONLY).to_list()
         deleted = []
         for document in found:
@@ -171,7 +195,7 @@ class AsyncMongoStore:
         """Return the handles of a user's live records, any order (one ``find``)."""
         query = {**_owner(tenant, user_id), "expires_at": {"$gt": now}}
         await self._ensure_indexes()
-        with translated("list a user's sessions"):
+        with Translated("list a user's sessions"):
             found = await self._sessions.find(query, _ID_ONLY).to_list()
         return [_handle_of(document) for document in found]
 
@@ -182,9 +206,9 @@ class AsyncMongoStore:
         """
         expired = {"expires_at": {"$lte": now}}
         await self._ensure_indexes()
-        with translated("delete expired sessions"):
+        with Translated("delete expired sessions"):
             deleted = (await self._sessions.delete_many(expired)).deleted_count
-        with translated("delete expired signing keys"):
+        with Translated("delete expired signing keys"):
             await self._keys.delete_many(expired)
         return deleted
 
@@ -196,7 +220,7 @@ class AsyncMongoStore:
         check_signing_key(key)
         document = signing_key_document(key)
         await self._ensure_indexes()
-        with translated("add a signing key"):
+        with Translated("add a signing key"):
             try:
                 await self._keys.insert_one(document)
             except DuplicateKeyError:
@@ -206,17 +230,17 @@ class AsyncMongoStore:
     async def list_signing_keys(self) -> list[SigningKeyRecord]:
         """Return every stored signing key, any order (one ``find``)."""
         await self._ensure_indexes()
-        with translated("list signing keys"):
+        with Translated("list signing keys"):
             found = await self._keys.find({}).to_list()
         return [signing_key_from_document(document) for document in found]
 
     async def close(self) -> None:
         """Close the client's connections; later calls raise `StorageUnavailable`."""
-        with translated("close the client"):
+        with Translated("close the client"):
             await self._client.close()
 
     async def _delete_one(self, query: dict[str, Any]) -> bool:
-        with translated("delete a session"):
+        with Translated("delete a session"):
             return (await self._sessions.delete_one(query)).deleted_count == 1
 
     async def _ensure_indexes(self) -> None:
@@ -227,9 +251,12 @@ class AsyncMongoStore:
     async def _create_indexes(self) -> None:
         if self._indexed:  # created by another caller while this one waited for the lock
             return
+        with Translated("read the server's build"):
+            build_info = await self._client.admin.command("buildInfo")
+        check_atomic_updates(build_info, accepted=self._options.accept_non_atomic)
         # One index per command: FerretDB v1.24 drops the connection when every index
         # of a multi-index createIndexes exists already.
-        with translated("create indexes"):
+        with Translated("create indexes"):
             await self._sessions.create_indexes([_OWNER_INDEX])
             for collection in (self._sessions, self._keys):
                 await _create_expiry_index(collection)
@@ -254,16 +281,6 @@ async def _create_expiry_index(collection: AsyncCollection[dict[str, Any]]) -> N
 def _check_handle(handle: object) -> None:
     if not isinstance(handle, str):
         raise InvalidHandle(f"a session handle must be a str, not {type(handle).__name__}")
-
-
-def _check_expectations(version: object, refresh_hash: object) -> None:
-    """Refuse expectations of another type, which the filter would read as operators."""
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        raise ConfigurationError(f"expected_version must be an int, not {type(version).__name__}")
-    if refresh_hash is not None and not isinstance(refresh_hash, str):
-        raise ConfigurationError(
-            f"expected_refresh_hash must be a str, not {type(refresh_hash).__name__}"
-        )
 
 
 def _owner(tenant: object, user_id: object) -> dict[str, str]:

@@ -11,9 +11,9 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from sessionjar_mongodb._options import client_settings
+from sessionjar_mongodb._options import parse_url
 
-pytest_plugins = ["fix_proxy"]
+pytest_plugins = ["fix_store_url", "fix_proxy", "fix_ferretdb"]
 
 DEFAULT_URL = "mongodb://127.0.0.1:27017/"
 TEST_PREFIXES = ("sjc_", "sjm_")  # the conformance suite's namespaces, and ours
@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def mongodb_url() -> str:
+def server_url() -> str:
     """The URL of the test server (``SESSIONJAR_MONGODB_URL``); fails if it does not answer."""
     url = os.environ.get("SESSIONJAR_MONGODB_URL", DEFAULT_URL)
     try:
@@ -54,11 +54,10 @@ def mongodb_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def raw_database(mongodb_url: str) -> Iterator[Any]:
+def raw_database(server_url: str) -> Iterator[Any]:
     """The test database through a plain pymongo client; test collections dropped at the end."""
-    settings = client_settings(mongodb_url)
-    with _raw_client(mongodb_url) as client:
-        database = client[settings.database]
+    with _raw_client(server_url) as client:
+        database = client[parse_url(server_url).database]
         yield database
         for name in database.list_collection_names():
             if name.startswith(TEST_PREFIXES):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from fix_store_url import acknowledged
 from pymongo.uri_parser import parse_uri
 
 __all__ = ["Proxy", "proxy"]
@@ -65,15 +66,16 @@ class Proxy:
 
 
 @pytest.fixture
-def proxy(mongodb_url: str) -> Iterator[tuple[Proxy, str]]:
+def proxy(server_url: str, is_ferretdb: bool) -> Iterator[tuple[Proxy, str]]:
     """A proxy to the test server's first host, and a store URL that goes through it."""
-    host, port = parse_uri(mongodb_url)["nodelist"][0]
-    parts = urlsplit(mongodb_url)
+    host, port = parse_uri(server_url)["nodelist"][0]
+    parts = urlsplit(server_url)
     userinfo = parts.netloc.rpartition("@")[0]
     running = Proxy((host, port))
     url = (
         f"mongodb://{userinfo + '@' if userinfo else ''}127.0.0.1:{running.port}{parts.path}"
-        "?directConnection=true&serverSelectionTimeoutMS=1000"
+        "?directConnection=true&timeoutMS=1000"
     )
+    url = acknowledged(url, is_ferretdb)
     yield running, url
     running.close()

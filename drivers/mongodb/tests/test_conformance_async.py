@@ -1,14 +1,25 @@
-"""The shared conformance suite against FerretDB or MongoDB (async version)."""
+"""The shared conformance suite against FerretDB or MongoDB (async version).
+
+The network fault tests reach the server through a `FaultProxy`, by the proxy's address
+in the URL (``directConnection``: the server announces its own address).
+"""
 
 from __future__ import annotations
 
-from functools import partial
+from typing import Final
 
 import pytest
+from fix_store_url import acknowledged
+from pymongo.uri_parser import parse_uri
 
-from sessionjar_conformance import AsyncStoreConformance, AsyncStoreFactory
+from sessionjar_conformance import AsyncProxiedBackend, AsyncStoreConformance, AsyncStoreFactory
+from sessionjar_conformance.faultproxy import FaultProxy
+from sessionjar_conformance.plugin import AsyncStoreOpener
 from sessionjar_mongodb.plugin import UNREACHABLE_URL
 from sessionjar_mongodb.store_async import AsyncMongoStore
+
+BOUND: Final = 1.0
+"""The ``timeoutMS`` of the stores behind the fault proxy, in seconds."""
 
 # FerretDB v1 (SQLite and PostgreSQL backends alike) runs findAndModify as a query, then a
 # write keyed on _id alone, with no transaction or lock between them: concurrent updates of
@@ -37,12 +48,25 @@ class TestMongoConformance(AsyncStoreConformance):
     @pytest.fixture
     def make_store(self, mongodb_url: str) -> AsyncStoreFactory:
         """Open stores on the test server (picklable, for the multi-process tests)."""
-        return partial(AsyncMongoStore, mongodb_url)
+        return AsyncStoreOpener(mongodb_url)
 
     @pytest.fixture
     def unreachable_store(self) -> AsyncStoreFactory:
         """Open stores on a port where nothing listens."""
-        return partial(AsyncMongoStore, UNREACHABLE_URL)
+        return AsyncStoreOpener(UNREACHABLE_URL)
+
+    @pytest.fixture
+    def proxied_backend(self, server_url: str, is_ferretdb: bool) -> AsyncProxiedBackend:
+        """The test server, through a fault proxy."""
+        database = parse_uri(server_url)["database"] or ""
+
+        def open_store(proxy: FaultProxy, namespace: str) -> AsyncMongoStore:
+            host, port = proxy.address
+            url = f"mongodb://{host}:{port}/{database}?directConnection=true&timeoutMS=1000"
+            return AsyncMongoStore.from_url(acknowledged(url, is_ferretdb), namespace=namespace)
+
+        server = parse_uri(server_url)["nodelist"][0]
+        return AsyncProxiedBackend(upstreams=(server,), open_store=open_store, bound=BOUND)
 
     @pytest.fixture(autouse=True)
     def _ferretdb_known_failures(self, request: pytest.FixtureRequest, is_ferretdb: bool) -> None:

@@ -17,41 +17,61 @@ from pymongo.errors import (
 
 import sessionjar
 from sessionjar import ConfigurationError, SerializationError, StorageUnavailable
-from sessionjar_mongodb._errors import translated
-from sessionjar_mongodb._options import DEFAULT_DATABASE, client_settings
+from sessionjar_mongodb._errors import Translated
+from sessionjar_mongodb._options import DEFAULT_DATABASE, parse_url
+from sessionjar_mongodb._server import check_atomic_updates
 from sessionjar_mongodb.store import MongoStore
 from sessionjar_mongodb.store_async import AsyncMongoStore
 
 
 def test_database_comes_from_the_path() -> None:
-    assert client_settings("mongodb://h/app_1").database == "app_1"
-    assert client_settings("mongodb://h/").database == DEFAULT_DATABASE
-    assert client_settings("mongodb+srv://u:p@cluster.example.net").database == DEFAULT_DATABASE
-    assert client_settings("mongodb://h/my%2Ddb?w=majority").database == "my-db"
+    assert parse_url("mongodb://h/app_1").database == "app_1"
+    assert parse_url("mongodb://h/").database == DEFAULT_DATABASE
+    assert parse_url("mongodb+srv://u:p@cluster.example.net").database == DEFAULT_DATABASE
+    assert parse_url("mongodb://h/my%2Ddb?w=majority").database == "my-db"
 
 
 @pytest.mark.parametrize("path", ["a.b", "a b", "a$b", "a%2Fb", "x" * 64])
 def test_invalid_database_names_are_refused(path: str) -> None:
     with pytest.raises(ConfigurationError, match="database name"):
-        client_settings(f"mongodb://h/{path}")
+        parse_url(f"mongodb://h/{path}")
 
 
 def test_timeouts_default_unless_the_url_sets_them() -> None:
-    defaults = client_settings("mongodb://h/").options
+    defaults = parse_url("mongodb://h/").options
+    assert defaults["timeoutMS"] == 5_000  # one whole operation, retries included
     assert defaults["serverSelectionTimeoutMS"] == 5_000
     assert defaults["connectTimeoutMS"] == 5_000
-    assert defaults["socketTimeoutMS"] == 10_000
     assert defaults["tz_aware"] is True
     assert defaults["connect"] is False
-    given = client_settings("mongodb://h/?serverselectiontimeoutms=1&timeoutMS=9").options
+    given = parse_url("mongodb://h/?serverselectiontimeoutms=1&timeoutMS=9").options
     assert "serverSelectionTimeoutMS" not in given
-    assert "socketTimeoutMS" not in given  # timeoutMS bounds whole operations instead
-    assert "appname" not in client_settings("mongodb://h/?appName=web").options
+    assert "timeoutMS" not in given
+    assert "timeoutMS" not in parse_url("mongodb://h/?socketTimeoutMS=9").options
+    assert "appname" not in parse_url("mongodb://h/?appName=web").options
+
+
+def test_the_non_atomic_acknowledgement_is_the_driver_s_own_option() -> None:
+    options = parse_url("mongodb://h/db?w=1&accept_non_atomic_updates=true&appName=x")
+    assert (options.url, options.accept_non_atomic) == ("mongodb://h/db?w=1&appName=x", True)
+    assert parse_url("mongodb://h/?accept_non_atomic_updates=false").accept_non_atomic is False
+    assert parse_url("mongodb://h/").accept_non_atomic is False
+    for bad in ("maybe", "true&accept_non_atomic_updates=true"):
+        with pytest.raises(ConfigurationError, match="accept_non_atomic_updates"):
+            parse_url(f"mongodb://h/?accept_non_atomic_updates={bad}")
+
+
+def test_ferretdb_v1_is_refused_unless_accepted_and_others_pass() -> None:
+    ferretdb = {"version": "7.0.77", "ferretdbVersion": "v1.24.2"}
+    with pytest.raises(ConfigurationError, match=r"not atomic.*accept_non_atomic_updates=true"):
+        check_atomic_updates(ferretdb, accepted=False)
+    check_atomic_updates(ferretdb, accepted=True)
+    check_atomic_updates({"version": "7.0.14"}, accepted=False)  # MongoDB
 
 
 def test_unacknowledged_writes_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="w=0"):
-        client_settings("mongodb://h/?w=0")
+        parse_url("mongodb://h/?w=0")
 
 
 @pytest.mark.parametrize("store_class", [MongoStore, AsyncMongoStore])
@@ -66,15 +86,17 @@ def test_unacknowledged_writes_are_refused() -> None:
         "mongodb://h/a.b",
     ],
 )
-def test_bad_urls_raise_configuration_error_when_opened(store_class: type, url: str) -> None:
+def test_bad_urls_raise_configuration_error_when_opened(
+    store_class: type[MongoStore | AsyncMongoStore], url: str
+) -> None:
     with pytest.raises(ConfigurationError):
-        store_class(url, "app")
+        store_class.from_url(url, namespace="app")
 
 
 @pytest.mark.parametrize("namespace", ["", "a.b", "a$b", "x" * 49, "ns/1"])
 def test_bad_namespaces_are_refused(namespace: str) -> None:
     with pytest.raises(ConfigurationError, match="namespace"):
-        MongoStore("mongodb://127.0.0.1:1/", namespace)
+        MongoStore.from_url("mongodb://127.0.0.1:1/", namespace=namespace)
 
 
 def test_registry_opens_both_schemes_without_io() -> None:
@@ -107,7 +129,7 @@ def test_registering_the_driver_imports_no_pymongo() -> None:
 )
 def test_client_errors_become_storage_unavailable(error: Exception) -> None:
     expected = pytest.raises(StorageUnavailable, match="failed to read a session")
-    with expected as caught, translated("read a session"):
+    with expected as caught, Translated("read a session"):
         raise error
     assert caught.value.__cause__ is error
 
@@ -117,11 +139,11 @@ def test_client_errors_become_storage_unavailable(error: Exception) -> None:
     [DocumentTooLarge("BSON document too large"), OperationFailure("too large", 17419)],
 )
 def test_oversized_documents_become_serialization_errors(error: Exception) -> None:
-    with pytest.raises(SerializationError) as caught, translated("update a session"):
+    with pytest.raises(SerializationError) as caught, Translated("update a session"):
         raise error
     assert caught.value.__cause__ is error
 
 
 def test_other_exceptions_pass_through() -> None:
-    with pytest.raises(KeyError), translated("read a session"):
+    with pytest.raises(KeyError), Translated("read a session"):
         raise KeyError("not a client error")

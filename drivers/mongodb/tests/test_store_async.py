@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fix_ferretdb import FerretDB
 from fix_proxy import Proxy
+from fix_store_url import acknowledged
 
 from sessionjar import (
     ConfigurationError,
@@ -74,7 +77,7 @@ def namespace() -> str:
 
 @pytest.fixture
 async def store(mongodb_url: str, namespace: str) -> AsyncIterator[AsyncMongoStore]:
-    opened = AsyncMongoStore(mongodb_url, namespace)
+    opened = AsyncMongoStore.from_url(mongodb_url, namespace=namespace)
     yield opened
     await opened.close()
 
@@ -171,10 +174,10 @@ async def test_indexes_are_created_once_per_store_and_idempotently(
 ) -> None:
     record = new_record()
     for _ in range(2):  # the second store meets existing indexes
-        second = AsyncMongoStore(mongodb_url, namespace)
+        second = AsyncMongoStore.from_url(mongodb_url, namespace=namespace)
         await second.create(new_record())
         await second.close()
-    stores = [AsyncMongoStore(mongodb_url, namespace) for _ in range(3)]
+    stores = [AsyncMongoStore.from_url(mongodb_url, namespace=namespace) for _ in range(3)]
     await aparallel(3, lambda index: stores[index].get(record.handle))
     for opened in stores:
         await opened.close()
@@ -184,7 +187,7 @@ async def test_indexes_are_created_once_per_store_and_idempotently(
 async def test_parallel_delete_for_user_reports_each_handle_once(
     mongodb_url: str, namespace: str
 ) -> None:
-    stores = [AsyncMongoStore(mongodb_url, namespace) for _ in range(4)]
+    stores = [AsyncMongoStore.from_url(mongodb_url, namespace=namespace) for _ in range(4)]
     records = [new_record(user_id="bob") for _ in range(6)]
     for record in records:
         await stores[0].create(record)
@@ -198,7 +201,7 @@ async def test_parallel_delete_for_user_reports_each_handle_once(
 async def test_parallel_deletes_of_one_handle_report_it_once(
     mongodb_url: str, namespace: str
 ) -> None:
-    stores = [AsyncMongoStore(mongodb_url, namespace) for _ in range(4)]
+    stores = [AsyncMongoStore.from_url(mongodb_url, namespace=namespace) for _ in range(4)]
     record = new_record()
     await stores[0].create(record)
     results = await aparallel(4, lambda index: stores[index].delete([record.handle, "nope"]))
@@ -302,7 +305,7 @@ async def test_cut_connections_fail_closed_and_the_store_recovers(
     proxy: tuple[Proxy, str], namespace: str
 ) -> None:
     running, url = proxy
-    store = AsyncMongoStore(url, namespace)
+    store = AsyncMongoStore.from_url(url, namespace=namespace)
     record = new_record()
     await store.create(record)
     running.cutting = True
@@ -326,8 +329,8 @@ async def test_closed_store_raises_storage_unavailable(store: AsyncMongoStore) -
 
 
 async def test_srv_url_opens_without_io_and_fails_closed_on_use(namespace: str) -> None:
-    store = AsyncMongoStore(
-        "mongodb+srv://sessionjar.invalid/?serverSelectionTimeoutMS=500", namespace
+    store = AsyncMongoStore.from_url(
+        "mongodb+srv://sessionjar.invalid/?timeoutMS=500", namespace=namespace
     )
     with pytest.raises(StorageUnavailable):
         await store.get("x" * 22)
@@ -338,8 +341,8 @@ async def test_database_is_the_url_path(
     mongodb_url: str, namespace: str, raw_database: Any
 ) -> None:
     database = f"{namespace}_db"
-    base = mongodb_url.split("?")[0].rstrip("/")
-    store = AsyncMongoStore(f"{base}/{database}", namespace)
+    base, _, query = mongodb_url.partition("?")
+    store = AsyncMongoStore.from_url(f"{base.rstrip('/')}/{database}?{query}", namespace=namespace)
     await store.create(new_record())
     await store.close()
     client = raw_database.client
@@ -348,3 +351,51 @@ async def test_database_is_the_url_path(
         assert f"{namespace}.sessions" not in raw_database.list_collection_names()
     finally:
         client.drop_database(database)
+
+
+async def test_a_server_with_non_atomic_updates_is_refused_unless_accepted(
+    server_url: str, is_ferretdb: bool, namespace: str
+) -> None:
+    if not is_ferretdb:
+        pytest.skip("the test server is MongoDB, whose updates are atomic")
+    store = AsyncMongoStore.from_url(server_url, namespace=namespace)
+    try:
+        with pytest.raises(ConfigurationError, match=r"FerretDB v1.*not atomic"):
+            await store.get("x" * 22)
+        with pytest.raises(ConfigurationError, match="not atomic"):  # on every call
+            await store.create(new_record())
+    finally:
+        await store.close()
+
+
+async def test_is_live_reads_the_id_alone_and_checks_owner_and_expiry(
+    store: AsyncMongoStore,
+) -> None:
+    record = new_record()
+    await store.create(record)
+    live = {"tenant": "public", "user_id": "alice"}
+    assert await store.is_live(record.handle, **live, now=now())
+    assert not await store.is_live(record.handle, **live, now=record.expires_at)
+    assert not await store.is_live(record.handle, tenant="public", user_id="bob", now=now())
+    assert not await store.is_live(record.handle, tenant="other", user_id="alice", now=now())
+    assert not await store.is_live("x" * 22, **live, now=now())
+
+
+async def test_calls_on_a_killed_server_fail_within_the_timeout_then_recover(
+    ferretdb: FerretDB, namespace: str
+) -> None:
+    url = acknowledged(f"{ferretdb.url}?timeoutMS=2000", is_ferretdb=True)
+    store = AsyncMongoStore.from_url(url, namespace=namespace)
+    record = new_record()
+    try:
+        await store.create(record)
+        ferretdb.kill()
+        for _ in range(3):
+            started = time.monotonic()
+            with pytest.raises(StorageUnavailable):
+                await store.get(record.handle)
+            assert time.monotonic() - started <= 3
+        ferretdb.start()
+        assert await store.get(record.handle) == record
+    finally:
+        await store.close()

@@ -276,3 +276,28 @@ async def test_a_closed_store_refuses_work(store: AsyncPostgresStore) -> None:
     await store.close()
     with pytest.raises(StorageUnavailable, match="closed"):
         await store.get("any")
+
+
+async def test_is_live_checks_owner_and_expiry(store: AsyncPostgresStore) -> None:
+    record = new_record(now())
+    await store.create(record)
+    owner = {"tenant": record.tenant, "user_id": record.user_id}
+    assert await store.is_live(record.handle, **owner, now=now())
+    assert not await store.is_live(record.handle, **owner, now=record.expires_at)
+    assert not await store.is_live(record.handle, tenant=record.tenant, user_id="x", now=now())
+    assert not await store.is_live(record.handle, tenant="x", user_id=record.user_id, now=now())
+    assert not await store.is_live("no\x00such", **owner, now=now())
+
+
+async def test_a_tampered_json_shape_is_refused_by_the_table(
+    store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
+) -> None:
+    record = new_record(now())
+    await store.create(record)
+    table = sql.Identifier(test_schema, f"{namespace}_sessions")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        raw.execute(
+            sql.SQL("UPDATE {} SET session_data = '[1]' WHERE handle = %s").format(table),
+            (record.handle,),
+        )
+    assert await store.get(record.handle) == record
