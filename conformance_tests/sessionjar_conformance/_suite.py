@@ -21,6 +21,8 @@ from sessionjar_conformance.test_isolation import *
 from sessionjar_conformance.test_isolation_async import *
 from sessionjar_conformance.test_listing import *
 from sessionjar_conformance.test_listing_async import *
+from sessionjar_conformance.test_liveness import *
+from sessionjar_conformance.test_liveness_async import *
 from sessionjar_conformance.test_read import *
 from sessionjar_conformance.test_read_async import *
 from sessionjar_conformance.test_rotation import *
@@ -43,6 +45,9 @@ class AsyncStoreConformance(
     AsyncCreateTests,
     AsyncCreateIsInsertOnlyTests,
     AsyncGetTests,
+    AsyncIsLiveTests,
+    AsyncIsLiveBadInputTests,
+    AsyncCheckedVerifyTests,
     AsyncUpdateTests,
     AsyncUpdateIsUpdateOnlyTests,
     AsyncCompareAndSetTests,
@@ -89,6 +94,9 @@ class StoreConformance(
     CreateTests,
     CreateIsInsertOnlyTests,
     GetTests,
+    IsLiveTests,
+    IsLiveBadInputTests,
+    CheckedVerifyTests,
     UpdateTests,
     UpdateIsUpdateOnlyTests,
     CompareAndSetTests,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from sessionjar.drivers._checks import (
     check_handles,
+    check_liveness_query,
     check_namespace,
     check_patch,
     check_record,
-    check_update,
     check_signing_key,
+    check_update,
 )
-from sessionjar.drivers._conditions import update_applies
+from sessionjar.drivers._conditions import record_is_live, update_applies
 from sessionjar.drivers._url import int_option, query_options, seconds_option
 
 __all__ = [
@@ -26,7 +27,9 @@ __all__ = [
     "check_update",
     "check_signing_key",
     "check_handles",
+    "check_liveness_query",
     "update_applies",
+    "record_is_live",
     "query_options",
     "int_option",
     "seconds_option",

@@ -38,6 +38,9 @@ class Tables:
             f"VALUES ({', '.join(':' + name for name in SESSION_FIELDS)})"
         )
         self.select_session = f"SELECT {columns} FROM {sessions} WHERE handle = ?"
+        self.select_expiry = (
+            f"SELECT expires_at FROM {sessions} WHERE handle = ? AND tenant = ? AND user_id = ?"
+        )
         self.delete_for_user = (
             f"DELETE FROM {sessions} WHERE tenant = ? AND user_id = ? RETURNING handle"
         )

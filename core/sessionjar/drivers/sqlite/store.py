@@ -22,6 +22,7 @@ from sessionjar.codec import (
 )
 from sessionjar.drivers import (
     check_handles,
+    check_liveness_query,
     check_namespace,
     check_patch,
     check_record,
@@ -136,6 +137,23 @@ class SqliteStore:
         with self._connection() as conn:
             row = conn.execute(self._tables.select_session, (handle,)).fetchone()
         return None if row is None else session_from_row(dict(row))
+
+    def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether this user's record is live; see `AsyncStore.is_live`.
+
+        Storage I/O: one indexed SELECT of ``expires_at`` alone.
+
+        Raises:
+            StorageUnavailable: the record's ``expires_at`` is not an integer (tampered).
+        """
+        check_liveness_query(handle, tenant, user_id, now)
+        with self._connection() as conn:
+            row = conn.execute(self._tables.select_expiry, (handle, tenant, user_id)).fetchone()
+        if row is None:
+            return False
+        if type(row[0]) is not int:
+            raise StorageUnavailable("the store returned an unreadable session record")
+        return bool(row[0] > to_millis(now))
 
     def update(
         self,
