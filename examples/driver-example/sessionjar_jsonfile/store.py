@@ -185,7 +185,7 @@ class JsonFileStore:
             return {"sessions": {}, "keys": {}}
         try:
             state: _State = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # outside bytes: any nesting, any text
             raise StorageUnavailable(f"{self._data} is not a sessionjar JSON file") from exc
         return state
 
