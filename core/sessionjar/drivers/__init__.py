@@ -1,7 +1,8 @@
 """The built-in storage drivers (``memory://``, ``sqlite://``) and what every driver shares.
 
-A driver checks what it is given with these before writing, so that bad input raises a
-typed error and writes nothing; tells when an update applies by the protocol's rules;
+A driver checks what it is given with these before any I/O, so that bad input raises a
+typed error and writes nothing; tells when an update applies and when a record is live
+by the protocol's rules;
 and reads its URL options with the same rules as the built-in drivers. They are public:
 external drivers use them too.
 """
