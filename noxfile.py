@@ -156,7 +156,7 @@ def webapp(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks: core always; each driver whose server answers (``-- NAME`` picks some)."""
     session.install("-e", "core", *(f"-e{p}" for p in _driver_paths()))
-    names = session.posargs or ["core", *DRIVERS]
+    names = session.posargs or ["core", "sqlite", *DRIVERS]
     for name in names:
         session.run("python", f"bench/bench_{name}.py")
 

@@ -44,6 +44,7 @@ INPUTS = [
     "conformance_tests/sessionjar_conformance/fixtures_async.py",
     "conformance_tests/sessionjar_conformance/test_create_async.py",
     "conformance_tests/sessionjar_conformance/test_read_async.py",
+    "conformance_tests/sessionjar_conformance/test_liveness_async.py",
     "conformance_tests/sessionjar_conformance/test_update_async.py",
     "conformance_tests/sessionjar_conformance/test_delete_async.py",
     "conformance_tests/sessionjar_conformance/test_listing_async.py",

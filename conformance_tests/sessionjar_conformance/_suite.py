@@ -21,6 +21,8 @@ from sessionjar_conformance.test_isolation import *
 from sessionjar_conformance.test_isolation_async import *
 from sessionjar_conformance.test_listing import *
 from sessionjar_conformance.test_listing_async import *
+from sessionjar_conformance.test_liveness import *
+from sessionjar_conformance.test_liveness_async import *
 from sessionjar_conformance.test_network_faults import *
 from sessionjar_conformance.test_network_faults_async import *
 from sessionjar_conformance.test_read import *
@@ -45,6 +47,9 @@ class AsyncStoreConformance(
     AsyncCreateTests,
     AsyncCreateIsInsertOnlyTests,
     AsyncGetTests,
+    AsyncIsLiveTests,
+    AsyncIsLiveBadInputTests,
+    AsyncCheckedVerifyTests,
     AsyncUpdateTests,
     AsyncUpdateIsUpdateOnlyTests,
     AsyncCompareAndSetTests,
@@ -92,6 +97,9 @@ class StoreConformance(
     CreateTests,
     CreateIsInsertOnlyTests,
     GetTests,
+    IsLiveTests,
+    IsLiveBadInputTests,
+    CheckedVerifyTests,
     UpdateTests,
     UpdateIsUpdateOnlyTests,
     CompareAndSetTests,

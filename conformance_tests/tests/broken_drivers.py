@@ -7,7 +7,7 @@ import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sessionjar import (
@@ -134,6 +134,27 @@ class UpdatesExpired(MemoryBackend):
             expected_refresh_hash=expected_refresh_hash,
             now=_LONG_AGO,
         )
+
+
+class LiveAnyUser(MemoryBackend):
+    """`is_live` ignores the user id: any user's token passes ``check_database``."""
+
+    def is_live(
+        self, namespace: str, handle: str, *, tenant: str, user_id: str, now: datetime
+    ) -> bool:
+        record = super().get(namespace, handle)
+        owner = user_id if record is None else record.user_id
+        return super().is_live(namespace, handle, tenant=tenant, user_id=owner, now=now)
+
+
+class LiveAtExpiry(MemoryBackend):
+    """`is_live` compares ``expires_at >= now``: a session is still live at its expiry."""
+
+    def is_live(
+        self, namespace: str, handle: str, *, tenant: str, user_id: str, now: datetime
+    ) -> bool:
+        earlier = now - timedelta(milliseconds=1)
+        return super().is_live(namespace, handle, tenant=tenant, user_id=user_id, now=earlier)
 
 
 class ReportsUndeleted(MemoryBackend):
@@ -322,6 +343,8 @@ class SwallowsFailures(MemoryBackend):
 
 BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
     "overwriting_create": OverwritingCreate,
+    "live_any_user": LiveAnyUser,
+    "live_at_expiry": LiveAtExpiry,
     "ignores_version": IgnoresVersion,
     "ignores_refresh_hash": IgnoresRefreshHash,
     "ignores_deadline": IgnoresDeadline,

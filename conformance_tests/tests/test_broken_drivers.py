@@ -14,6 +14,14 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
         "test_duplicate_handle_raises",
         "test_duplicate_leaves_the_original_untouched",
     },
+    "live_any_user": {
+        "test_other_tenant_or_user_is_not_live",
+        "test_each_identifier_matches_exactly",
+    },
+    "live_at_expiry": {
+        "test_expiry_boundary",
+        "test_refuses_a_session_at_its_expiry",
+    },
     "ignores_version": {
         "test_stale_version_changes_nothing",
         "test_one_compare_and_set_wins",
@@ -107,6 +115,7 @@ def test_suite_fails_broken_driver_async(pytester: pytest.Pytester, name: str) -
     "name",
     [
         "overwriting_create",
+        "live_any_user",
         "lists_expired",
         "upserting_update",
         "racy_compare_and_set",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Final, cast
+from typing import Final, cast
 
 from sessionjar._types import JSONObject
 from sessionjar.errors import SerializationError
 
-__all__ = ["MAX_DEPTH", "check_json_object", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "check_json_object", "dumps", "loads_object"]
 
 MAX_DEPTH: Final = 100
 """Deepest nesting of objects and lists accepted: far beyond real session data, far
@@ -79,6 +79,21 @@ def dumps(value: JSONObject) -> str:
     return _ENCODER.encode(value)
 
 
-def loads(text: str | bytes) -> Any:
-    """Parse JSON text as `dumps` wrote it."""
-    return json.loads(text)
+def loads_object(text: object) -> JSONObject:
+    """Parse JSON text read back from storage into an object that round-trips exactly.
+
+    Stored bytes are outside input: whatever they hold, the one error is `ValueError`.
+
+    Raises:
+        ValueError: ``text`` is not text, not valid UTF-8, not JSON, nested past
+            the recursion limit or `MAX_DEPTH`, a number of more than 4300 digits, or a
+            JSON value that is not an object or would not round-trip (lone surrogates,
+            numbers too large for a float).
+    """
+    if not isinstance(text, str | bytes):
+        raise ValueError(f"stored JSON must be text, not {type(text).__name__}")
+    try:
+        value = json.loads(text)
+        return check_json_object(value, "stored JSON")
+    except (ValueError, RecursionError, SerializationError) as exc:
+        raise ValueError(f"unreadable JSON: {type(exc).__name__}: {exc}"[:200]) from None

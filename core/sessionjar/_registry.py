@@ -17,7 +17,7 @@ import pluggy
 from sessionjar import hookspecs
 from sessionjar.drivers._checks import check_namespace
 from sessionjar.errors import ConfigurationError, DriverConflict, DriverNotFound
-from sessionjar.storage import PROTOCOL_VERSION
+from sessionjar.storage import SUPPORTED_PROTOCOL_VERSIONS
 
 if TYPE_CHECKING:
     from sessionjar.storage import AsyncStore, Store
@@ -194,11 +194,11 @@ class Registry:
 
     def _usable(self, url: str) -> DriverInfo:
         info = self.driver_for(url)
-        if info.protocol_version != PROTOCOL_VERSION:
+        if info.protocol_version not in SUPPORTED_PROTOCOL_VERSIONS:
             raise ConfigurationError(
                 f"driver {info.name!r} (from {info.distribution}) implements storage "
                 f"protocol version {info.protocol_version}, but this sessionjar speaks "
-                f"version {PROTOCOL_VERSION}; install matching versions"
+                f"versions {_versions()}; install matching versions"
             )
         return info
 
@@ -286,12 +286,16 @@ def _checked(infos: object) -> list[DriverInfo]:
 
 
 def _checked_store(info: DriverInfo, store: _S) -> _S:
-    if store.protocol_version != PROTOCOL_VERSION:
+    if store.protocol_version not in SUPPORTED_PROTOCOL_VERSIONS:
         raise ConfigurationError(
             f"driver {info.name!r} returned a store of storage protocol version "
-            f"{store.protocol_version}, not {PROTOCOL_VERSION}"
+            f"{store.protocol_version}, not one of {_versions()}"
         )
     return store
+
+
+def _versions() -> str:
+    return ", ".join(map(str, sorted(SUPPORTED_PROTOCOL_VERSIONS)))
 
 
 def _missing_client(info: DriverInfo, url: str, exc: ImportError) -> DriverNotFound:

@@ -43,6 +43,12 @@ class AsyncStoreAdapter:
         """Return the record with this handle, or `None`. May return an expired record."""
         return await asyncio.to_thread(self.store.get, handle)
 
+    async def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether this user's record is live; see `AsyncStore.is_live`."""
+        return await asyncio.to_thread(
+            self.store.is_live, handle, tenant=tenant, user_id=user_id, now=now
+        )
+
     async def update(
         self,
         handle: str,

@@ -3,15 +3,22 @@
 A *row* holds only `str`, `int` and `None`: times as integer milliseconds since the
 Unix epoch (UTC), JSON objects as compact JSON text. Key/value stores (Redis hashes,
 SQLite rows) keep rows as they are; drivers with richer types convert single fields.
+
+Reading back is strict: stored bytes may have been tampered with. A value of the wrong
+type (text where a time belongs, a JSON array where an object belongs, a float, a bool),
+malformed or hostile JSON (deep nesting, huge numbers, invalid UTF-8, lone surrogates)
+makes the whole record unreadable: `StorageUnavailable`, never a record that is wrong.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeAlias
 
-from sessionjar._json import dumps, loads
+from sessionjar._json import check_json_object, dumps, loads_object
+from sessionjar._types import JSONObject
 from sessionjar.errors import StorageUnavailable
 from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
 
@@ -53,6 +60,10 @@ _TIMES: Final = frozenset(
     {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
 )
 _JSON: Final = frozenset({"access_payload", "session_data", "private_jwk"})
+_INTEGER: Final = re.compile(r"-?[0-9]{1,18}")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# what a record that cannot be read back exactly raises, whatever is wrong with it
+_UNREADABLE: Final = (TypeError, ValueError, OverflowError, KeyError)
 
 
 def to_millis(moment: datetime) -> int:
@@ -69,12 +80,37 @@ def _optional_millis(moment: datetime | None) -> int | None:
     return None if moment is None else to_millis(moment)
 
 
-def _optional_time(millis: str | int | None) -> datetime | None:
-    return None if millis is None else from_millis(int(millis))
+def _integer(value: object) -> int:
+    # an int as stored: a 64-bit int (never a bool or a float), or its digits (Redis
+    # keeps text)
+    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    if type(value) is str and _INTEGER.fullmatch(value):
+        return int(value)
+    raise ValueError(f"expected a 64-bit integer, found {type(value).__name__}")
 
 
-def _json_object(value: Any) -> Any:
-    return value if type(value) is dict else loads(value)
+def _time(value: object) -> datetime:
+    return from_millis(_integer(value))
+
+
+def _optional_time(value: object) -> datetime | None:
+    return None if value is None else _time(value)
+
+
+def _text(value: object, name: str) -> str:
+    if type(value) is not str:
+        raise ValueError(f"{name} must be text, found {type(value).__name__}")
+    return value
+
+
+def _optional_text(value: object, name: str) -> str | None:
+    return None if value is None else _text(value, name)
+
+
+def _json_object(value: object) -> JSONObject:
+    # a backend that keeps JSON natively hands back the object already parsed
+    return check_json_object(value, "stored JSON") if type(value) is dict else loads_object(value)
 
 
 def _encode(name: str, value: object) -> str | int | None:
@@ -89,18 +125,14 @@ def _encode(name: str, value: object) -> str | int | None:
     return value
 
 
-def _decode(name: str, value: str | int | bytes | None) -> object:
-    if isinstance(value, bytes):
+def _decode(name: str, value: object) -> object:
+    if type(value) is bytes:
         value = value.decode()
-    if value is None:
-        return None
     if name in _TIMES:
-        return from_millis(int(value))
+        return _time(value)
     if name in _JSON:
-        return loads(str(value))
-    if name == "version":
-        return int(value)
-    return value
+        return _json_object(value)
+    return _text(value, name)
 
 
 def session_to_row(record: SessionRecord) -> Row:
@@ -157,23 +189,21 @@ def session_from_values(values: Sequence[object]) -> SessionRecord:
         ]
         (handle, tenant, user_id, created_at, expires_at, absolute_deadline, access_payload,
          session_data, refresh_hash, prev_refresh_hash, rotated_at, version) = decoded  # fmt: skip
-        if None in (handle, tenant, user_id, refresh_hash):
-            raise ValueError("handle, tenant, user_id and refresh_hash cannot be null")
         return SessionRecord(
-            handle=handle,
-            tenant=tenant,
-            user_id=user_id,
-            created_at=from_millis(int(created_at)),
-            expires_at=from_millis(int(expires_at)),
+            handle=_text(handle, "handle"),
+            tenant=_text(tenant, "tenant"),
+            user_id=_text(user_id, "user_id"),
+            created_at=_time(created_at),
+            expires_at=_time(expires_at),
             absolute_deadline=_optional_time(absolute_deadline),
             access_payload=_json_object(access_payload),
             session_data=_json_object(session_data),
-            refresh_hash=refresh_hash,
-            prev_refresh_hash=prev_refresh_hash,
+            refresh_hash=_text(refresh_hash, "refresh_hash"),
+            prev_refresh_hash=_optional_text(prev_refresh_hash, "prev_refresh_hash"),
             rotated_at=_optional_time(rotated_at),
-            version=int(version),
+            version=_integer(version),
         )
-    except (TypeError, ValueError) as exc:
+    except _UNREADABLE as exc:
         raise StorageUnavailable(
             f"the store returned an unreadable session record: {exc}"
         ) from exc
@@ -193,5 +223,5 @@ def signing_key_from_row(row: Mapping[str, str | int | bytes | None]) -> Signing
     try:
         fields = {name: _decode(name, row.get(name)) for name in SIGNING_KEY_FIELDS}
         return SigningKeyRecord(**fields)  # type: ignore[arg-type]
-    except (TypeError, ValueError, KeyError) as exc:
+    except _UNREADABLE as exc:
         raise StorageUnavailable(f"the store returned an unreadable signing key: {exc}") from exc

@@ -19,6 +19,7 @@ from sessionjar._keys import AutomaticKeys, SigningKey
 from sessionjar._records import new_record
 from sessionjar._rotation import Reuse, Theft, decide, is_live, rotation
 from sessionjar._types import Clock, JSONObject
+from sessionjar.drivers import record_is_live
 from sessionjar.errors import (
     ConfigurationError,
     InvalidTokenError,
@@ -28,8 +29,13 @@ from sessionjar.errors import (
 )
 from sessionjar.keys_async import AsyncKeyRing
 from sessionjar.session_async import AsyncSession
-from sessionjar.storage import PROTOCOL_VERSION, AsyncStore, SessionPatch, SessionRecord
-from sessionjar.tokens import AccessTokens
+from sessionjar.storage import (
+    SUPPORTED_PROTOCOL_VERSIONS,
+    AsyncStore,
+    SessionPatch,
+    SessionRecord,
+)
+from sessionjar.tokens import AccessClaims, AccessTokens
 
 __all__ = ["AsyncSessionManager"]
 
@@ -80,9 +86,10 @@ class AsyncSessionManager:
         clock: Clock = utc_now,
     ) -> None:
         version = getattr(store, "protocol_version", None)
-        if version != PROTOCOL_VERSION:
+        if version not in SUPPORTED_PROTOCOL_VERSIONS:
+            supported = sorted(SUPPORTED_PROTOCOL_VERSIONS)
             raise ConfigurationError(
-                f"the store implements storage protocol {version!r}, not {PROTOCOL_VERSION}"
+                f"the store implements storage protocol {version!r}, not one of {supported}"
             )
         self._settings = Settings(
             access_token_validity=access_token_validity,
@@ -206,10 +213,8 @@ class AsyncSessionManager:
         if check_database and state.needs_load(self._clock()):
             await self._ring.load(self._clock())
         claims = self._tokens.verify(access_token, state.by_kid, self._seconds())
-        if check_database:
-            record = await self._read_live(claims.handle)
-            if record.user_id != claims.user_id or record.tenant != claims.tenant:
-                raise SessionNotFound(claims.handle)
+        if check_database and not await self._is_live(claims):
+            raise SessionNotFound(claims.handle)
         return AsyncSession(
             self,
             handle=claims.handle,
@@ -384,6 +389,13 @@ class AsyncSessionManager:
         are never published. Storage I/O: a key load for automatic keys; none otherwise.
         """
         return await self._ring.jwks(self._clock())
+
+    async def _is_live(self, claims: AccessClaims) -> bool:
+        handle, tenant, user_id, now = claims.handle, claims.tenant, claims.user_id, self._clock()
+        if self._store.protocol_version == 2:  # protocol 2 has no is_live: read the record
+            record = await self._store.get(handle)
+            return record_is_live(record, tenant=tenant, user_id=user_id, now=now)
+        return await self._store.is_live(handle, tenant=tenant, user_id=user_id, now=now)
 
     async def _read_live(self, handle: str, now: datetime | None = None) -> SessionRecord:
         record = await self._store.get(handle)

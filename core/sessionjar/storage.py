@@ -35,6 +35,7 @@ from sessionjar._types import JSONObject
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "SUPPORTED_PROTOCOL_VERSIONS",
     "SessionRecord",
     "SessionPatch",
     "SigningKeyRecord",
@@ -42,11 +43,17 @@ __all__ = [
     "Store",
 ]
 
-PROTOCOL_VERSION: Final = 2
-"""Version of this protocol. A driver declares the version it implements; core refuses others.
+PROTOCOL_VERSION: Final = 3
+"""Version of this protocol. A driver declares the version it implements; core refuses
+versions outside `SUPPORTED_PROTOCOL_VERSIONS`.
 
 Version 2 added ``expected_refresh_hash`` and the deadline rule to `AsyncStore.update`.
+Version 3 added `AsyncStore.is_live`.
 """
+
+SUPPORTED_PROTOCOL_VERSIONS: Final = frozenset({2, PROTOCOL_VERSION})
+"""The protocol versions core accepts from a driver. For a version-2 driver, which has no
+``is_live``, core checks a session with `AsyncStore.get` instead."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +162,21 @@ class AsyncStore(Protocol):
         """Return the record with this handle, or `None`. May return an expired record."""
         ...
 
+    async def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether a record with exactly this handle, tenant and user id is live
+        (``expires_at > now``). One read: the cheapest the backend offers.
+
+        Core calls it on every `get_session` with ``check_database``, so a driver reads
+        only what the answer needs (an existence check, one indexed row, no JSON). All
+        three identifiers match literally: no patterns, no case folding. Since protocol 3.
+
+        Raises:
+            ConfigurationError: ``handle``, ``tenant`` or ``user_id`` is not a str, or
+                ``now`` is not a timezone-aware datetime (see
+                `sessionjar.drivers.check_liveness_query`); nothing is read.
+        """
+        ...
+
     async def update(
         self,
         handle: str,
@@ -231,6 +253,12 @@ class Store(Protocol):
 
     def get(self, handle: str) -> SessionRecord | None:
         """Return the record with this handle, or `None`. May return an expired record."""
+        ...
+
+    def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether a record with exactly this handle, tenant and user id is live
+        (``expires_at > now``). One read: the cheapest the backend offers. See
+        `AsyncStore.is_live`."""
         ...
 
     def update(

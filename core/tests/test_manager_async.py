@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fix_clock import FakeClock
-from fix_manager import MakeAsync
+from fix_manager import CountingStore, MakeAsync
 
 from sessionjar import (
     AsyncSessionManager,
@@ -95,7 +95,35 @@ async def test_get_session_does_no_storage_io(make_amanager: MakeAsync) -> None:
     await manager.get_session(created.access_token)
     assert calls == []
     await manager.get_session(created.access_token, check_database=True)
+    assert calls == ["is_live"]
+
+
+async def test_check_database_on_a_protocol_2_store_reads_the_record(
+    make_amanager: MakeAsync, clock: FakeClock
+) -> None:
+    calls: list[str] = []
+    manager = make_amanager(calls=calls)
+    store = manager._store
+    assert isinstance(store, CountingStore)
+    store.protocol_version = 2  # a driver of protocol 2 has no is_live
+    older = AsyncSessionManager(store, clock=clock)
+    await older.load_keys()
+    created = await older.create_session("alice")
+    calls.clear()
+    assert (await older.get_session(created.access_token, check_database=True)).user_id == "alice"
     assert calls == ["get"]
+    await older.revoke_session(created.handle)
+    with pytest.raises(SessionNotFound):
+        await older.get_session(created.access_token, check_database=True)
+
+
+async def test_store_of_an_unknown_protocol_is_refused(make_amanager: MakeAsync) -> None:
+    store = make_amanager(calls=[])._store
+    assert isinstance(store, CountingStore)
+    for version in (1, 4, "3"):
+        store.protocol_version = version
+        with pytest.raises(ConfigurationError, match=f"protocol {version!r}, not one of"):
+            AsyncSessionManager(store)
 
 
 async def test_check_database_refuses_revoked_session(amanager: AsyncSessionManager) -> None:

@@ -189,9 +189,19 @@ def test_protocol_version_is_checked_when_a_store_is_opened(plugin_site: PluginS
     assert registry.driver_for("future://x").protocol_version == 99
     for opener in (registry.open_sync, registry.open_async):
         with pytest.raises(
-            ConfigurationError, match=rf"'future'.* version 99.*version {PROTOCOL_VERSION}"
+            ConfigurationError, match=rf"'future'.* version 99.*versions 2, {PROTOCOL_VERSION}"
         ):
             opener("future://x", "ns")
+
+
+def test_protocol_2_drivers_are_still_accepted(plugin_site: PluginSite) -> None:
+    plugin_site.add_distribution(
+        "sessionjar-older", "1", {"older": "older_plugin"},
+        {"older_plugin": plugin_site.driver_module("older", ("older",), protocol_version="2")},
+    )  # fmt: skip
+    registry = Registry.discover()
+    assert registry.driver_for("older://x").protocol_version == 2
+    assert registry.open_sync("older://x", "ns").protocol_version in {2, PROTOCOL_VERSION}
 
 
 def test_missing_client_library_at_open_is_driver_not_found(plugin_site: PluginSite) -> None:

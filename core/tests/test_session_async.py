@@ -154,7 +154,9 @@ async def test_verification_needs_no_store_at_all(make_amanager: MakeAsync) -> N
     broken: set[str] = set()
     manager = make_amanager(broken=broken)
     created = await manager.create_session("alice", access_payload={"v": 1})
-    broken.update({"get", "update", "create", "delete", "list_signing_keys", "add_signing_key"})
+    broken.update(
+        {"get", "is_live", "update", "create", "delete", "list_signing_keys", "add_signing_key"}
+    )
     session = await manager.get_session(created.access_token)
     assert (session.get_user_id(), session.get_jwt_payload()) == ("alice", {"v": 1})
 
@@ -165,7 +167,7 @@ async def test_a_failing_read_yields_no_session(make_amanager: MakeAsync) -> Non
     created = await manager.create_session("alice", session_data={"a": 1})
     assert created.refresh_token is not None
     child = await manager.refresh_session(created.refresh_token)
-    broken.add("get")
+    broken.update({"get", "is_live"})
     with pytest.raises(StorageUnavailable):
         await manager.get_session(created.access_token, check_database=True)
     with pytest.raises(StorageUnavailable):  # the previous token: core reads to decide

@@ -70,12 +70,28 @@ def test_relative_and_absolute_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "sqlite:///x.db?busy_timeout_ms=abc",
         "sqlite:///x.db?busy_timeout_ms=600001",
         "sqlite:///x.db?journal=off",
+        "sqlite:///x.db?synchronous=off",
+        "sqlite:///x.db?synchronous=NORMAL",
         "sqlite:///file:x.db",
     ],
 )
 def test_bad_url_is_refused(url: str) -> None:
     with pytest.raises(ConfigurationError):
         SqliteStore.from_url(url, "app")
+
+
+@pytest.mark.parametrize(
+    ("query", "level"), [("", 1), ("?synchronous=normal", 1), ("?synchronous=full", 2)]
+)
+def test_synchronous_is_normal_unless_the_url_asks_for_full(
+    db: Path, query: str, level: int
+) -> None:
+    store = SqliteStore.from_url(f"sqlite:///{db}{query}", "app")
+    store.migrate()
+    with store._connection() as conn:  # the store's own connection: the pragma is per connection
+        assert conn.execute("PRAGMA synchronous").fetchone() == (level,)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    store.close()
 
 
 def test_opening_does_no_io(db: Path) -> None:
@@ -273,7 +289,7 @@ def test_lock_held_past_busy_timeout_is_storage_unavailable(
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    store.create(new_record("h1"))  # the next call reconnects and succeeds
+    store.create(new_record("h1"))  # the next call succeeds on the same connection
     assert store.get("h1") is not None
     store.close()
 

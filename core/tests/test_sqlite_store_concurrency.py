@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import sqlite3
 import threading
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sessionjar import DuplicateHandle, SessionPatch, SessionRecord
+import pytest
+
+from sessionjar import DuplicateHandle, SessionPatch, SessionRecord, StorageUnavailable
 from sessionjar.drivers.sqlite.store import SqliteStore
 
 if TYPE_CHECKING:
@@ -159,4 +162,44 @@ def test_store_used_before_fork_works_in_parent_and_child(tmp_path: Path) -> Non
     assert store.get("from-child") is not None
     store.create(_record("after-fork", "parent"))
     assert store.get("after-fork") is not None
+    store.close()
+
+
+def _hold_write_lock(path: str, locked: Event, release: Event) -> None:
+    """Another process: take the file's write lock and keep it until told to let go."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute('UPDATE "app_sessions" SET version = version WHERE handle = ?', ("h1",))
+    locked.set()
+    release.wait(timeout=60)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_reads_keep_working_while_another_process_writes(tmp_path: Path) -> None:
+    path = str(tmp_path / "locked.db")
+    store = SqliteStore(path, "app", busy_timeout_ms=100)
+    store.create(_record("h1", "alice"))
+    context = multiprocessing.get_context("spawn")
+    locked, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_write_lock, args=(path, locked, release))
+    holder.start()
+    try:
+        assert locked.wait(timeout=60)
+        with pytest.raises(StorageUnavailable, match="locked"):
+            store.create(_record("h2", "alice"))  # times out on the other process's lock
+        with pytest.raises(StorageUnavailable, match="locked"):
+            store.update("h1", SessionPatch(session_data={"n": 1}), expected_version=None, now=NOW)
+        # the same store, and a store opening the file now, both read without waiting
+        for reader in (store, SqliteStore(path, "app", busy_timeout_ms=100)):
+            assert reader.get("h1") is not None
+            assert reader.is_live("h1", tenant="public", user_id="alice", now=NOW)
+            assert reader.list_for_user("public", "alice", now=NOW) == ["h1"]
+            assert len(reader.list_signing_keys()) == 0
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert holder.exitcode == 0
+    store.create(_record("h2", "alice"))
+    assert store.update("h1", SessionPatch(session_data={"n": 1}), expected_version=1, now=NOW)
     store.close()

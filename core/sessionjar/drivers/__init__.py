@@ -1,7 +1,8 @@
 """The built-in storage drivers (``memory://``, ``sqlite://``) and what every driver shares.
 
-A driver checks what it is given with these before writing, so that bad input raises a
-typed error and writes nothing; tells when an update applies by the protocol's rules;
+A driver checks what it is given with these before any I/O, so that bad input raises a
+typed error and writes nothing; tells when an update applies and when a record is live
+by the protocol's rules;
 and reads its URL options with the same rules as the built-in drivers. They are public:
 external drivers use them too.
 """
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 from sessionjar.drivers._checks import (
     check_handles,
+    check_liveness_query,
     check_namespace,
     check_patch,
     check_record,
     check_signing_key,
     check_update,
 )
-from sessionjar.drivers._conditions import update_applies
+from sessionjar.drivers._conditions import record_is_live, update_applies
 from sessionjar.drivers._url import int_option, query_options, seconds_option
 
 __all__ = [
@@ -26,7 +28,9 @@ __all__ = [
     "check_update",
     "check_signing_key",
     "check_handles",
+    "check_liveness_query",
     "update_applies",
+    "record_is_live",
     "query_options",
     "int_option",
     "seconds_option",

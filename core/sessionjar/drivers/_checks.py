@@ -18,6 +18,7 @@ __all__ = [
     "check_update",
     "check_signing_key",
     "check_handles",
+    "check_liveness_query",
 ]
 
 _NAMESPACE_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
@@ -110,6 +111,23 @@ def check_handles(handles: Sequence[str]) -> None:
     """
     if isinstance(handles, str) or not all(isinstance(h, str) for h in handles):
         raise ConfigurationError("handles must be a sequence of str (not a single str)")
+
+
+def check_liveness_query(handle: object, tenant: object, user_id: object, now: object) -> None:
+    """Check the arguments of `AsyncStore.is_live` as every driver must, before any I/O.
+
+    Text that no handle, tenant or user id holds is fine: it is matched literally and
+    is not live.
+
+    Raises:
+        ConfigurationError: ``handle``, ``tenant`` or ``user_id`` is not a str (it could
+            act as an operator), or ``now`` is not a timezone-aware datetime.
+    """
+    for name, value in (("handle", handle), ("tenant", tenant), ("user_id", user_id)):
+        if not isinstance(value, str):
+            raise ConfigurationError(f"{name} must be a str, not {type(value).__name__}")
+    if not isinstance(now, datetime) or now.utcoffset() is None:
+        raise ConfigurationError("now must be a timezone-aware datetime")
 
 
 def _check_text(value: object, name: str) -> None:

@@ -1,4 +1,4 @@
-"""When an update applies: the conditions of `AsyncStore.update`, in Python."""
+"""When an update applies and when a record is live: the protocol's conditions, in Python."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TypeGuard
 
 from sessionjar.storage import SessionPatch, SessionRecord
 
-__all__ = ["update_applies"]
+__all__ = ["update_applies", "record_is_live"]
 
 
 def update_applies(
@@ -33,4 +33,20 @@ def update_applies(
             or record.absolute_deadline is None
             or patch.expires_at <= record.absolute_deadline
         )
+    )
+
+
+def record_is_live(
+    record: SessionRecord | None, *, tenant: str, user_id: str, now: datetime
+) -> bool:
+    """Tell whether `AsyncStore.is_live` answers `True` for ``record`` (`None`: missing).
+
+    For stores that read the whole record; stores that can ask the backend state the
+    same condition there (exact tenant and user id, ``expires_at > now``).
+    """
+    return (
+        record is not None
+        and record.tenant == tenant
+        and record.user_id == user_id
+        and record.expires_at > now
     )

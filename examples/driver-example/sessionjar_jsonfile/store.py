@@ -30,7 +30,7 @@ from sessionjar.codec import (
     signing_key_to_row,
     to_millis,
 )
-from sessionjar.drivers import update_applies
+from sessionjar.drivers import check_liveness_query, record_is_live, update_applies
 
 __all__ = ["JsonFileStore"]
 
@@ -79,6 +79,14 @@ class JsonFileStore:
         with self._state() as state:
             row = state["sessions"].get(handle)
         return None if row is None else session_from_row(row)
+
+    def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether this user's record is live. See `sessionjar.AsyncStore.is_live`."""
+        check_liveness_query(handle, tenant, user_id, now)
+        with self._state() as state:
+            row = state["sessions"].get(handle)
+        record = None if row is None else session_from_row(row)
+        return record_is_live(record, tenant=tenant, user_id=user_id, now=now)
 
     def update(
         self,
@@ -177,7 +185,7 @@ class JsonFileStore:
             return {"sessions": {}, "keys": {}}
         try:
             state: _State = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # outside bytes: any nesting, any text
             raise StorageUnavailable(f"{self._data} is not a sessionjar JSON file") from exc
         return state
 

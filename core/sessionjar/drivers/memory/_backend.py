@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 from sessionjar._types import JSONObject, JSONValue
 from sessionjar.drivers import (
     check_handles,
+    check_liveness_query,
     check_patch,
     check_record,
     check_signing_key,
     int_option,
     query_options,
+    record_is_live,
     update_applies,
 )
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
@@ -94,6 +96,15 @@ class MemoryBackend:
         with self._lock:
             record = self._space(namespace).sessions.get(handle)
         return None if record is None else _copied_record(record)
+
+    def is_live(
+        self, namespace: str, handle: str, *, tenant: str, user_id: str, now: datetime
+    ) -> bool:
+        """Tell whether this user's record is live; see `AsyncStore.is_live`."""
+        check_liveness_query(handle, tenant, user_id, now)
+        with self._lock:
+            record = self._space(namespace).sessions.get(handle)
+        return record_is_live(record, tenant=tenant, user_id=user_id, now=now)
 
     def update(
         self,

@@ -45,6 +45,12 @@ class AsyncMemoryStore:
         """Return the record with this handle, or `None`. May return an expired record."""
         return self._live().get(self._namespace, handle)
 
+    async def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether this user's record is live; see `AsyncStore.is_live`."""
+        return self._live().is_live(
+            self._namespace, handle, tenant=tenant, user_id=user_id, now=now
+        )
+
     async def update(
         self,
         handle: str,

@@ -25,7 +25,8 @@ class Tables:
     """
 
     def __init__(self, namespace: str) -> None:
-        self.schema = _quoted(f"{namespace}_schema")
+        self.schema_name = f"{namespace}_schema"
+        self.schema = _quoted(self.schema_name)
         self.sessions = _quoted(f"{namespace}_sessions")
         self.keys = _quoted(f"{namespace}_signing_keys")
         self.user_index = _quoted(f"{namespace}_sessions_user")
@@ -38,11 +39,14 @@ class Tables:
             f"VALUES ({', '.join(':' + name for name in SESSION_FIELDS)})"
         )
         self.select_session = f"SELECT {columns} FROM {sessions} WHERE handle = ?"
+        self.select_expiry = (
+            f"SELECT expires_at FROM {sessions} WHERE handle = ? AND tenant = ? AND user_id = ?"
+        )
         self.delete_for_user = (
             f"DELETE FROM {sessions} WHERE tenant = ? AND user_id = ? RETURNING handle"
         )
         self.list_for_user = (
-            f"SELECT handle FROM {sessions} WHERE tenant = ? AND user_id = ? AND expires_at > ?"
+            f"SELECT handle, expires_at FROM {sessions} WHERE tenant = ? AND user_id = ?"
         )
         self.delete_expired_sessions = f"DELETE FROM {sessions} WHERE expires_at <= ?"
         self.delete_expired_keys = f"DELETE FROM {keys} WHERE expires_at <= ?"
@@ -53,24 +57,23 @@ class Tables:
         )
         self.select_keys = f"SELECT {key_columns} FROM {keys}"
         self._columns = columns
+        self._updates: dict[tuple[str, ...], str] = {}
 
-    def update(self, fields: list[str], *, compare_version: bool, compare_refresh: bool) -> str:
-        """Return the UPDATE of a live record setting ``fields`` (named parameters) and
-        bumping the version; parameters ``_handle``, ``_now``, and ``_expected`` /
-        ``_refresh_hash`` when comparing those. A new ``expires_at`` must not pass the
-        record's absolute deadline."""
-        assignments = [f"{name} = :{name}" for name in fields] + ["version = version + 1"]
-        where = "handle = :_handle AND expires_at > :_now"
-        if compare_version:
-            where += " AND version = :_expected"
-        if compare_refresh:
-            where += " AND refresh_hash = :_refresh_hash"
-        if "expires_at" in fields:
-            where += " AND (absolute_deadline IS NULL OR absolute_deadline >= :expires_at)"
-        return (
-            f"UPDATE {self.sessions} SET {', '.join(assignments)} "
-            f"WHERE {where} RETURNING {self._columns}"
-        )
+    def update(self, fields: tuple[str, ...]) -> str:
+        """Return the UPDATE of the record ``_handle`` setting ``fields`` (named
+        parameters) and bumping the version, returning the record. The caller has
+        checked the update's conditions in the same transaction.
+
+        The same fields always yield the same text, built once: sqlite3 then reuses
+        the statement it prepared for it."""
+        statement = self._updates.get(fields)
+        if statement is None:
+            assignments = [f"{name} = :{name}" for name in fields] + ["version = version + 1"]
+            statement = self._updates[fields] = (
+                f"UPDATE {self.sessions} SET {', '.join(assignments)} "
+                f"WHERE handle = :_handle RETURNING {self._columns}"
+            )
+        return statement
 
     def delete(self, count: int) -> str:
         """Return the DELETE of ``count`` handles (positional parameters)."""
@@ -112,14 +115,40 @@ def _quoted(identifier: str) -> str:
 
 
 def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> None:
-    """Create the namespace's tables unless they exist, in one write transaction.
+    """Create the namespace's tables unless they exist.
 
-    Several processes may race here: ``BEGIN IMMEDIATE`` makes the second wait for the
+    The usual case, tables in place, is one read: opening never waits for another
+    process's write lock. Otherwise one write transaction creates them; several
+    processes may race there: ``BEGIN IMMEDIATE`` makes the second wait for the
     first, then find the schema in place.
 
     Raises:
         StorageUnavailable: the database holds a newer schema than this code reads.
     """
+    if _stored_version(conn, tables) is None:
+        _create_schema(conn, tables)
+
+
+def _stored_version(conn: sqlite3.Connection, tables: Tables) -> int | None:
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (tables.schema_name,)
+    ).fetchone()
+    if found is None:
+        return None
+    version: int | None = conn.execute(f"SELECT max(version) FROM {tables.schema}").fetchone()[0]
+    _check_version(version)
+    return version
+
+
+def _check_version(version: int | None) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise StorageUnavailable(
+            f"the SQLite tables have schema version {version}, newer than this "
+            f"sessionjar's {SCHEMA_VERSION}; upgrade sessionjar"
+        )
+
+
+def _create_schema(conn: sqlite3.Connection, tables: Tables) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(f"CREATE TABLE IF NOT EXISTS {tables.schema} (version INTEGER NOT NULL)")
@@ -129,11 +158,7 @@ def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> None:
             for statement in tables.create_statements():
                 conn.execute(statement)
             conn.execute(f"INSERT INTO {tables.schema} (version) VALUES (?)", (SCHEMA_VERSION,))
-        elif version > SCHEMA_VERSION:
-            raise StorageUnavailable(
-                f"the SQLite tables have schema version {version}, newer than this "
-                f"sessionjar's {SCHEMA_VERSION}; upgrade sessionjar"
-            )
+        _check_version(version)
         conn.execute("COMMIT")
     finally:
         if conn.in_transaction:

@@ -13,8 +13,9 @@ from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from sessionjar.codec import (
+    SIGNING_KEY_FIELDS,
     patch_to_row,
-    session_from_row,
+    session_from_values,
     session_to_row,
     signing_key_from_row,
     signing_key_to_row,
@@ -22,35 +23,48 @@ from sessionjar.codec import (
 )
 from sessionjar.drivers import (
     check_handles,
+    check_liveness_query,
     check_namespace,
-    check_patch,
     check_record,
     check_signing_key,
+    check_update,
     int_option,
     query_options,
+    update_applies,
 )
 from sessionjar.drivers.sqlite._schema import Tables, ensure_schema
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 
-__all__ = ["SqliteStore", "DEFAULT_BUSY_TIMEOUT_MS"]
+__all__ = ["SqliteStore", "DEFAULT_BUSY_TIMEOUT_MS", "SYNCHRONOUS_MODES"]
 
 DEFAULT_BUSY_TIMEOUT_MS: Final = 5_000
 """How long a call waits for another connection's write lock unless ``?busy_timeout_ms=``."""
 
+SYNCHRONOUS_MODES: Final = ("normal", "full")
+"""Values of ``?synchronous=``: ``normal`` (the default) syncs the file at checkpoints
+only, ``full`` at every commit. A process crash loses nothing either way; a power loss
+or OS crash may lose the last commits under ``normal``."""
+
 _INHERITED: Final[list[sqlite3.Connection]] = []  # connections a fork()ed child must not close
 _CHUNK: Final = 500  # handles per DELETE, well under SQLite's bound-parameter limit
+_CACHED_STATEMENTS: Final = 256  # prepared statements kept per connection: all of ours
+_LOCK_TIMEOUTS: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 class SqliteStore:
     """A store in one SQLite database file (sync version; see `AsyncStoreAdapter`).
 
     Safe for several threads and several processes on one machine: the database runs in
-    WAL mode, each store keeps one connection guarded by a lock, and every write is one
-    statement or one ``BEGIN IMMEDIATE`` transaction. The connection is opened, and the
-    namespace's tables created, on first use. Any SQLite failure (lock held past the busy
-    timeout, unreadable file, disk I/O error) raises `StorageUnavailable`; the next call
-    opens a fresh connection.
+    WAL mode (readers never wait for a writer), each store keeps one connection guarded
+    by a lock, and every operation is one transaction: one statement, or one ``BEGIN
+    IMMEDIATE`` transaction. ``synchronous=NORMAL`` by default: commits are not synced
+    to disk one by one (see `SYNCHRONOUS_MODES`). sqlite3 keeps each statement prepared
+    for reuse. The connection is opened, and the namespace's tables created if missing,
+    on first use. Any SQLite failure (lock held past the busy timeout, unreadable file,
+    disk I/O error) raises `StorageUnavailable`; the connection is kept after a lock
+    timeout and replaced after any other failure. A record that cannot be read back
+    exactly (tampered with) raises `StorageUnavailable` and is never written to.
     """
 
     protocol_version: int = PROTOCOL_VERSION
@@ -61,6 +75,7 @@ class SqliteStore:
         namespace: str = "sessionjar",
         *,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        synchronous: str = "normal",
     ) -> None:
         """Describe the store; does no I/O.
 
@@ -68,17 +83,24 @@ class SqliteStore:
             path: the database file, created if missing (its directory must exist).
             namespace: prefix of this store's table names.
             busy_timeout_ms: how long to wait for another connection's lock.
+            synchronous: ``normal`` or ``full``; see `SYNCHRONOUS_MODES`.
 
         Raises:
-            ConfigurationError: ``path`` is empty or ``:memory:``.
+            ConfigurationError: ``path`` is empty or ``:memory:``, or ``synchronous``
+                is not one of `SYNCHRONOUS_MODES`.
         """
         if not path or path == ":memory:" or path.startswith("file:"):
             raise ConfigurationError(
                 "the sqlite store needs a database file path; an in-memory SQLite "
                 "database is private to one connection: use memory:// instead"
             )
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise ConfigurationError(
+                f"synchronous={synchronous!r}: use one of {', '.join(SYNCHRONOUS_MODES)}"
+            )
         self.path: Final = os.path.abspath(path)
         self.busy_timeout_ms: Final = busy_timeout_ms
+        self.synchronous: Final = synchronous
         self._tables = Tables(check_namespace(namespace))
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
@@ -91,7 +113,8 @@ class SqliteStore:
 
         ``sqlite:///relative/path.db`` is relative to the current directory,
         ``sqlite:////absolute/path.db`` is absolute; ``?busy_timeout_ms=N`` (0 to
-        600000, default 5000) bounds the wait for another connection's lock.
+        600000, default 5000) bounds the wait for another connection's lock;
+        ``?synchronous=full`` syncs every commit to disk (default ``normal``).
 
         Raises:
             ConfigurationError: the URL is malformed or names no file.
@@ -101,11 +124,14 @@ class SqliteStore:
             raise ConfigurationError(
                 "a sqlite store URL is sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
-        options = query_options(url, {"busy_timeout_ms"})
+        options = query_options(url, {"busy_timeout_ms", "synchronous"})
         timeout = int_option(
             options, "busy_timeout_ms", DEFAULT_BUSY_TIMEOUT_MS, minimum=0, maximum=600_000
         )
-        return cls(unquote(parts.path[1:]), namespace, busy_timeout_ms=timeout)
+        synchronous = options.get("synchronous", "normal")
+        return cls(
+            unquote(parts.path[1:]), namespace, busy_timeout_ms=timeout, synchronous=synchronous
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} path={self.path!r}>"
@@ -135,7 +161,20 @@ class SqliteStore:
         """Return the record with this handle, or `None`. May return an expired record."""
         with self._connection() as conn:
             row = conn.execute(self._tables.select_session, (handle,)).fetchone()
-        return None if row is None else session_from_row(dict(row))
+        return None if row is None else session_from_values(row)
+
+    def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
+        """Tell whether this user's record is live; see `AsyncStore.is_live`.
+
+        Storage I/O: one indexed SELECT of ``expires_at`` alone.
+
+        Raises:
+            StorageUnavailable: the record's ``expires_at`` is not an integer (tampered).
+        """
+        check_liveness_query(handle, tenant, user_id, now)
+        with self._connection() as conn:
+            row = conn.execute(self._tables.select_expiry, (handle, tenant, user_id)).fetchone()
+        return row is not None and _millis(row[0]) > to_millis(now)
 
     def update(
         self,
@@ -146,24 +185,28 @@ class SqliteStore:
         now: datetime,
         expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
-        """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`."""
-        check_patch(patch)
+        """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`.
+
+        Storage I/O: one ``BEGIN IMMEDIATE`` transaction: the record is read and checked
+        by `update_applies` (so a tampered record is refused, not compared), then
+        written. Nothing is synced to disk until a checkpoint unless ``synchronous=full``.
+        """
+        check_update(patch, expected_version, expected_refresh_hash)
         changes = patch_to_row(patch)
-        params = {
-            **changes,
-            "_handle": handle,
-            "_now": to_millis(now),
-            "_expected": expected_version,
-            "_refresh_hash": expected_refresh_hash,
-        }
-        statement = self._tables.update(
-            list(changes),
-            compare_version=expected_version is not None,
-            compare_refresh=expected_refresh_hash is not None,
-        )
-        with self._connection() as conn:
-            rows = conn.execute(statement, params).fetchall()  # fetch all: completes the write
-        return session_from_row(dict(rows[0])) if rows else None
+        statement = self._tables.update(tuple(changes))
+        with self._connection() as conn, _write(conn):
+            row = conn.execute(self._tables.select_session, (handle,)).fetchone()
+            record = None if row is None else session_from_values(row)
+            if not update_applies(
+                record,
+                patch,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
+                now=now,
+            ):
+                return None
+            updated = conn.execute(statement, {**changes, "_handle": handle}).fetchone()
+        return session_from_values(updated)
 
     def delete(self, handles: Sequence[str]) -> list[str]:
         """Delete the records with these handles; return the handles actually deleted."""
@@ -185,10 +228,11 @@ class SqliteStore:
 
     def list_for_user(self, tenant: str, user_id: str, *, now: datetime) -> list[str]:
         """Return the handles of a user's live records, any order."""
-        params = (tenant, user_id, to_millis(now))
+        live_after = to_millis(now)
         with self._connection() as conn:
-            rows = conn.execute(self._tables.list_for_user, params).fetchall()
-        return [row[0] for row in rows]
+            rows = conn.execute(self._tables.list_for_user, (tenant, user_id)).fetchall()
+        # compared here, not in SQL, where a tampered text expiry outranks every number
+        return [handle for handle, expires_at in rows if _millis(expires_at) > live_after]
 
     def delete_expired(self, *, now: datetime) -> int:
         """Delete expired records and signing keys; return how many records were deleted."""
@@ -209,7 +253,9 @@ class SqliteStore:
         """Return every stored signing key, any order."""
         with self._connection() as conn:
             rows = conn.execute(self._tables.select_keys).fetchall()
-        return [signing_key_from_row(dict(row)) for row in rows]
+        return [
+            signing_key_from_row(dict(zip(SIGNING_KEY_FIELDS, row, strict=True))) for row in rows
+        ]
 
     def close(self) -> None:
         """Close the connection; later calls raise `StorageUnavailable`."""
@@ -225,7 +271,10 @@ class SqliteStore:
             try:
                 yield self._connected()
             except sqlite3.Error as exc:
-                self._discard()
+                # a lock timeout leaves the connection sound: keep it, so that the next
+                # read does not wait for that lock by reopening through schema creation
+                if not _is_lock_timeout(exc):
+                    self._discard()
                 raise StorageUnavailable(f"SQLite failed on {self.path}: {exc}") from exc
 
     def _connected(self) -> sqlite3.Connection:
@@ -240,10 +289,11 @@ class SqliteStore:
                 timeout=self.busy_timeout_ms / 1000,
                 isolation_level=None,
                 check_same_thread=False,
+                cached_statements=_CACHED_STATEMENTS,
             )
-            conn.row_factory = sqlite3.Row
             try:
                 _use_wal(conn, self.busy_timeout_ms / 1000)
+                conn.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
                 ensure_schema(conn, self._tables)
             except BaseException:
                 conn.close()
@@ -257,8 +307,29 @@ class SqliteStore:
             conn.close()
 
 
+def _millis(value: object) -> int:
+    """Return a stored time, which SQLite keeps as an integer unless tampered with.
+
+    Raises:
+        StorageUnavailable: it is not an integer.
+    """
+    if type(value) is not int:
+        raise StorageUnavailable(
+            f"the store returned an unreadable session record: expires_at is "
+            f"{type(value).__name__}, not an integer"
+        )
+    return value
+
+
+def _is_lock_timeout(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _LOCK_TIMEOUTS
+
+
 def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
     """Switch the file to WAL mode, waiting up to ``timeout`` seconds for other openers."""
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return  # a file already in WAL mode needs no lock to be opened
     deadline = time.monotonic() + timeout
     while True:
         try:
