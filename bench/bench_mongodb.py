@@ -28,8 +28,8 @@ import secrets
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 

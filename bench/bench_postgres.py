@@ -301,6 +301,29 @@ def operations(
     # No target in issue #5: the refresh's one store call, then the whole manager call.
     yield "update (refresh)", None, lambda: (select_one, floors.update, raw_rotate_call, rotate)
     yield "refresh_session", None, refresh
+    yield from checked_verify(store, raw, floors, sql_of, select_one)
+
+
+def checked_verify(
+    store: PostgresStore, raw: Raw, floors: Floors, sql_of: Statements, select_one: Call
+) -> Iterator[Any]:
+    """Yield is_live and ``get_session(check_database=True)`` (issue 11: <= 1.5x a raw
+    read round trip), on a manager of their own so that the refresh's call count holds."""
+    verifier = SessionManager(store, keys=[SigningKey.generate()])
+    session = verifier.create_session("frank")
+    live = (session.handle, "public", "frank")
+
+    def raw_is_live(_: int) -> object:
+        return raw.execute(sql_of.is_live, (*live, now())).fetchone()
+
+    def is_live(_: int) -> object:
+        return store.is_live(session.handle, tenant="public", user_id="frank", now=now())
+
+    def verify(_: int) -> object:
+        return verifier.get_session(session.access_token, check_database=True)
+
+    yield "is_live", SINGLE_STATEMENT, lambda: (select_one, floors.select, raw_is_live, is_live)
+    yield "verify (checked)", SINGLE_STATEMENT, lambda: (select_one, floors.select, None, verify)
 
 
 def _row(each: SessionRecord) -> list[object]:

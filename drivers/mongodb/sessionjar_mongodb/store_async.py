@@ -24,6 +24,7 @@ from sessionjar import (
 from sessionjar._acompat import ALock
 from sessionjar.drivers import (
     check_handles,
+    check_liveness_query,
     check_namespace,
     check_record,
     check_signing_key,
@@ -126,8 +127,8 @@ class AsyncMongoStore:
     async def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
         """Tell whether a live record of this user has this handle: one ``find`` by
         ``_id`` with the owner and expiry in its filter, returning the ``_id`` alone."""
-        _check_handle(handle)
-        query = {"_id": handle, **_owner(tenant, user_id), "expires_at": {"$gt": now}}
+        check_liveness_query(handle, tenant, user_id, now)
+        query = {"_id": handle, "tenant": tenant, "user_id": user_id, "expires_at": {"$gt": now}}
         await self._ensure_indexes()
         with Translated("check a session"):
             return await self._sessions.find_one(query, _ID_ONLY) is not None

@@ -20,7 +20,12 @@ from sessionjar.codec import (
     session_from_values,
     signing_key_from_row,
 )
-from sessionjar.drivers import check_handles, check_namespace, check_update
+from sessionjar.drivers import (
+    check_handles,
+    check_liveness_query,
+    check_namespace,
+    check_update,
+)
 from sessionjar.errors import DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 from sessionjar_postgres._errors import Translated
@@ -234,6 +239,7 @@ class AsyncPostgresStore:
     async def is_live(self, handle: str, *, tenant: str, user_id: str, now: datetime) -> bool:
         """Tell whether a live record of this user has this handle: one ``SELECT 1`` on
         the primary key, with the owner and expiry as conditions."""
+        check_liveness_query(handle, tenant, user_id, now)
         if not (storable_text(handle) and storable_text(tenant) and storable_text(user_id)):
             return False
         async with self._connection("is_live") as conn:
