@@ -9,13 +9,22 @@ which the TTL index needs; records' times are whole milliseconds already.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord, StorageUnavailable
-from sessionjar.codec import from_millis, patch_to_row, session_to_row, signing_key_to_row
+from sessionjar.codec import (
+    SESSION_FIELDS,
+    SIGNING_KEY_FIELDS,
+    from_millis,
+    patch_to_row,
+    session_from_values,
+    session_to_row,
+    signing_key_from_row,
+    signing_key_to_row,
+    to_millis,
+)
 
 __all__ = [
     "session_document",
@@ -31,6 +40,7 @@ Document = dict[str, Any]
 _TIMES: Final = frozenset(
     {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
 )
+_JSON: Final = frozenset({"access_payload", "session_data", "private_jwk"})
 
 
 def _with_dates(row: Mapping[str, object]) -> Document:
@@ -90,80 +100,52 @@ def update_filter(
 
 
 def session_from_document(document: Mapping[str, Any]) -> SessionRecord:
-    """Rebuild a session record from its document.
+    """Rebuild a session record from its document, through `codec.session_from_values`.
 
     Raises:
         StorageUnavailable: the document is not one `session_document` wrote.
     """
     try:
-        return SessionRecord(
-            handle=_text(document, "_id"),
-            tenant=_text(document, "tenant"),
-            user_id=_text(document, "user_id"),
-            created_at=_time(document, "created_at"),
-            expires_at=_time(document, "expires_at"),
-            absolute_deadline=_optional_time(document, "absolute_deadline"),
-            access_payload=_json_object(document, "access_payload"),
-            session_data=_json_object(document, "session_data"),
-            refresh_hash=_text(document, "refresh_hash"),
-            prev_refresh_hash=_optional_text(document, "prev_refresh_hash"),
-            rotated_at=_optional_time(document, "rotated_at"),
-            version=_int(document, "version"),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
+        values = [_stored(document, name) for name in _SESSION_KEYS]
+    except (KeyError, TypeError) as exc:
         raise StorageUnavailable(f"MongoDB returned an unreadable session: {exc!r}") from exc
+    return session_from_values(values)
 
 
 def signing_key_from_document(document: Mapping[str, Any]) -> SigningKeyRecord:
-    """Rebuild a signing-key record from its document.
+    """Rebuild a signing-key record from its document, through `codec.signing_key_from_row`.
 
     Raises:
         StorageUnavailable: the document is not one `signing_key_document` wrote.
     """
     try:
-        return SigningKeyRecord(
-            kid=_text(document, "_id"),
-            algorithm=_text(document, "algorithm"),
-            private_jwk=_json_object(document, "private_jwk"),
-            created_at=_time(document, "created_at"),
-            not_before=_time(document, "not_before"),
-            expires_at=_time(document, "expires_at"),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
+        row = {
+            name: _stored(document, key)
+            for name, key in zip(SIGNING_KEY_FIELDS, _KEY_KEYS, strict=True)
+        }
+    except (KeyError, TypeError) as exc:
         raise StorageUnavailable(f"MongoDB returned an unreadable signing key: {exc!r}") from exc
+    return signing_key_from_row(row)
 
 
-def _text(document: Mapping[str, Any], name: str) -> str:
+_SESSION_KEYS: Final = ("_id", *SESSION_FIELDS[1:])
+_KEY_KEYS: Final = ("_id", *SIGNING_KEY_FIELDS[1:])
+
+
+def _stored(document: Mapping[str, Any], name: str) -> Any:
+    """Return a field as the codec reads rows: dates as milliseconds, JSON as its text.
+
+    Only the BSON types `session_document` writes pass: a date where a time was
+    written (text that looks like a number does not), JSON text where an object was,
+    and an ``Int64`` is read as the `int` it is.
+    """
     value = document[name]
-    if type(value) is not str:
-        raise TypeError(f"{name} is a {type(value).__name__}, not a str")
-    return value
-
-
-def _optional_text(document: Mapping[str, Any], name: str) -> str | None:
-    return None if document[name] is None else _text(document, name)
-
-
-def _int(document: Mapping[str, Any], name: str) -> int:
-    value = document[name]
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} is a {type(value).__name__}, not an int")
-    return int(value)  # BSON's Int64 is an int subclass
-
-
-def _time(document: Mapping[str, Any], name: str) -> datetime:
-    value = document[name]
-    if not isinstance(value, datetime) or value.utcoffset() is None:
+    if name in _TIMES:
+        if value is None or (isinstance(value, datetime) and value.utcoffset() is not None):
+            return None if value is None else to_millis(value)
         raise TypeError(f"{name} is not a timezone-aware date: {value!r}")
-    return value.astimezone(UTC)
-
-
-def _optional_time(document: Mapping[str, Any], name: str) -> datetime | None:
-    return None if document[name] is None else _time(document, name)
-
-
-def _json_object(document: Mapping[str, Any], name: str) -> dict[str, Any]:
-    value = json.loads(_text(document, name))
-    if type(value) is not dict:
-        raise TypeError(f"{name} does not hold a JSON object")
+    if name in _JSON and type(value) is not str:
+        raise TypeError(f"{name} is a {type(value).__name__}, not JSON text")
+    if name == "version" and isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
     return value

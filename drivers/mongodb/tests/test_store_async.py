@@ -20,6 +20,7 @@ from sessionjar import (
     SessionRecord,
     StorageUnavailable,
 )
+from sessionjar.codec import to_millis as millis
 from sessionjar_conformance._acompat import aparallel
 from sessionjar_mongodb.store_async import AsyncMongoStore
 
@@ -280,8 +281,16 @@ async def test_unreadable_documents_raise_storage_unavailable(
     sessions.update_one({"_id": record.handle}, {"$set": {"session_data": {"not": "text"}}})
     with pytest.raises(StorageUnavailable, match="unreadable session"):
         await store.get(record.handle)
-    sessions.update_one({"_id": record.handle}, {"$set": {"session_data": "[1]"}})
-    with pytest.raises(StorageUnavailable, match="unreadable session"):
+    hostile = ["[1]", "[" * 5000 + "]" * 5000, "1" * 5000]
+    for text in hostile:  # no object; too deep to parse; a huge number
+        sessions.update_one({"_id": record.handle}, {"$set": {"session_data": text}})
+        with pytest.raises(StorageUnavailable, match="unreadable session"):
+            await store.get(record.handle)
+    sessions.update_one(
+        {"_id": record.handle},
+        {"$set": {"session_data": "{}", "created_at": str(millis(record.created_at))}},
+    )
+    with pytest.raises(StorageUnavailable, match="unreadable session"):  # digits, not a date
         await store.get(record.handle)
     raw_database[f"{namespace}.signing_keys"].insert_one({"_id": "k1", "algorithm": 7})
     with pytest.raises(StorageUnavailable, match="unreadable signing key"):
