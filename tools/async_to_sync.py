@@ -98,6 +98,7 @@ RENAMES = {
     "afixture": "fixture",
     "aparallel": "parallel",
     "fixtures_async": "fixtures",
+    "test_bad_input_async": "test_bad_input",
     # MongoDB driver (drivers/mongodb): pymongo.asynchronous mirrors pymongo.synchronous
     "asynchronous": "synchronous",
     # PostgreSQL driver (drivers/postgres): psycopg and psycopg_pool name pairs
