@@ -100,6 +100,7 @@ RENAMES = {
     "aparallel": "parallel",
     "fixtures_async": "fixtures",
     "test_faults_async": "test_faults",
+    "test_bad_input_async": "test_bad_input",
     # MongoDB driver (drivers/mongodb): pymongo.asynchronous mirrors pymongo.synchronous
     "asynchronous": "synchronous",
     # PostgreSQL driver (drivers/postgres): psycopg and psycopg_pool name pairs

@@ -20,7 +20,9 @@ from sessionjar_conformance.test_bad_input_async import BAD_TEXT, LITERAL_NAMES
 _NOT_TEXT = ["mongo_operator", "list", "int", "none", "bytes"]
 
 
-class _AsyncNeedsIsLive:
+class AsyncLivenessFixture:
+    """Provides ``liveness``: the store, for drivers of protocol 3 and later."""
+
     @pytest.fixture
     def liveness(self, store: AsyncStore) -> AsyncStore:
         """The store, if it implements protocol 3 or later, which added `is_live`."""
@@ -29,7 +31,7 @@ class _AsyncNeedsIsLive:
         return store
 
 
-class AsyncIsLiveTests(_AsyncNeedsIsLive):
+class AsyncIsLiveTests(AsyncLivenessFixture):
     """`is_live` is true only for a live record with exactly that handle, tenant and user."""
 
     async def test_live_record_is_live(self, liveness: AsyncStore, clock: MutableClock) -> None:
@@ -106,7 +108,7 @@ class AsyncIsLiveTests(_AsyncNeedsIsLive):
         assert not await liveness.is_live(record.handle, tenant="a", user_id=name, now=clock())
 
 
-class AsyncIsLiveBadInputTests(_AsyncNeedsIsLive):
+class AsyncIsLiveBadInputTests(AsyncLivenessFixture):
     """`is_live` refuses arguments that are not text or an aware time; it reads nothing."""
 
     @pytest.mark.parametrize("case", _NOT_TEXT)
