@@ -205,6 +205,8 @@ class AsyncSessionManager:
 
         Storage I/O: none; with ``check_database``, one read, so that revoked and expired
         sessions are refused at once (plus a key load when the rotation slot has changed).
+        A token verified before is served from the verified-token cache while it is
+        unexpired and its key is in the ring (see ``token_cache_size``).
 
         Raises:
             InvalidTokenError: the token is malformed, forged, foreign or not yet valid.
