@@ -181,15 +181,18 @@ def _decode(segment: str, what: str) -> bytes:
         raise InvalidTokenError(f"the access token's {what} is not base64url") from exc
 
 
+# One decoder for every call: json.loads builds a new one whenever it is given options.
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_unique_members,
+    parse_constant=lambda name: _refuse(f"{name} is not JSON"),
+)
+
+
 def _parse_object(segment: str, what: str) -> dict[str, Any]:
     """Return the JSON object a token segment holds, parsed strictly (see the module)."""
     raw = _decode(segment, what)
     try:
-        value = json.loads(
-            raw,
-            object_pairs_hook=_unique_members,
-            parse_constant=lambda name: _refuse(f"{name} is not JSON"),
-        )
+        value = _DECODER.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         # ValueError: bad JSON, bad UTF-8, a repeated name, an integer of over 4300 digits
         raise InvalidTokenError(f"the access token's {what} is not valid JSON: {exc}") from exc

@@ -74,6 +74,7 @@ HOSTILE_HEADERS = [
     b'{"alg":"HS256","kid":"hs","kid":"hs"}',
     b'{"alg":"none","kid":"hs","alg":"HS256"}',
     b'{"alg":"HS256","kid":"hs","b64":false}',
+    b'\xef\xbb\xbf{"alg":"HS256","kid":"hs"}',  # a byte-order mark
     b'"HS256"',
     b"null",
     b"",
@@ -119,6 +120,14 @@ def test_hostile_payloads_are_invalid_tokens(
     with pytest.raises(InvalidTokenError):
         manager.get_session(_signed(HEADER, _payload(claims, extra)), check_database=True)
     assert calls == []
+
+
+def test_escaped_text_that_reads_one_way_is_accepted(make_manager: MakeSync) -> None:
+    manager = make_manager(keys=[KEY])
+    payload = {"name": "Zoë \U0001f600", "deep": [[[{"a": None}]]], "n": -(2**63), "f": 0.5}
+    token = manager.create_session("alice", access_payload=payload).access_token
+    assert "\\ud83d\\ude00" in base64.urlsafe_b64decode(token.split(".")[1] + "==").decode()
+    assert manager.get_session(token).get_jwt_payload() == payload
 
 
 @pytest.mark.parametrize("payload", [b"[]", b'"alice"', b"\xff", b'{"sub":"a\xff"}', b""])
