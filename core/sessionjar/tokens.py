@@ -235,6 +235,7 @@ def _check_claims(
     if not (
         isinstance(handle, str) and isinstance(tenant, str) and isinstance(user_id, str)
         and type(expires_at) is int and type(issued_at) is int
+        and isinstance(claims.get("jti", ""), str)
     ):  # fmt: skip
         raise InvalidTokenError("the access token's claims have the wrong types")
     valid_from = max(_time(claims, "iat", 0), _time(claims, "nbf", 0)) - CLOCK_SKEW_SECONDS

@@ -189,13 +189,38 @@ JSON = st.recursive(
 )
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
+_PYJWT_OPTIONS: Any = {
+    "verify_exp": False,  # sessionjar checks times against the manager's clock
+    "verify_iat": False,
+    "verify_nbf": False,
+    "require": ["iss", "sub", "sid", "tid", "iat", "exp"],
+}
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
 @given(header=st.dictionaries(st.text(max_size=5), JSON, max_size=4), changes=JSON)
-def test_signed_junk_only_raises_typed_errors(
+def test_signed_junk_only_raises_typed_errors_and_pyjwt_agrees_with_what_passes(
     keyed: tuple[SessionManager, dict[str, Any], list[str]], header: dict[str, Any], changes: Any
 ) -> None:
     manager, claims, _ = keyed
     payload = {**claims, **changes} if isinstance(changes, dict) else changes
     for raw_header in (json.dumps(header).encode(), HEADER):
+        token = _signed(raw_header, json.dumps(payload).encode())
         with contextlib.suppress(InvalidTokenError, TryRefreshToken):
-            manager.get_session(_signed(raw_header, json.dumps(payload).encode()))
+            manager.get_session(token)
+            # whatever sessionjar's own claims checks accept, PyJWT's accept too
+            jwt.decode(
+                token, KEY.verifier, algorithms=["HS256"], issuer="sessionjar",
+                options=_PYJWT_OPTIONS,
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "changes", [{"jti": 5}, {"sub": 5}, {"iss": ["sessionjar"]}, {"aud": []}, {"aud": ""}]
+)
+def test_claims_pyjwt_refuses_are_refused(
+    keyed: tuple[SessionManager, dict[str, Any], list[str]], changes: dict[str, Any]
+) -> None:
+    manager, claims, _ = keyed
+    with pytest.raises(InvalidTokenError):
+        manager.get_session(_signed(HEADER, _payload({**claims, **changes})))
