@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_TOKEN_CACHE_SIZE", "VerifiedTokens"]
 
 DEFAULT_TOKEN_CACHE_SIZE: Final = 4096
-"""Entries kept by default: a few kilobytes each, a few megabytes in all."""
+"""Entries kept by default: a kilobyte or two each for typical tokens (the token and its
+claims), a few megabytes in all."""
 
 
 @final
