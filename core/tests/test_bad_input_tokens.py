@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sessionjar import (
     ConfigurationError,
     InvalidTokenError,
+    JSONObject,
     SessionManager,
     SigningKey,
     TryRefreshToken,
@@ -124,7 +125,12 @@ def test_hostile_payloads_are_invalid_tokens(
 
 def test_escaped_text_that_reads_one_way_is_accepted(make_manager: MakeSync) -> None:
     manager = make_manager(keys=[KEY])
-    payload = {"name": "Zoë \U0001f600", "deep": [[[{"a": None}]]], "n": -(2**63), "f": 0.5}
+    payload: JSONObject = {
+        "name": "Zoë \U0001f600",
+        "deep": [[[{"a": None}]]],
+        "n": -(2**63),
+        "f": 0.5,
+    }
     token = manager.create_session("alice", access_payload=payload).access_token
     assert "\\ud83d\\ude00" in base64.urlsafe_b64decode(token.split(".")[1] + "==").decode()
     assert manager.get_session(token).get_jwt_payload() == payload
