@@ -46,8 +46,10 @@ class Settings:
     absolute_lifetime: timedelta | None
     grace_window: timedelta
     issuer: str
+    audience: str | None
     refresh_secret: bytes | str | None
     """Checked and turned into bytes (text is encoded as UTF-8)."""
+    token_cache_size: int
 
     def __post_init__(self) -> None:
         _positive(self.access_token_validity, "access-token validity")
@@ -59,6 +61,11 @@ class Settings:
         if self.access_token_validity.total_seconds() < 1:
             raise ConfigurationError("the access-token validity must be at least one second")
         check_name(self.issuer, "issuer")
+        if self.audience is not None:
+            check_name(self.audience, "audience")
+        size = self.token_cache_size
+        if type(size) is not int or size < 0:
+            raise ConfigurationError("the token cache size must be an int >= 0 (0 turns it off)")
         if self.refresh_secret is not None:
             secret = check_secret(self.refresh_secret, "refresh secret")
             object.__setattr__(self, "refresh_secret", secret)

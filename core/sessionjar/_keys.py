@@ -109,7 +109,7 @@ class SigningKey:
     """
 
     __module__ = "sessionjar"
-    __slots__ = ("algorithm", "kid", "signer", "verifier")
+    __slots__ = ("_check", "algorithm", "kid", "signer", "verifier")
 
     kid: str
     """The key id: the ``kid`` header of the tokens the key signs."""
@@ -133,9 +133,20 @@ class SigningKey:
             self.algorithm = _algorithm_of(key)
             self.signer = key
             self.verifier = key.public_key()
+        # PyJWT's algorithm and prepared key, built once rather than on every verify
+        algorithm = jwt.get_algorithm_by_name(self.algorithm)
+        self._check = (algorithm, algorithm.prepare_key(self.verifier))
 
     def __repr__(self) -> str:
         return f"<SigningKey kid={self.kid!r} algorithm={self.algorithm}>"
+
+    def verifies(self, signing_input: bytes, signature: bytes) -> bool:
+        """Tell whether ``signature`` is this key's signature of ``signing_input``.
+
+        The check is PyJWT's, with this key's pinned algorithm.
+        """
+        algorithm, prepared = self._check
+        return bool(algorithm.verify(signing_input, prepared, signature))
 
     @classmethod
     def hs256(cls, secret: bytes | str, *, kid: str) -> SigningKey:
@@ -289,14 +300,20 @@ class KeyRingState:
         self.by_kid: dict[str, SigningKey] = {key.kid: key for key in self.explicit}
         self.loaded_slot: int | None = None
         self.refresh_key: bytes | None = None
+        self._stored: dict[str, tuple[dict[str, Any], SigningKey]] = {}
 
     def needs_load(self, now: datetime) -> bool:
         """Tell whether automatic keys must be (re)loaded to sign at ``now``."""
         return self.automatic is not None and self.loaded_slot != self.automatic.slot(now)
 
     def install(self, records: Iterable[SigningKeyRecord], now: datetime) -> None:
-        """Replace the stored keys with ``records`` (unexpired ones) and the refresh key."""
+        """Replace the stored keys with ``records`` (unexpired ones) and the refresh key.
+
+        A key whose record is unchanged keeps its `SigningKey` object: the verified-token
+        cache serves a token only while the very key that verified it is in the ring.
+        """
         by_kid = {key.kid: key for key in self.explicit}
+        stored = {}
         for record in records:
             if record.kid == REFRESH_SECRET_KID:
                 self.refresh_key = _secret_of(record)
@@ -305,8 +322,12 @@ class KeyRingState:
                 and record.kid.startswith("sj-")
                 and record.expires_at > now
             ):
-                by_kid[record.kid] = SigningKey.from_record(record)
-        self.by_kid = by_kid
+                jwk = dict(record.private_jwk)
+                known = self._stored.get(record.kid)
+                key = known[1] if known and known[0] == jwk else SigningKey.from_record(record)
+                stored[record.kid] = (jwk, key)
+                by_kid[record.kid] = key
+        self.by_kid, self._stored = by_kid, stored
         if self.automatic is not None:
             self.loaded_slot = self.automatic.slot(now)
 

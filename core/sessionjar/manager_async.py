@@ -18,6 +18,7 @@ from sessionjar._json import check_json_object
 from sessionjar._keys import AutomaticKeys, SigningKey
 from sessionjar._records import new_record
 from sessionjar._rotation import Reuse, Theft, decide, is_live, rotation
+from sessionjar._token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from sessionjar._types import Clock, JSONObject
 from sessionjar.drivers import record_is_live
 from sessionjar.errors import (
@@ -61,9 +62,16 @@ class AsyncSessionManager:
         grace_window: how long the previous refresh token keeps working after a
             rotation (it yields the same new token).
         issuer: the ``iss`` claim of access tokens; tokens of other issuers are refused.
+        audience: the ``aud`` claim of access tokens; tokens without it are refused.
+            With `None` (the default) tokens carry no ``aud``, and any token that has
+            one, even empty, is refused.
         refresh_secret: key (>= 32 bytes, or text) that seals refresh tokens; by default a
             random key is kept in the store and shared by every process.
         clock: returns the current UTC time; inject one in tests.
+        token_cache_size: how many verified access tokens `get_session` remembers, so
+            that a repeat token costs a look-up instead of a signature check; 0 turns
+            the cache off. A remembered token is still refused once past its ``exp``
+            or once its key has left the key ring.
 
     Raises:
         ConfigurationError: a setting is invalid (a weak secret, a non-positive
@@ -82,8 +90,10 @@ class AsyncSessionManager:
         absolute_lifetime: timedelta | None = None,
         grace_window: timedelta = timedelta(seconds=30),
         issuer: str = "sessionjar",
+        audience: str | None = None,
         refresh_secret: bytes | str | None = None,
         clock: Clock = utc_now,
+        token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
     ) -> None:
         version = getattr(store, "protocol_version", None)
         if version not in SUPPORTED_PROTOCOL_VERSIONS:
@@ -97,7 +107,9 @@ class AsyncSessionManager:
             absolute_lifetime=absolute_lifetime,
             grace_window=grace_window,
             issuer=issuer,
+            audience=audience,
             refresh_secret=refresh_secret,
+            token_cache_size=token_cache_size,
         )
         self._store = store
         self._clock = store_clock(clock)
@@ -111,7 +123,7 @@ class AsyncSessionManager:
             token_validity=access_token_validity,
             refresh_secret=self._settings.refresh_key,
         )
-        self._tokens = AccessTokens(issuer)
+        self._tokens = AccessTokens(issuer, audience=audience, cache_size=token_cache_size)
 
     async def __aenter__(self) -> AsyncSessionManager:
         await self.load_keys()
@@ -200,6 +212,8 @@ class AsyncSessionManager:
 
         Storage I/O: none; with ``check_database``, one read, so that revoked and expired
         sessions are refused at once (plus a key load when the rotation slot has changed).
+        A token verified before is served from the verified-token cache while it is
+        unexpired and its key is in the ring (see ``token_cache_size``).
 
         Raises:
             InvalidTokenError: the token is malformed, forged, foreign or not yet valid.
