@@ -80,7 +80,8 @@ class WebConfig:
 
     Raises:
         ConfigurationError: for a path, name or domain that cannot go in a header,
-            one name for both cookies, or ``SameSite=None`` without ``Secure``.
+            one name for both cookies, ``SameSite=None`` without ``Secure``, or a
+            ``__Host-``/``__Secure-`` cookie name whose cookie browsers would refuse.
     """
 
     transfer: Literal["any", "cookie", "header"] = "any"
@@ -128,9 +129,44 @@ class WebConfig:
             raise ConfigurationError("cookie_domain must be a host name without ';'")
         if self.cookie_samesite == "none" and not self.cookie_secure:
             raise ConfigurationError("cookie_samesite='none' needs cookie_secure=True")
+        _check_prefixes(self)
         if self.anti_csrf is None:
             derived = "custom_header" if self.cookie_samesite == "none" else "none"
             object.__setattr__(self, "anti_csrf", derived)
+
+
+def _check_prefixes(config: WebConfig) -> None:
+    """Refuse cookie names whose prefix the other options break: browsers drop such
+    cookies without a word, so sign-in would silently fail (RFC 6265bis §4.1.3)."""
+    paths = {
+        "access_cookie_name": config.access_cookie_path,
+        "refresh_cookie_name": None,  # scoped below refresh_path, never "/"
+    }
+    for option, path in paths.items():
+        name: str = getattr(config, option)
+        lowered = name.lower()  # browsers match the prefixes case-insensitively
+        if lowered.startswith("__secure-") and not config.cookie_secure:
+            raise ConfigurationError(
+                f"{option} {name!r}: browsers refuse a __Secure- cookie without Secure; "
+                "set cookie_secure=True or drop the prefix"
+            )
+        if lowered.startswith("__host-"):
+            _check_host_prefix(config, option, name, path)
+
+
+def _check_host_prefix(config: WebConfig, option: str, name: str, path: str | None) -> None:
+    why = f"{option} {name!r}: browsers refuse a __Host- cookie"
+    if not config.cookie_secure:
+        raise ConfigurationError(f"{why} without Secure; set cookie_secure=True")
+    if config.cookie_domain is not None:
+        raise ConfigurationError(f"{why} with a Domain; set cookie_domain=None")
+    if path is None:
+        raise ConfigurationError(
+            f"{why} whose Path is not '/', and the refresh cookie is scoped to "
+            "refresh_path; use the __Secure- prefix for it"
+        )
+    if path != "/":
+        raise ConfigurationError(f"{why} whose Path is not '/'; set access_cookie_path='/'")
 
 
 class Headers(Protocol):
@@ -323,7 +359,9 @@ def response_headers(
 
     Cleared tokens (an error, a sign-out, or a session the handler revoked), a new
     session (both tokens) or a new access token (after a payload update) each come with
-    ``Cache-Control: no-store``; otherwise nothing is written.
+    ``Cache-Control: no-store``, and, when cookies are written, ``Vary: Cookie`` (a
+    shared cache must not hand one client's cookies to another); otherwise nothing is
+    written.
     Cookies live ``max_age`` (the refresh-token validity) from now, so that an expired
     access token is still sent and answered with "try refresh".
     """
@@ -338,7 +376,12 @@ def response_headers(
         written = _tokens(config, state, session, None, max_age)
     else:
         return []
-    return [*written, ("Cache-Control", "no-store")] if written else []
+    if not written:
+        return []
+    written.append(("Cache-Control", "no-store"))
+    if any(name == "Set-Cookie" for name, _ in written):
+        written.append(("Vary", "Cookie"))
+    return written
 
 
 def _tokens(

@@ -69,6 +69,36 @@ class TestConfig:
             WebConfig(**options)  # type: ignore[arg-type]
 
     @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"refresh_cookie_name": "__Host-rt"}, "refresh cookie is scoped to refresh_path"),
+            ({"access_cookie_name": "__Host-at", "cookie_secure": False}, "without Secure"),
+            ({"access_cookie_name": "__host-at", "cookie_domain": "a.example"}, "with a Domain"),
+            ({"access_cookie_name": "__Host-at", "access_cookie_path": "/api"}, "Path is not"),
+            ({"access_cookie_name": "__Secure-at", "cookie_secure": False}, "without Secure"),
+            ({"refresh_cookie_name": "__SECURE-rt", "cookie_secure": False}, "without Secure"),
+        ],
+    )
+    def test_refuses_prefixed_names_browsers_would_drop(
+        self, options: dict[str, object], message: str
+    ) -> None:
+        with pytest.raises(ConfigurationError, match=f"browsers refuse.*{message}"):
+            WebConfig(**options)  # type: ignore[arg-type]
+
+    def test_accepts_prefixed_names_browsers_keep(self) -> None:
+        config = WebConfig(
+            access_cookie_name="__Host-at",
+            refresh_cookie_name="__Secure-rt",
+            access_cookie_path="/",
+        )
+        state = RequestState("cookie", None, session=FakeSession(refresh_token="r"))
+        cookies = [v for k, v in response_headers(config, state, DAY) if k == "Set-Cookie"]
+        assert cookies[0].startswith("__Host-at=new-access; Path=/; ")
+        assert "Domain" not in cookies[0]
+        assert "Secure" in cookies[0]
+        assert cookies[1].startswith("__Secure-rt=r; Path=/auth/session/refresh; ")
+
+    @pytest.mark.parametrize(
         ("samesite", "expected"), [("lax", "none"), ("strict", "none"), ("none", "custom_header")]
     )
     def test_anti_csrf_default_follows_samesite(self, samesite: str, expected: str) -> None:
@@ -246,6 +276,11 @@ class TestResponseHeaders:
         assert [c.split(";")[0] for c in cookies] == ["sAccessToken=", "sRefreshToken="]
         assert all("Max-Age=0" in c for c in cookies)
         assert ("Cache-Control", "no-store") in written
+        assert ("Vary", "Cookie") in written
+
+    def test_new_cookies_vary_on_cookie(self) -> None:
+        state = RequestState("cookie", None, session=FakeSession(refresh_token="r"))
+        assert ("Vary", "Cookie") in response_headers(WebConfig(), state, DAY)
 
     def test_clearing_without_cookies_or_headers_writes_nothing(self) -> None:
         state: RequestState[FakeSession] = RequestState("cookie", None, clear=True)
@@ -258,6 +293,7 @@ class TestResponseHeaders:
         assert headers["refresh-token"] == "r"
         assert headers["Cache-Control"] == "no-store"
         assert "access-token" in headers["Access-Control-Expose-Headers"]
+        assert "Vary" not in headers  # no cookie written: nothing varies on Cookie
 
     @pytest.mark.parametrize(
         ("mount", "expected"),
