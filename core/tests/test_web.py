@@ -1,4 +1,4 @@
-"""The framework-neutral decisions of the web layer (sessionjar._web)."""
+"""The framework-neutral web layer: its decisions (sessionjar._web) and its request flow."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sessionjar import (
     InvalidTokenError,
     SerializationError,
     SessionjarError,
+    SessionManager,
     SessionNotFound,
     SessionRequired,
     StorageUnavailable,
@@ -39,6 +40,7 @@ from sessionjar._web import (
     response_headers,
     session_cookies,
 )
+from sessionjar._web_flow import WebFlow, WebRequest
 
 HANDLE = "A" * 22
 DAY = timedelta(days=1)
@@ -342,3 +344,76 @@ class TestResponseHeaders:
             "sRefreshToken=r; Path=/auth/session/refresh; Domain=example.com; Max-Age=86400; "
             "HttpOnly; Secure; SameSite=Strict",
         ]
+
+
+def _cookies_of(headers: list[tuple[str, str]]) -> str:
+    """Return the Cookie header a browser sends back after these response headers."""
+    pairs = [value.split(";")[0] for name, value in headers if name == "Set-Cookie"]
+    return "; ".join(pairs)
+
+
+class TestFlow:
+    """The request flow as a third adapter drives it (sync flavour; the async one runs
+    under the Starlette tests)."""
+
+    def _signed_in(self, flow: WebFlow) -> str:
+        web = flow.begin("POST", "/signin", {}, None)
+        web.create_session("alice")
+        return _cookies_of(web.response_headers())
+
+    def _request(self, flow: WebFlow, cookie: str, path: str = "/me") -> WebRequest:
+        method = "POST" if flow.builtin_route("POST", path) else "GET"
+        return flow.begin(method, path, {"cookie": cookie}, None)
+
+    def test_created_session_writes_cookies_that_vary(self, manager: SessionManager) -> None:
+        web = WebFlow(manager, WebConfig()).begin("POST", "/signin", {}, None)
+        web.create_session("alice")
+        written = web.response_headers()
+        assert [name for name, _ in written].count("Set-Cookie") == 2
+        assert ("Cache-Control", "no-store") in written
+        assert ("Vary", "Cookie") in written
+
+    def test_a_request_verifies_once_and_writes_nothing(self, manager: SessionManager) -> None:
+        flow = WebFlow(manager, WebConfig())
+        web = self._request(flow, self._signed_in(flow))
+        session = web.get_session()
+        assert web.get_session(required=False) is session
+        assert session.get_user_id() == "alice"
+        assert web.response_headers() == []
+
+    def test_anonymous_optional_session_is_none(self, manager: SessionManager) -> None:
+        web = WebFlow(manager, WebConfig()).begin("GET", "/me", {}, None)
+        assert web.get_session(required=False) is None
+        with pytest.raises(SessionRequired):
+            web.get_session()
+        assert web.response_headers() == []
+
+    def test_builtin_routes_are_post_only(self, manager: SessionManager) -> None:
+        flow = WebFlow(manager, WebConfig(refresh_path="/r", signout_path="/s"))
+        assert flow.builtin_route("POST", "/r") == "refresh"
+        assert flow.builtin_route("POST", "/s") == "signout"
+        assert flow.builtin_route("GET", "/r") is None
+
+    def test_refresh_rotates_and_signout_clears(self, manager: SessionManager) -> None:
+        flow = WebFlow(manager, WebConfig())
+        cookie = self._signed_in(flow)
+        refreshed = self._request(flow, cookie, "/auth/session/refresh")
+        assert refreshed.serve("refresh") == {"status": "OK"}
+        new_cookie = _cookies_of(refreshed.response_headers())
+        assert new_cookie.split("; ") != cookie.split("; ")
+        out = self._request(flow, new_cookie, "/auth/signout")
+        assert out.serve("signout") == {"status": "OK"}
+        cleared = [v for k, v in out.response_headers() if k == "Set-Cookie"]
+        assert all("Max-Age=0" in value for value in cleared)
+        with pytest.raises(UnauthorisedError):  # the access token alone verifies until exp
+            self._request(flow, new_cookie).get_session(check_database=True)
+
+    def test_errors_become_replies(self, manager: SessionManager) -> None:
+        web = self._request(WebFlow(manager, WebConfig()), "sAccessToken=garbage")
+        with pytest.raises(UnauthorisedError) as caught:
+            web.get_session()
+        reply = web.reply_to(caught.value)
+        assert reply is not None
+        assert (reply.status, reply.clear_tokens) == (401, True)
+        assert ("Vary", "Cookie") in web.response_headers()
+        assert web.reply_to(ValueError("not ours")) is None
