@@ -35,6 +35,7 @@ INPUTS = [
     "core/sessionjar/session_async.py",
     "core/sessionjar/keys_async.py",
     "core/sessionjar/drivers/memory/store_async.py",
+    "core/sessionjar/_web_flow_async.py",
     "core/tests/test_memory_store_async.py",
     "core/tests/test_manager_async.py",
     "core/tests/test_session_async.py",

@@ -30,6 +30,7 @@ __all__ = [
     "WebOptions",
     "WebConfig",
     "RequestState",
+    "session_cookies",
     "read_request",
     "read_refresh_token",
     "access_token_to_verify",
@@ -80,7 +81,8 @@ class WebConfig:
 
     Raises:
         ConfigurationError: for a path, name or domain that cannot go in a header,
-            one name for both cookies, or ``SameSite=None`` without ``Secure``.
+            one name for both cookies, ``SameSite=None`` without ``Secure``, or a
+            ``__Host-``/``__Secure-`` cookie name whose cookie browsers would refuse.
     """
 
     transfer: Literal["any", "cookie", "header"] = "any"
@@ -128,9 +130,44 @@ class WebConfig:
             raise ConfigurationError("cookie_domain must be a host name without ';'")
         if self.cookie_samesite == "none" and not self.cookie_secure:
             raise ConfigurationError("cookie_samesite='none' needs cookie_secure=True")
+        _check_prefixes(self)
         if self.anti_csrf is None:
             derived = "custom_header" if self.cookie_samesite == "none" else "none"
             object.__setattr__(self, "anti_csrf", derived)
+
+
+def _check_prefixes(config: WebConfig) -> None:
+    """Refuse cookie names whose prefix the other options break: browsers drop such
+    cookies without a word, so sign-in would silently fail (RFC 6265bis §4.1.3)."""
+    paths = {
+        "access_cookie_name": config.access_cookie_path,
+        "refresh_cookie_name": None,  # scoped below refresh_path, never "/"
+    }
+    for option, path in paths.items():
+        name: str = getattr(config, option)
+        lowered = name.lower()  # browsers match the prefixes case-insensitively
+        if lowered.startswith("__secure-") and not config.cookie_secure:
+            raise ConfigurationError(
+                f"{option} {name!r}: browsers refuse a __Secure- cookie without Secure; "
+                "set cookie_secure=True or drop the prefix"
+            )
+        if lowered.startswith("__host-"):
+            _check_host_prefix(config, option, name, path)
+
+
+def _check_host_prefix(config: WebConfig, option: str, name: str, path: str | None) -> None:
+    why = f"{option} {name!r}: browsers refuse a __Host- cookie"
+    if not config.cookie_secure:
+        raise ConfigurationError(f"{why} without Secure; set cookie_secure=True")
+    if config.cookie_domain is not None:
+        raise ConfigurationError(f"{why} with a Domain; set cookie_domain=None")
+    if path is None:
+        raise ConfigurationError(
+            f"{why} whose Path is not '/', and the refresh cookie is scoped to "
+            "refresh_path; use the __Secure- prefix for it"
+        )
+    if path != "/":
+        raise ConfigurationError(f"{why} whose Path is not '/'; set access_cookie_path='/'")
 
 
 class Headers(Protocol):
@@ -192,6 +229,34 @@ class RequestState(Generic[S]):
 def _bearer(headers: Headers) -> str | None:
     scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def session_cookies(config: WebConfig, header: str | None) -> dict[str, str]:
+    """Return the access and refresh cookies found in a ``Cookie`` request header.
+
+    Only those two names are read, and of each the first: browsers send the cookie of
+    the most specific path first. Parsing the whole header as frameworks do costs more
+    than verifying a cached token.
+    """
+    found: dict[str, str] = {}
+    if header and config.transfer != "header":
+        for name in (config.access_cookie_name, config.refresh_cookie_name):
+            value = _cookie(header, name)
+            if value is not None:
+                found[name] = value
+    return found
+
+
+def _cookie(header: str, name: str) -> str | None:
+    """Return the value of the first cookie ``name`` in a Cookie header, or `None`."""
+    pair = f"{name}="
+    start = header.find(pair)
+    while start >= 0:
+        if start == 0 or header[start - 1] in "; \t":  # a whole name, not a suffix
+            end = header.find(";", start)
+            return header[start + len(pair) : None if end < 0 else end].strip()
+        start = header.find(pair, start + 1)
+    return None
 
 
 def read_request(
@@ -281,8 +346,9 @@ def check_anti_csrf(
     Raises:
         AntiCsrfCheckFailed: the header is missing.
     """
-    missing = not headers.get(config.anti_csrf_header)
-    if config.anti_csrf == "custom_header" and _unsafe_cookie_request(state, method) and missing:
+    if config.anti_csrf != "custom_header" or not _unsafe_cookie_request(state, method):
+        return
+    if not headers.get(config.anti_csrf_header):
         raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is missing")
 
 
@@ -311,8 +377,8 @@ def check_refresh_anti_csrf(config: WebConfig, state: RequestState[S], headers: 
     Raises:
         AntiCsrfCheckFailed: the header is missing.
     """
-    missing = not headers.get(config.anti_csrf_header)
-    if state.transfer == "cookie" and config.anti_csrf != "none" and missing:
+    checked = state.transfer == "cookie" and config.anti_csrf != "none"
+    if checked and not headers.get(config.anti_csrf_header):
         raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is missing")
 
 
@@ -323,7 +389,9 @@ def response_headers(
 
     Cleared tokens (an error, a sign-out, or a session the handler revoked), a new
     session (both tokens) or a new access token (after a payload update) each come with
-    ``Cache-Control: no-store``; otherwise nothing is written.
+    ``Cache-Control: no-store``, and, when cookies are written, ``Vary: Cookie`` (a
+    shared cache must not hand one client's cookies to another); otherwise nothing is
+    written.
     Cookies live ``max_age`` (the refresh-token validity) from now, so that an expired
     access token is still sent and answered with "try refresh".
     """
@@ -338,7 +406,12 @@ def response_headers(
         written = _tokens(config, state, session, None, max_age)
     else:
         return []
-    return [*written, ("Cache-Control", "no-store")] if written else []
+    if not written:
+        return []
+    written.append(("Cache-Control", "no-store"))
+    if any(name == "Set-Cookie" for name, _ in written):
+        written.append(("Vary", "Cookie"))
+    return written
 
 
 def _tokens(

@@ -17,20 +17,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal, ParamSpec, TypeVar, Unpac
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from sessionjar._types import JSONObject
-from sessionjar._web import (
-    ErrorReply,
-    RequestState,
-    WebConfig,
-    WebOptions,
-    access_token_to_verify,
-    anti_csrf_token_needed,
-    check_anti_csrf_token,
-    check_refresh_anti_csrf,
-    default_error_reply,
-    read_refresh_token,
-    read_request,
-    response_headers,
-)
+from sessionjar._web import ErrorReply, WebConfig, WebOptions, default_error_reply
+from sessionjar._web_flow import WebFlow, WebRequest
 from sessionjar.errors import (
     AntiCsrfCheckFailed,
     ConfigurationError,
@@ -98,6 +86,7 @@ class SessionExtension:
     ) -> None:
         self.manager = manager
         self.config = WebConfig(**options)
+        self.flow = WebFlow(manager, self.config)
         self.on_token_theft = on_token_theft
         if app is not None:
             self.init_app(app)
@@ -111,10 +100,9 @@ class SessionExtension:
         Raises:
             StorageUnavailable: the store is down.
         """
-        if not self.manager.keys_loaded:
-            self.manager.load_keys()
+        self.flow.ensure_keys()
         app.extensions[_EXTENSION_KEY] = self
-        app.after_request(self._write_tokens)
+        app.after_request(_write_tokens)
         app.register_error_handler(SessionjarError, handle_error)
         app.add_url_rule(
             self.config.refresh_path, "sessionjar_refresh", _refresh, methods=["POST"]
@@ -123,36 +111,31 @@ class SessionExtension:
             self.config.signout_path, "sessionjar_signout", _signout, methods=["POST"]
         )
 
-    def _write_tokens(self, response: Response) -> Response:
-        state = g.get(_STATE_KEY)
-        if state is not None:
-            # cookies live as long as a session can without a refresh
-            max_age = self.manager.refresh_token_validity
-            for name, value in response_headers(self.config, state, max_age):
-                if name == "Cache-Control":
-                    response.headers[name] = value  # responses with tokens are never cached
-                else:
-                    response.headers.add(name, value)
-        return response
+
+def _write_tokens(response: Response) -> Response:
+    web: WebRequest | None = g.get(_STATE_KEY)
+    if web is not None:
+        for name, value in web.response_headers():
+            if name == "Cache-Control":
+                response.headers[name] = value  # responses with tokens are never cached
+            elif name == "Vary":
+                response.vary.add(value)
+            else:
+                response.headers.add(name, value)
+    return response
 
 
-def _extension() -> SessionExtension:
-    extension = current_app.extensions.get(_EXTENSION_KEY)
-    if not isinstance(extension, SessionExtension):
-        raise ConfigurationError("sessionjar's SessionExtension is not installed on this app")
-    return extension
-
-
-def _state() -> RequestState[Session]:
-    state: RequestState[Session] | None = g.get(_STATE_KEY)
-    if state is None:
-        config = _extension().config
-        on_refresh = request.method == "POST" and request.path == config.refresh_path
-        reader = read_refresh_token if on_refresh else read_request
-        state = reader(config, request.headers, request.cookies)
-        state.mounted_at(request.script_root)
-        setattr(g, _STATE_KEY, state)
-    return state
+def _web() -> WebRequest:
+    """Return the request's flow, begun on first use (one `flask.g` look-up after that)."""
+    web: WebRequest | None = g.get(_STATE_KEY)
+    if web is None:
+        extension = current_app.extensions.get(_EXTENSION_KEY)
+        if not isinstance(extension, SessionExtension):
+            raise ConfigurationError("sessionjar's SessionExtension is not installed on this app")
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        web = extension.flow.begin(req.method, req.path, req.headers, None, req.script_root)
+        setattr(g, _STATE_KEY, web)
+    return web
 
 
 @overload
@@ -178,25 +161,7 @@ def get_session(*, session_required: bool = True, check_database: bool = False) 
         AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
         StorageUnavailable: ``check_database`` and the store is down.
     """
-    extension, state = _extension(), _state()
-    config, method = extension.config, request.method
-    token = access_token_to_verify(
-        config,
-        state,
-        method,
-        request.headers,
-        required=session_required,
-        check_database=check_database,
-    )
-    if token is None:
-        return state.session
-    session = extension.manager.get_session(token, check_database=check_database)
-    if anti_csrf_token_needed(config, state, method):
-        check_anti_csrf_token(
-            config, request.headers, extension.manager.anti_csrf_token(session.handle)
-        )
-    state.session, state.database_checked = session, check_database
-    return session
+    return _web().get_session(required=session_required, check_database=check_database)
 
 
 def verify_session(
@@ -215,7 +180,7 @@ def verify_session(
     def decorate(view: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(view)
         def verified(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            get_session(session_required=session_required, check_database=check_database)
+            _web().get_session(required=session_required, check_database=check_database)
             return view(*args, **kwargs)
 
         return verified
@@ -240,20 +205,9 @@ def create_new_session(
         SerializationError: the payload or the data do not round-trip through JSON.
         ConfigurationError: bad user id or tenant, or a protected claim in the payload.
     """
-    session = _extension().manager.create_session(
+    return _web().create_session(
         user_id, tenant=tenant, access_payload=access_payload, session_data=session_data
     )
-    _hand_out(session)
-    return session
-
-
-def _hand_out(session: Session) -> None:
-    """Make a new or refreshed session the one whose tokens the response carries."""
-    extension, state = _extension(), _state()
-    state.session, state.database_checked, state.clear = session, True, False
-    if extension.config.anti_csrf == "token":
-        # no I/O: creating and refreshing have just loaded the refresh key
-        state.anti_csrf_token = extension.manager.anti_csrf_token(session.handle)
 
 
 def revoke_session() -> None:
@@ -264,11 +218,7 @@ def revoke_session() -> None:
     Raises:
         TryRefreshToken: the access token expired; refresh, then revoke.
     """
-    session = get_session(session_required=False)
-    if session is not None:
-        session.revoke_session()
-    state = _state()
-    state.session, state.clear = None, True
+    _web().revoke()
 
 
 def handle_error(error: Exception) -> Response:
@@ -280,14 +230,13 @@ def handle_error(error: Exception) -> Response:
     Raises:
         Exception: ``error`` itself when the mapping has no response for it.
     """
-    extension = _extension()
-    reply = extension.config.error_reply(error) if isinstance(error, SessionjarError) else None
+    web = _web()
+    reply = web.reply_to(error)
     if reply is None:
         raise error
-    if isinstance(error, TokenTheftDetected) and extension.on_token_theft is not None:
-        extension.on_token_theft(error)
-    state = _state()
-    state.session, state.clear = None, reply.clear_tokens
+    hook = current_app.extensions[_EXTENSION_KEY].on_token_theft
+    if isinstance(error, TokenTheftDetected) and hook is not None:
+        hook(error)
     response = jsonify(reply.body)
     response.status_code = reply.status
     response.headers.extend(reply.headers)
@@ -295,14 +244,8 @@ def handle_error(error: Exception) -> Response:
 
 
 def _refresh() -> Any:
-    extension, state = _extension(), _state()
-    check_refresh_anti_csrf(extension.config, state, request.headers)
-    if state.token is None:
-        raise SessionRequired("the request carries no refresh token")
-    _hand_out(extension.manager.refresh_session(state.token))
-    return {"status": "OK"}
+    return _web().serve("refresh")
 
 
 def _signout() -> Any:
-    revoke_session()
-    return {"status": "OK"}
+    return _web().serve("signout")

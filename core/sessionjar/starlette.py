@@ -15,26 +15,13 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final, Literal, Unpack, overload
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
-from sessionjar._acompat import ALock
 from sessionjar._types import JSONObject
-from sessionjar._web import (
-    ErrorReply,
-    RequestState,
-    WebConfig,
-    WebOptions,
-    access_token_to_verify,
-    anti_csrf_token_needed,
-    check_anti_csrf_token,
-    check_refresh_anti_csrf,
-    default_error_reply,
-    read_refresh_token,
-    read_request,
-    response_headers,
-)
+from sessionjar._web import ErrorReply, WebConfig, WebOptions, default_error_reply
+from sessionjar._web_flow_async import AsyncWebFlow, AsyncWebRequest
 from sessionjar.errors import (
     AntiCsrfCheckFailed,
     ConfigurationError,
@@ -67,7 +54,6 @@ TheftHook = Callable[[Request, TokenTheftDetected], Awaitable[None] | None]
 """Called with the request when a refresh token was reused (the session is revoked)."""
 
 _SCOPE_KEY: Final = "sessionjar"
-_Route = Literal["refresh", "signout"]
 
 
 class SessionMiddleware:
@@ -105,8 +91,8 @@ class SessionMiddleware:
         self.app = app
         self.manager = manager
         self.config = WebConfig(**options)
+        self.flow = AsyncWebFlow(manager, self.config)
         self.on_token_theft = on_token_theft
-        self._keys_lock = ALock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -115,69 +101,64 @@ class SessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        route = _builtin_route(self.config, request)
-        reader = read_refresh_token if route == "refresh" else read_request
-        state: RequestState[AsyncSession] = reader(self.config, request.headers, request.cookies)
-        state.mounted_at(scope.get("root_path", ""))
-        scope[_SCOPE_KEY] = _Context(self, state)
+        path, method = _path_in_app(scope), scope["method"]
+        headers = Headers(scope=scope)
+        web = self.flow.begin(method, path, headers, None, scope.get("root_path", ""))
+        scope[_SCOPE_KEY] = _Context(self, web)
         started = False
 
         async def send_with_tokens(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                # cookies live as long as a session can without a refresh
-                max_age = self.manager.refresh_token_validity
-                _add_headers(message, response_headers(self.config, state, max_age))
+                _add_headers(message, web.response_headers())
             await send(message)
 
         try:
-            await self._load_keys()
+            if not self.flow.keys_ready:
+                await self.flow.ensure_keys()
+            route = self.flow.builtin_route(method, path)
             if route is None:
                 await self.app(scope, receive, send_with_tokens)
                 return
-            response = await (_refresh if route == "refresh" else _signout)(request)
+            response: Response = JSONResponse(await web.serve(route))
         except SessionjarError as error:
             if started:
                 raise
-            response = await handle_error(request, error)
+            response = await handle_error(Request(scope), error)
         await response(scope, receive, send_with_tokens)
 
     def _load_keys_on_startup(self, send: Send) -> Send:
         async def send_after_loading(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
-                await self._load_keys()  # raising here makes Starlette report a failed startup
+                # raising here makes Starlette report a failed startup
+                await self.flow.ensure_keys()
             await send(message)
 
         return send_after_loading
 
-    async def _load_keys(self) -> None:
-        """Load the manager's signing keys unless they are loaded. Storage I/O: a key load once."""
-        if self.manager.keys_loaded:
-            return
-        async with self._keys_lock:
-            if not self.manager.keys_loaded:
-                await self.manager.load_keys()
-
 
 def _add_headers(message: Message, pairs: list[tuple[str, str]]) -> None:
+    if not pairs:
+        return
     headers = MutableHeaders(scope=message)
     for name, value in pairs:
         if name == "Cache-Control":
             headers[name] = value  # replaces the app's: responses with tokens are never cached
+        elif name == "Vary":
+            headers.add_vary_header(value)
         else:
             headers.append(name, value)
 
 
 class _Context:
-    """What a request's helpers need: the middleware's settings and the request's state."""
+    """What a request's helpers need: the middleware (its hook) and the request's flow."""
 
-    __slots__ = ("middleware", "state")
+    __slots__ = ("middleware", "web")
 
-    def __init__(self, middleware: SessionMiddleware, state: RequestState[AsyncSession]):
+    def __init__(self, middleware: SessionMiddleware, web: AsyncWebRequest):
         self.middleware = middleware
-        self.state = state
+        self.web = web
 
 
 def _context(request: HTTPConnection) -> _Context:
@@ -185,13 +166,6 @@ def _context(request: HTTPConnection) -> _Context:
     if not isinstance(context, _Context):
         raise ConfigurationError("sessionjar's SessionMiddleware is not installed on this app")
     return context
-
-
-def _builtin_route(config: WebConfig, request: Request) -> _Route | None:
-    if request.method != "POST":
-        return None
-    routes: dict[str, _Route] = {config.refresh_path: "refresh", config.signout_path: "signout"}
-    return routes.get(_path_in_app(request.scope))
 
 
 def _path_in_app(scope: Scope) -> str:
@@ -231,27 +205,9 @@ async def get_session(
         AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
         StorageUnavailable: ``check_database`` and the store is down.
     """
-    context = _context(request)
-    state, config = context.state, context.middleware.config
-    method = request.scope.get("method", "GET")
-    token = access_token_to_verify(
-        config,
-        state,
-        method,
-        request.headers,
-        required=session_required,
-        check_database=check_database,
+    return await _context(request).web.get_session(
+        required=session_required, check_database=check_database
     )
-    if token is None:
-        return state.session
-    manager = context.middleware.manager
-    session = await manager.get_session(token, check_database=check_database)
-    if anti_csrf_token_needed(config, state, method):
-        check_anti_csrf_token(
-            config, request.headers, await manager.anti_csrf_token(session.handle)
-        )
-    state.session, state.database_checked = session, check_database
-    return session
 
 
 async def create_new_session(
@@ -272,21 +228,9 @@ async def create_new_session(
         SerializationError: the payload or the data do not round-trip through JSON.
         ConfigurationError: bad user id or tenant, or a protected claim in the payload.
     """
-    context = _context(request)
-    session = await context.middleware.manager.create_session(
+    return await _context(request).web.create_session(
         user_id, tenant=tenant, access_payload=access_payload, session_data=session_data
     )
-    await _hand_out(context, session)
-    return session
-
-
-async def _hand_out(context: _Context, session: AsyncSession) -> None:
-    """Make a new or refreshed session the one whose tokens the response carries."""
-    state, middleware = context.state, context.middleware
-    state.session, state.database_checked, state.clear = session, True, False
-    if middleware.config.anti_csrf == "token":
-        # no I/O: creating and refreshing have just loaded the refresh key
-        state.anti_csrf_token = await middleware.manager.anti_csrf_token(session.handle)
 
 
 async def revoke_session(request: HTTPConnection) -> None:
@@ -297,11 +241,7 @@ async def revoke_session(request: HTTPConnection) -> None:
     Raises:
         TryRefreshToken: the access token expired; refresh, then revoke.
     """
-    context = _context(request)
-    session = await get_session(request, session_required=False)
-    if session is not None:
-        await session.revoke_session()
-    context.state.session, context.state.clear = None, True
+    await _context(request).web.revoke()
 
 
 async def handle_error(request: Request, error: Exception) -> Response:
@@ -315,28 +255,12 @@ async def handle_error(request: Request, error: Exception) -> Response:
         Exception: ``error`` itself when the mapping has no response for it.
     """
     context = _context(request)
-    middleware = context.middleware
-    reply = middleware.config.error_reply(error) if isinstance(error, SessionjarError) else None
+    reply = context.web.reply_to(error)
     if reply is None:
         raise error
-    if isinstance(error, TokenTheftDetected) and middleware.on_token_theft is not None:
-        result = middleware.on_token_theft(request, error)
+    hook = context.middleware.on_token_theft
+    if isinstance(error, TokenTheftDetected) and hook is not None:
+        result = hook(request, error)
         if inspect.isawaitable(result):
             await result
-    context.state.session, context.state.clear = None, reply.clear_tokens
     return JSONResponse(reply.body, reply.status, headers=dict(reply.headers))
-
-
-async def _refresh(request: Request) -> Response:
-    context = _context(request)
-    state = context.state
-    check_refresh_anti_csrf(context.middleware.config, state, request.headers)
-    if state.token is None:
-        raise SessionRequired("the request carries no refresh token")
-    await _hand_out(context, await context.middleware.manager.refresh_session(state.token))
-    return JSONResponse({"status": "OK"})
-
-
-async def _signout(request: Request) -> Response:
-    await revoke_session(request)
-    return JSONResponse({"status": "OK"})

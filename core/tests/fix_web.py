@@ -168,8 +168,9 @@ def starlette_app(
             access_payload=body.get("payload"),
             session_data=body.get("data"),
         )
-        # A cacheable response: sessionjar must replace this with no-store.
-        return JSONResponse(_session_json(session), headers={"Cache-Control": "max-age=60"})
+        # A cacheable response: sessionjar must replace this with no-store, and keep Vary.
+        headers = {"Cache-Control": "max-age=60", "Vary": "Accept-Encoding"}
+        return JSONResponse(_session_json(session), headers=headers)
 
     async def me(request: Request) -> Response:
         session = await get_session(request)

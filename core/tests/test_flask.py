@@ -70,8 +70,8 @@ def flask_app(
         session = create_new_session(
             body["user"], access_payload=body.get("payload"), session_data=body.get("data")
         )
-        # A cacheable response: sessionjar must replace this with no-store.
-        return _json(session), {"Cache-Control": "max-age=60"}
+        # A cacheable response: sessionjar must replace this with no-store, and keep Vary.
+        return _json(session), {"Cache-Control": "max-age=60", "Vary": "Accept-Encoding"}
 
     @app.get("/me")
     @verify_session()
@@ -143,6 +143,7 @@ class TestCookies:
             assert cookie["samesite"] == "Lax"
             assert cookie["max-age"] == str(30 * 24 * 3600)
         assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Vary"] == "Accept-Encoding, Cookie"
         assert response.json == {"user": "alice", "payload": {"role": "admin"}}
 
     def test_verified_request_writes_nothing(self, manager: SessionManager) -> None:
@@ -152,6 +153,19 @@ class TestCookies:
         assert response.json == {"user": "alice", "payload": {}}
         assert "Set-Cookie" not in response.headers
         assert "Cache-Control" not in response.headers
+        assert "Vary" not in response.headers
+
+    def test_prefixed_cookie_names_work(self, manager: SessionManager) -> None:
+        app = flask_app(manager, access_cookie_name="__Host-at", refresh_cookie_name="__Secure-rt")
+        client = client_of(app)
+        assert set(set_cookies(signin(client))) == {"__Host-at", "__Secure-rt"}
+        assert client.get("/me").json == {"user": "alice", "payload": {}}
+
+    def test_prefixed_cookie_names_browsers_drop_are_refused(
+        self, manager: SessionManager
+    ) -> None:
+        with pytest.raises(ConfigurationError, match="refresh cookie is scoped"):
+            SessionExtension(manager=manager, refresh_cookie_name="__Host-rt")
 
     def test_payload_update_resets_only_the_access_cookie(self, manager: SessionManager) -> None:
         client = client_of(flask_app(manager))

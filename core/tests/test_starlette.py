@@ -68,6 +68,7 @@ class TestCookies:
             assert "domain" not in cookie
             assert cookie["max-age"] == str(30 * 24 * 3600)
         assert response.headers["cache-control"] == "no-store"
+        assert response.headers["vary"] == "Accept-Encoding, Cookie"
         assert response.json() == {"user": "alice", "payload": {"role": "admin"}}
 
     async def test_cookie_options_reach_every_cookie(
@@ -90,6 +91,28 @@ class TestCookies:
         assert response.json()["user"] == "alice"
         assert "set-cookie" not in response.headers
         assert "cache-control" not in response.headers
+        assert "vary" not in response.headers
+
+    async def test_prefixed_cookie_names_work(
+        self, amanager: AsyncSessionManager, aclient: Client
+    ) -> None:
+        app = starlette_app(
+            amanager, access_cookie_name="__Host-at", refresh_cookie_name="__Secure-rt"
+        )
+        client = aclient(app)
+        assert set(set_cookies(await signin(client))) == {"__Host-at", "__Secure-rt"}
+        assert (await client.get("/me")).json()["user"] == "alice"
+
+    async def test_prefixed_cookie_names_browsers_drop_are_refused(
+        self, amanager: AsyncSessionManager
+    ) -> None:
+        with pytest.raises(ConfigurationError, match="__Secure- cookie without Secure"):
+            SessionMiddleware(
+                starlette_app(amanager),
+                amanager,
+                access_cookie_name="__Secure-at",
+                cookie_secure=False,
+            )
 
     async def test_payload_update_resets_only_the_access_cookie(
         self, amanager: AsyncSessionManager, aclient: Client
@@ -332,6 +355,7 @@ class TestRefreshAndSignout:
             flags = ("path", "domain", "secure", "httponly", "samesite")
             assert {k: cookie[k] for k in flags} == {k: set_[name][k] for k in flags}
         assert response.headers["cache-control"] == "no-store"
+        assert response.headers["vary"] == "Cookie"
         assert await amanager.get_session_information(handle) is None
         assert (await client.get("/me")).status_code == 401
 

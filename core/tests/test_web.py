@@ -1,4 +1,4 @@
-"""The framework-neutral decisions of the web layer (sessionjar._web)."""
+"""The framework-neutral web layer: its decisions (sessionjar._web) and its request flow."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sessionjar import (
     InvalidTokenError,
     SerializationError,
     SessionjarError,
+    SessionManager,
     SessionNotFound,
     SessionRequired,
     StorageUnavailable,
@@ -37,7 +38,9 @@ from sessionjar._web import (
     read_refresh_token,
     read_request,
     response_headers,
+    session_cookies,
 )
+from sessionjar._web_flow import WebFlow, WebRequest
 
 HANDLE = "A" * 22
 DAY = timedelta(days=1)
@@ -67,6 +70,36 @@ class TestConfig:
     def test_refuses_what_cannot_be_safe(self, options: dict[str, object], message: str) -> None:
         with pytest.raises(ConfigurationError, match=message):
             WebConfig(**options)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"refresh_cookie_name": "__Host-rt"}, "refresh cookie is scoped to refresh_path"),
+            ({"access_cookie_name": "__Host-at", "cookie_secure": False}, "without Secure"),
+            ({"access_cookie_name": "__host-at", "cookie_domain": "a.example"}, "with a Domain"),
+            ({"access_cookie_name": "__Host-at", "access_cookie_path": "/api"}, "Path is not"),
+            ({"access_cookie_name": "__Secure-at", "cookie_secure": False}, "without Secure"),
+            ({"refresh_cookie_name": "__SECURE-rt", "cookie_secure": False}, "without Secure"),
+        ],
+    )
+    def test_refuses_prefixed_names_browsers_would_drop(
+        self, options: dict[str, object], message: str
+    ) -> None:
+        with pytest.raises(ConfigurationError, match=f"browsers refuse.*{message}"):
+            WebConfig(**options)  # type: ignore[arg-type]
+
+    def test_accepts_prefixed_names_browsers_keep(self) -> None:
+        config = WebConfig(
+            access_cookie_name="__Host-at",
+            refresh_cookie_name="__Secure-rt",
+            access_cookie_path="/",
+        )
+        state = RequestState("cookie", None, session=FakeSession(refresh_token="r"))
+        cookies = [v for k, v in response_headers(config, state, DAY) if k == "Set-Cookie"]
+        assert cookies[0].startswith("__Host-at=new-access; Path=/; ")
+        assert "Domain" not in cookies[0]
+        assert "Secure" in cookies[0]
+        assert cookies[1].startswith("__Secure-rt=r; Path=/auth/session/refresh; ")
 
     @pytest.mark.parametrize(
         ("samesite", "expected"), [("lax", "none"), ("strict", "none"), ("none", "custom_header")]
@@ -160,6 +193,30 @@ class TestTransfer:
         assert state.token is None
 
 
+class TestSessionCookies:
+    @pytest.mark.parametrize(
+        ("header", "expected"),
+        [
+            (None, {}),
+            ("", {}),
+            ("theme=dark", {}),
+            ("sAccessToken=a; sRefreshToken=r", {"sAccessToken": "a", "sRefreshToken": "r"}),
+            ("x=1;sAccessToken=a ; other=2", {"sAccessToken": "a"}),
+            ("sAccessToken=first; sAccessToken=second", {"sAccessToken": "first"}),
+            ("xsAccessToken=forged; a=sAccessToken=no", {}),
+            ("xsAccessToken=forged; sAccessToken=real", {"sAccessToken": "real"}),
+            ("sAccessToken=", {"sAccessToken": ""}),
+        ],
+    )
+    def test_reads_only_our_cookies_first_one_wins(
+        self, header: str | None, expected: dict[str, str]
+    ) -> None:
+        assert session_cookies(WebConfig(), header) == expected
+
+    def test_header_transfer_reads_no_cookie(self) -> None:
+        assert session_cookies(WebConfig(transfer="header"), "sAccessToken=a") == {}
+
+
 class TestTokenToVerify:
     def test_request_token_is_verified_first(self) -> None:
         state: RequestState[FakeSession] = RequestState("cookie", "sent")
@@ -246,6 +303,11 @@ class TestResponseHeaders:
         assert [c.split(";")[0] for c in cookies] == ["sAccessToken=", "sRefreshToken="]
         assert all("Max-Age=0" in c for c in cookies)
         assert ("Cache-Control", "no-store") in written
+        assert ("Vary", "Cookie") in written
+
+    def test_new_cookies_vary_on_cookie(self) -> None:
+        state = RequestState("cookie", None, session=FakeSession(refresh_token="r"))
+        assert ("Vary", "Cookie") in response_headers(WebConfig(), state, DAY)
 
     def test_clearing_without_cookies_or_headers_writes_nothing(self) -> None:
         state: RequestState[FakeSession] = RequestState("cookie", None, clear=True)
@@ -258,6 +320,7 @@ class TestResponseHeaders:
         assert headers["refresh-token"] == "r"
         assert headers["Cache-Control"] == "no-store"
         assert "access-token" in headers["Access-Control-Expose-Headers"]
+        assert "Vary" not in headers  # no cookie written: nothing varies on Cookie
 
     @pytest.mark.parametrize(
         ("mount", "expected"),
@@ -281,3 +344,76 @@ class TestResponseHeaders:
             "sRefreshToken=r; Path=/auth/session/refresh; Domain=example.com; Max-Age=86400; "
             "HttpOnly; Secure; SameSite=Strict",
         ]
+
+
+def _cookies_of(headers: list[tuple[str, str]]) -> str:
+    """Return the Cookie header a browser sends back after these response headers."""
+    pairs = [value.split(";")[0] for name, value in headers if name == "Set-Cookie"]
+    return "; ".join(pairs)
+
+
+class TestFlow:
+    """The request flow as a third adapter drives it (sync flavour; the async one runs
+    under the Starlette tests)."""
+
+    def _signed_in(self, flow: WebFlow) -> str:
+        web = flow.begin("POST", "/signin", {}, None)
+        web.create_session("alice")
+        return _cookies_of(web.response_headers())
+
+    def _request(self, flow: WebFlow, cookie: str, path: str = "/me") -> WebRequest:
+        method = "POST" if flow.builtin_route("POST", path) else "GET"
+        return flow.begin(method, path, {"cookie": cookie}, None)
+
+    def test_created_session_writes_cookies_that_vary(self, manager: SessionManager) -> None:
+        web = WebFlow(manager, WebConfig()).begin("POST", "/signin", {}, None)
+        web.create_session("alice")
+        written = web.response_headers()
+        assert [name for name, _ in written].count("Set-Cookie") == 2
+        assert ("Cache-Control", "no-store") in written
+        assert ("Vary", "Cookie") in written
+
+    def test_a_request_verifies_once_and_writes_nothing(self, manager: SessionManager) -> None:
+        flow = WebFlow(manager, WebConfig())
+        web = self._request(flow, self._signed_in(flow))
+        session = web.get_session()
+        assert web.get_session(required=False) is session
+        assert session.get_user_id() == "alice"
+        assert web.response_headers() == []
+
+    def test_anonymous_optional_session_is_none(self, manager: SessionManager) -> None:
+        web = WebFlow(manager, WebConfig()).begin("GET", "/me", {}, None)
+        assert web.get_session(required=False) is None
+        with pytest.raises(SessionRequired):
+            web.get_session()
+        assert web.response_headers() == []
+
+    def test_builtin_routes_are_post_only(self, manager: SessionManager) -> None:
+        flow = WebFlow(manager, WebConfig(refresh_path="/r", signout_path="/s"))
+        assert flow.builtin_route("POST", "/r") == "refresh"
+        assert flow.builtin_route("POST", "/s") == "signout"
+        assert flow.builtin_route("GET", "/r") is None
+
+    def test_refresh_rotates_and_signout_clears(self, manager: SessionManager) -> None:
+        flow = WebFlow(manager, WebConfig())
+        cookie = self._signed_in(flow)
+        refreshed = self._request(flow, cookie, "/auth/session/refresh")
+        assert refreshed.serve("refresh") == {"status": "OK"}
+        new_cookie = _cookies_of(refreshed.response_headers())
+        assert new_cookie.split("; ") != cookie.split("; ")
+        out = self._request(flow, new_cookie, "/auth/signout")
+        assert out.serve("signout") == {"status": "OK"}
+        cleared = [v for k, v in out.response_headers() if k == "Set-Cookie"]
+        assert all("Max-Age=0" in value for value in cleared)
+        with pytest.raises(UnauthorisedError):  # the access token alone verifies until exp
+            self._request(flow, new_cookie).get_session(check_database=True)
+
+    def test_errors_become_replies(self, manager: SessionManager) -> None:
+        web = self._request(WebFlow(manager, WebConfig()), "sAccessToken=garbage")
+        with pytest.raises(UnauthorisedError) as caught:
+            web.get_session()
+        reply = web.reply_to(caught.value)
+        assert reply is not None
+        assert (reply.status, reply.clear_tokens) == (401, True)
+        assert ("Vary", "Cookie") in web.response_headers()
+        assert web.reply_to(ValueError("not ours")) is None

@@ -1,0 +1,290 @@
+"""The request flow of the web layer, shared by every framework adapter (async version).
+
+An adapter is a translation layer. It builds one `AsyncWebFlow` per app (manager and
+options resolved and checked once) and makes the manager's keys ready with
+`AsyncWebFlow.ensure_keys` (at startup, or on the first request). Then, per request:
+
+1. ``web = flow.begin(method, path_in_app, headers, None, mount_path)`` reads the
+   request's tokens and transfer (no I/O) and is kept on the request;
+   ``flow.builtin_route(method, path_in_app)`` says whether the flow answers the request
+   itself (``"refresh"`` or ``"signout"``: the adapter then returns
+   ``web.serve(route)`` as a 200 JSON body and the view does not run).
+2. The view's helpers call ``web.get_session(required=..., check_database=...)``
+   (verifies once per request: later calls return the same session),
+   ``web.create_session(user_id, ...)`` and ``web.revoke()``.
+3. A `SessionjarError` raised by either becomes ``reply = web.reply_to(error)``: an
+   `ErrorReply` (status, JSON body, extra headers) to render, or `None` for an error
+   that is not the client's (re-raise it). On `TokenTheftDetected` the adapter may call
+   the app's hook.
+4. When the response starts, the adapter writes ``web.response_headers()``:
+   ``Cache-Control`` replaces the app's, ``Vary`` adds to the app's, every other pair is
+   appended (``Set-Cookie`` may repeat).
+
+Every decision without I/O lives in `sessionjar._web`; this module only calls the manager
+around those decisions. Its sync twin, ``_web_flow.py`` (`WebFlow`, `WebRequest`), is
+generated for WSGI frameworks and sync views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal, overload
+
+from sessionjar._acompat import ALock
+from sessionjar._types import JSONObject
+from sessionjar._web import (
+    ErrorReply,
+    Headers,
+    RequestState,
+    WebConfig,
+    access_token_to_verify,
+    anti_csrf_token_needed,
+    check_anti_csrf_token,
+    check_refresh_anti_csrf,
+    read_refresh_token,
+    read_request,
+    response_headers,
+    session_cookies,
+)
+from sessionjar.errors import SessionjarError, SessionRequired
+
+if TYPE_CHECKING:
+    from sessionjar.manager_async import AsyncSessionManager
+    from sessionjar.session_async import AsyncSession
+
+__all__ = ["AsyncWebFlow", "AsyncWebRequest", "BuiltinRoute"]
+
+BuiltinRoute = Literal["refresh", "signout"]
+"""The routes the flow serves itself: token rotation and sign-out (both POST)."""
+
+
+class AsyncWebFlow:
+    """The web layer of one app: its manager and resolved options (async version).
+
+    Args:
+        manager: the session manager.
+        config: the resolved web options.
+    """
+
+    __slots__ = ("_keys_lock", "_routes", "config", "keys_ready", "manager", "max_age")
+
+    def __init__(self, manager: AsyncSessionManager, config: WebConfig) -> None:
+        self.manager = manager
+        self.config = config
+        # cookies live as long as a session can without a refresh
+        self.max_age = manager.refresh_token_validity
+        self._routes: dict[str, BuiltinRoute] = {
+            config.refresh_path: "refresh",
+            config.signout_path: "signout",
+        }
+        self._keys_lock = ALock()
+        self.keys_ready = False
+        """Whether `ensure_keys` succeeded: adapters skip the call (and its await) then."""
+
+    async def ensure_keys(self) -> None:
+        """Load the manager's signing keys unless they are loaded; concurrent callers
+        load them once. Storage I/O: a key load, once.
+
+        Raises:
+            StorageUnavailable: the store is down.
+        """
+        if self.keys_ready:
+            return
+        async with self._keys_lock:
+            if not self.manager.keys_loaded:
+                await self.manager.load_keys()
+        # the manager keeps its keys current from here on: no per-request check
+        self.keys_ready = True
+
+    def builtin_route(self, method: str, path: str) -> BuiltinRoute | None:
+        """Return the built-in route a request goes to, or `None` for the app's own.
+
+        Args:
+            method: the HTTP method.
+            path: the request path within the app (without its mount path).
+        """
+        return self._routes.get(path) if method == "POST" else None
+
+    def begin(
+        self,
+        method: str,
+        path: str,
+        headers: Headers,
+        cookies: Mapping[str, str] | None = None,
+        mount_path: str = "",
+    ) -> AsyncWebRequest:
+        """Start one request: read its tokens and transfer. Storage I/O: none.
+
+        Args:
+            method: the HTTP method.
+            path: the request path within the app (without its mount path).
+            headers: the request headers (case-insensitive ``get``).
+            cookies: the request cookies by name, or `None` to read only ours from the
+                ``Cookie`` header (cheaper than a framework's parse of every cookie).
+            mount_path: where the app is mounted (ASGI ``root_path``, WSGI
+                ``SCRIPT_NAME``), so that the refresh cookie reaches the refresh route.
+        """
+        if cookies is None:
+            cookies = session_cookies(self.config, headers.get("cookie"))
+        on_refresh = self.builtin_route(method, path) == "refresh"
+        reader = read_refresh_token if on_refresh else read_request
+        state: RequestState[AsyncSession] = reader(self.config, headers, cookies)
+        if mount_path:
+            state.mounted_at(mount_path)
+        return AsyncWebRequest(self, state, method, headers)
+
+
+class AsyncWebRequest:
+    """One request's session work: what a view asks, and what the response must carry.
+
+    Built by `AsyncWebFlow.begin`; lives on the request, never shared (async version).
+    """
+
+    __slots__ = ("flow", "headers", "method", "state")
+
+    def __init__(
+        self,
+        flow: AsyncWebFlow,
+        state: RequestState[AsyncSession],
+        method: str,
+        headers: Headers,
+    ) -> None:
+        self.flow = flow
+        self.state = state
+        self.method = method
+        self.headers = headers
+
+    @overload
+    async def get_session(
+        self, *, required: Literal[True] = True, check_database: bool = False
+    ) -> AsyncSession: ...
+    @overload
+    async def get_session(
+        self, *, required: bool, check_database: bool = False
+    ) -> AsyncSession | None: ...
+    async def get_session(
+        self, *, required: bool = True, check_database: bool = False
+    ) -> AsyncSession | None:
+        """Return the request's session, verifying its access token once per request.
+
+        Storage I/O: none, or one read with ``check_database`` (once per request).
+
+        Args:
+            required: raise `SessionRequired` when the request has no token;
+                otherwise return `None` for it (a bad or expired token still raises).
+            check_database: also check that the session still exists in the store.
+
+        Raises:
+            TryRefreshToken: the access token expired; the client should refresh.
+            UnauthorisedError: the token is bad, or the session is gone.
+            AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
+            StorageUnavailable: ``check_database`` and the store is down.
+        """
+        state, config = self.state, self.flow.config
+        token = access_token_to_verify(
+            config,
+            state,
+            self.method,
+            self.headers,
+            required=required,
+            check_database=check_database,
+        )
+        if token is None:
+            return state.session
+        manager = self.flow.manager
+        session = await manager.get_session(token, check_database=check_database)
+        if anti_csrf_token_needed(config, state, self.method):
+            expected = await manager.anti_csrf_token(session.handle)
+            check_anti_csrf_token(config, self.headers, expected)
+        state.session, state.database_checked = session, check_database
+        return session
+
+    async def create_session(
+        self,
+        user_id: str,
+        *,
+        tenant: str = "public",
+        access_payload: JSONObject | None = None,
+        session_data: JSONObject | None = None,
+    ) -> AsyncSession:
+        """Create a session for ``user_id``; the response carries its tokens.
+
+        Storage I/O: one write (and, at most once per key-rotation interval, a key load).
+
+        Raises:
+            SerializationError: the payload or the data do not round-trip through JSON.
+            ConfigurationError: bad user id or tenant, or a protected claim in the payload.
+        """
+        session = await self.flow.manager.create_session(
+            user_id, tenant=tenant, access_payload=access_payload, session_data=session_data
+        )
+        await self._hand_out(session)
+        return session
+
+    async def revoke(self) -> None:
+        """Revoke the request's session, if it has one, and clear its tokens in the response.
+
+        Storage I/O: one delete when there is a session.
+
+        Raises:
+            TryRefreshToken: the access token expired; refresh, then revoke.
+        """
+        session = await self.get_session(required=False)
+        if session is not None:
+            await session.revoke_session()
+        self.state.session, self.state.clear = None, True
+
+    async def refresh(self) -> None:
+        """Rotate the request's refresh token; the response carries the new tokens.
+
+        Storage I/O: one read and one write (see `AsyncSessionManager.refresh_session`).
+
+        Raises:
+            AntiCsrfCheckFailed: a cookie-borne refresh without the anti-CSRF header.
+            SessionRequired: the request carries no refresh token.
+            UnauthorisedError: the refresh token is bad, or the session is gone.
+            TokenTheftDetected: the refresh token was reused; the session is revoked.
+        """
+        state = self.state
+        check_refresh_anti_csrf(self.flow.config, state, self.headers)
+        if state.token is None:
+            raise SessionRequired("the request carries no refresh token")
+        await self._hand_out(await self.flow.manager.refresh_session(state.token))
+
+    async def serve(self, route: BuiltinRoute) -> JSONObject:
+        """Serve a built-in route; return the JSON body of its success response.
+
+        Raises:
+            SessionjarError: as `refresh` or `revoke`; answer it with `reply_to`.
+        """
+        await (self.refresh() if route == "refresh" else self.revoke())
+        return {"status": "OK"}
+
+    async def _hand_out(self, session: AsyncSession) -> None:
+        """Make a new or refreshed session the one whose tokens the response carries."""
+        state = self.state
+        state.session, state.database_checked, state.clear = session, True, False
+        if self.flow.config.anti_csrf == "token":
+            # no I/O: creating and refreshing have just loaded the refresh key
+            state.anti_csrf_token = await self.flow.manager.anti_csrf_token(session.handle)
+
+    def reply_to(self, error: Exception) -> ErrorReply | None:
+        """Return the response ``error`` becomes, or `None` when it is not a session error
+        the mapping answers (re-raise it then). The response clears the client's tokens
+        when the mapping says so. Storage I/O: none.
+        """
+        if not isinstance(error, SessionjarError):
+            return None
+        reply = self.flow.config.error_reply(error)
+        if reply is not None:
+            self.state.session, self.state.clear = None, reply.clear_tokens
+        return reply
+
+    def response_headers(self) -> list[tuple[str, str]]:
+        """Return the headers that bring the client's tokens in line with the request.
+
+        Empty unless the request created, refreshed, changed or cleared tokens.
+        ``Cache-Control`` replaces the app's, ``Vary`` adds to it, every other header is
+        appended. Storage I/O: none.
+        """
+        return response_headers(self.flow.config, self.state, self.flow.max_age)
