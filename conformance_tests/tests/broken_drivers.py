@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import time
 import unicodedata
@@ -744,7 +745,8 @@ class _AsyncCheckThenAct:
         if await self._store.get(record.handle) is not None:
             raise DuplicateHandle(record.handle)
         await asyncio.sleep(0)
-        await self._put(record)
+        with contextlib.suppress(DuplicateHandle):  # a blind write, like SET, reports nothing
+            await self._store.create(record)
 
     async def _racy_update(
         self,
@@ -807,7 +809,8 @@ class _CheckThenAct:
         if self._store.get(record.handle) is not None:
             raise DuplicateHandle(record.handle)
         time.sleep(_PAUSE)
-        self._put(record)
+        with contextlib.suppress(DuplicateHandle):
+            self._store.create(record)
 
     def _racy_update(
         self,
