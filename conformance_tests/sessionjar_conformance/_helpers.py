@@ -23,11 +23,34 @@ __all__ = [
     "millis",
     "header_kid",
     "canonical",
+    "LOOKALIKES",
+    "MANY",
 ]
 
 FAR_FUTURE: Final = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
 """The last millisecond a store holds: every record and key of a test has expired then,
 the refresh secret core keeps as a signing key (it expires in 9999) included."""
+
+
+LOOKALIKES: Final = (
+    ("case", "alice", "Alice"),
+    ("trailing-space", "alice", "alice "),
+    ("leading-space", "alice", " alice"),
+    ("nfc-nfd", "jos\u00e9", "jose\u0301"),
+    ("ligature", "file", "\ufb01le"),
+    ("fullwidth", "bob", "\uff42ob"),
+    ("cyrillic-a", "alice", "\u0430lice"),
+    ("sharp-s", "strasse", "stra\u00dfe"),
+)
+"""Pairs of identifiers a collation, a trim or a normalisation confuses: ``(case, a, b)``.
+
+A store must tell every pair apart: SQL collations fold case and ignore trailing spaces,
+Unicode normalisation (NFC, NFKC) merges the combining and compatibility forms, and
+confusable letters (a Cyrillic a) only look alike."""
+
+
+MANY: Final = 300
+"""Sessions of one user in the tests of users with many: past page sizes of 100 or 256."""
 
 
 def millis(moment: datetime) -> datetime:

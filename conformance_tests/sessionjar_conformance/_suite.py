@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from sessionjar_conformance.fixtures import *
 from sessionjar_conformance.fixtures_async import *
+from sessionjar_conformance.test_atomicity import *
+from sessionjar_conformance.test_atomicity_async import *
 from sessionjar_conformance.test_bad_input import *
 from sessionjar_conformance.test_bad_input_async import *
 from sessionjar_conformance.test_concurrency import *
 from sessionjar_conformance.test_concurrency_async import *
+from sessionjar_conformance.test_copies import *
+from sessionjar_conformance.test_copies_async import *
 from sessionjar_conformance.test_create import *
 from sessionjar_conformance.test_create_async import *
 from sessionjar_conformance.test_delete import *
 from sessionjar_conformance.test_delete_async import *
+from sessionjar_conformance.test_exact_matching import *
+from sessionjar_conformance.test_exact_matching_async import *
 from sessionjar_conformance.test_expiry import *
 from sessionjar_conformance.test_expiry_async import *
 from sessionjar_conformance.test_faults import *
@@ -37,6 +43,8 @@ from sessionjar_conformance.test_signing_keys import *
 from sessionjar_conformance.test_signing_keys_async import *
 from sessionjar_conformance.test_theft import *
 from sessionjar_conformance.test_theft_async import *
+from sessionjar_conformance.test_times import *
+from sessionjar_conformance.test_times_async import *
 from sessionjar_conformance.test_update import *
 from sessionjar_conformance.test_update_async import *
 
@@ -88,6 +96,17 @@ class AsyncStoreConformance(
     AsyncFailClosedTests,
     AsyncClosedStoreTests,
     AsyncNetworkFaultTests,
+    AsyncExactIdentifierTests,
+    AsyncNamespaceReachTests,
+    AsyncCopiesInTests,
+    AsyncCopiesOutTests,
+    AsyncTimeFidelityTests,
+    AsyncSessionExpiryBoundaryTests,
+    AsyncSigningKeyExpiryBoundaryTests,
+    AsyncAtomicCreateTests,
+    AsyncAtomicUpdateTests,
+    AsyncAtomicDeleteTests,
+    AsyncAtomicSigningKeyTests,
     AsyncConformanceBase,
 ):
     """The whole suite against an `sessionjar.AsyncStore`; subclass it to test a driver."""
@@ -138,6 +157,17 @@ class StoreConformance(
     FailClosedTests,
     ClosedStoreTests,
     NetworkFaultTests,
+    ExactIdentifierTests,
+    NamespaceReachTests,
+    CopiesInTests,
+    CopiesOutTests,
+    TimeFidelityTests,
+    SessionExpiryBoundaryTests,
+    SigningKeyExpiryBoundaryTests,
+    AtomicCreateTests,
+    AtomicUpdateTests,
+    AtomicDeleteTests,
+    AtomicSigningKeyTests,
     ConformanceBase,
 ):
     """The whole suite against a `sessionjar.Store`; subclass it to test a driver."""

@@ -86,6 +86,17 @@ class AsyncCreateIsInsertOnlyTests:
         assert got is not None
         assert got.session_data == {"n": 2}
 
+    async def test_expired_record_still_takes_its_handle(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        first = new_record(clock(), ttl=timedelta(minutes=5))
+        await store.create(first)
+        later = clock.advance(hours=1)  # first has expired, for core; not for native TTLs
+        with pytest.raises(DuplicateHandle):
+            await store.create(new_record(later, handle=first.handle, user_id="mallory"))
+        assert await store.get(first.handle) == first
+        assert await store.list_for_user("public", "mallory", now=later) == []
+
     async def test_distinct_handles_are_independent(
         self, store: AsyncStore, clock: MutableClock
     ) -> None:

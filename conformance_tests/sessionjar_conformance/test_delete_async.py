@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sessionjar import AsyncStore
-from sessionjar_conformance._helpers import MutableClock, new_handle, new_record
+from sessionjar_conformance._helpers import MANY, MutableClock, new_handle, new_record
 
 
 class AsyncDeleteTests:
@@ -71,6 +73,21 @@ class AsyncDeleteForUserTests:
         for record in records:
             assert await store.get(record.handle) is None
         assert await store.list_for_user("public", "alice", now=clock()) == []
+
+    async def test_deletes_hundreds_of_sessions_expired_or_not(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        short = [new_record(clock(), ttl=timedelta(minutes=5)) for _ in range(MANY // 2)]
+        long = [new_record(clock()) for _ in range(MANY - len(short))]
+        bob = new_record(clock(), user_id="bob")
+        for record in (*short, *long, bob):
+            await store.create(record)
+        clock.advance(minutes=10)
+        deleted = await store.delete_for_user("public", "alice")
+        assert sorted(deleted) == sorted([r.handle for r in (*short, *long)])
+        assert await store.delete_for_user("public", "alice") == []
+        assert await store.get(short[0].handle) is None
+        assert await store.get(bob.handle) == bob
 
     async def test_leaves_other_users_alone(self, store: AsyncStore, clock: MutableClock) -> None:
         alice = new_record(clock(), user_id="alice")

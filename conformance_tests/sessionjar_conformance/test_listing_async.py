@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sessionjar import AsyncStore, SessionPatch
-from sessionjar_conformance._helpers import MutableClock, new_record
+from sessionjar_conformance._helpers import MANY, MutableClock, new_record
 
 
 class AsyncListForUserTests:
@@ -18,6 +18,16 @@ class AsyncListForUserTests:
         handles = [r.handle for r in records]
         listed = await store.list_for_user("public", "alice", now=clock())
         assert sorted(listed) == sorted(handles)
+
+    async def test_lists_hundreds_of_sessions(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        records = [new_record(clock()) for _ in range(MANY)]
+        for record in records:
+            await store.create(record)
+        await store.create(new_record(clock(), user_id="bob"))
+        listed = await store.list_for_user("public", "alice", now=clock())
+        assert sorted(listed) == sorted([r.handle for r in records])
 
     async def test_unknown_user_lists_nothing(
         self, store: AsyncStore, clock: MutableClock

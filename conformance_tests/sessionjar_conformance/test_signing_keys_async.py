@@ -55,20 +55,6 @@ class AsyncSigningKeyStorageTests:
 class AsyncSigningKeyRaceTests:
     """Racing inserts of one ``kid`` leave exactly one key: the one reported inserted."""
 
-    async def test_parallel_inserts_on_one_store(
-        self, store: AsyncStore, clock: MutableClock
-    ) -> None:
-        base = new_signing_key(clock(), kid="next")
-        candidates = [replace(base, private_jwk={"kty": "oct", "k": f"k{n}"}) for n in range(20)]
-
-        async def add(index: int) -> bool:
-            return await store.add_signing_key(candidates[index])
-
-        results = await aparallel(len(candidates), add)
-        assert results.count(True) == 1, results
-        assert results.count(False) == len(candidates) - 1, results
-        assert await store.list_signing_keys() == [candidates[results.index(True)]]
-
     @requires("shared_namespace")
     async def test_parallel_inserts_from_separate_stores(
         self, open_store: AsyncStoreFactory, namespace: str, clock: MutableClock

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Final
 
 import pytest
 from broken_drivers import BROKEN_BACKENDS
+
+_EXACT_MATCHING: Final = {
+    "test_user_ids_match_exactly",
+    "test_tenants_match_exactly",
+    "test_handles_match_exactly",
+    "test_kids_match_exactly",
+}
+_RACY_UPDATE: Final = {
+    "test_one_update_per_version_wins",
+    "test_one_rotation_per_refresh_hash_wins",
+    "test_no_update_lands_after_expiry",
+    "test_no_update_resurrects_a_deleted_record",
+}
+RACY: Final = ("racy_create", "racy_update", "racy_delete", "racy_signing_key")
+"""The check-then-act drivers: each must be caught in every run, on any store."""
+
+RACE_URL_VARIABLE: Final = "SESSIONJAR_RACE_URL"
+"""The URL of a networked store (``redis://…``) whose stores the racy drivers wrap."""
 
 CAUGHT_BY: Final[dict[str, set[str]]] = {
     "overwriting_create": {
@@ -24,7 +43,7 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
     },
     "ignores_version": {
         "test_stale_version_changes_nothing",
-        "test_one_compare_and_set_wins",
+        "test_one_update_per_version_wins",
     },
     "ignores_refresh_hash": {
         "test_any_other_hash_changes_nothing",
@@ -60,12 +79,39 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
     },
     "overwriting_signing_key": {
         "test_taken_kid_is_refused_and_kept",
-        "test_parallel_inserts_on_one_store",
+        "test_one_insert_of_a_kid_wins",
     },
-    "racy_compare_and_set": {
-        "test_one_compare_and_set_wins",
-        "test_one_conditional_rotation_wins",
+    "folds_case": {*_EXACT_MATCHING, "test_namespace_differing_in_case_is_apart"},
+    "pads_spaces": _EXACT_MATCHING,
+    "trims_spaces": _EXACT_MATCHING,
+    "normalises_nfc": _EXACT_MATCHING,
+    "normalises_nfkc": _EXACT_MATCHING,
+    "reaches_longer_namespaces": {"test_namespace_reaches_only_itself"},
+    "replaces_expired_on_create": {"test_expired_record_still_takes_its_handle"},
+    "lists_a_page": {"test_lists_hundreds_of_sessions"},
+    "deletes_a_page": {"test_deletes_hundreds_of_sessions_expired_or_not"},
+    "deletes_user_in_every_tenant": {"test_leaves_the_user_in_other_tenants_alone"},
+    "keeps_created_record": {"test_create_copies_the_record"},
+    "keeps_patch": {"test_update_copies_the_patch"},
+    "get_shares_record": {"test_get_returns_a_copy", "test_returned_record_is_not_shared_state"},
+    "update_shares_record": {"test_update_returns_a_copy"},
+    "keeps_added_key": {"test_add_signing_key_copies_the_key"},
+    "list_shares_keys": {"test_list_signing_keys_returns_copies"},
+    "sessions_in_local_time": {
+        "test_session_times_come_back_exact_and_utc",
+        "test_updated_times_come_back_exact_and_utc",
     },
+    "keys_in_local_time": {"test_signing_key_times_come_back_exact_and_utc"},
+    "updates_in_whole_seconds": {"test_updated_times_come_back_exact_and_utc"},
+    "keys_in_whole_seconds": {"test_signing_key_times_come_back_exact_and_utc"},
+    "liveness_in_whole_seconds": {"test_live_one_millisecond_before_expiry"},
+    "keys_expire_late": {"test_key_expiring_exactly_now_is_deleted"},
+    "hides_future_keys": {"test_key_not_valid_yet_is_kept", "test_added_key_round_trips"},
+    "deadline_exclusive": {"test_expiry_up_to_the_deadline_updates"},
+    "racy_create": {"test_one_create_of_a_handle_wins"},
+    "racy_update": _RACY_UPDATE,
+    "racy_delete": {"test_one_delete_reports_the_handle"},
+    "racy_signing_key": {"test_one_insert_of_a_kid_wins"},
     "swallows_failures": {
         "test_method_raises_storage_unavailable",
         "test_check_database_fails_closed",
@@ -85,7 +131,7 @@ class TestBroken({aggregate}):
 
     @pytest.fixture
     def make_store(self):
-        return open_broken("{name}", "{flavour}")
+        return open_broken("{name}", "{flavour}", {url!r})
 
     @pytest.fixture
     def unreachable_store(self):
@@ -94,13 +140,22 @@ class TestBroken({aggregate}):
 _FAILED: Final = re.compile(r"^FAILED \S+::TestBroken::(test_\w+)", re.MULTILINE)
 
 
-def run_suite_on(pytester: pytest.Pytester, name: str, flavour: str) -> set[str]:
-    """Run the whole suite on a broken backend; return the names of the failed tests."""
+def run_suite_on(
+    pytester: pytest.Pytester, name: str, flavour: str, url: str | None = None
+) -> set[str]:
+    """Run the suite's tests that must catch a broken backend; return those that failed.
+
+    Only those tests run, to keep the self-test short; the whole suite fails whenever
+    one of them does.
+    """
     pytester.syspathinsert(Path(__file__).parent)
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     aggregate = "AsyncStoreConformance" if flavour == "async" else "StoreConformance"
-    pytester.makepyfile(_MODULE.format(name=name, flavour=flavour, aggregate=aggregate))
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "-rf", "--tb=no")
+    module = _MODULE.format(name=name, flavour=flavour, aggregate=aggregate, url=url)
+    pytester.makepyfile(module)
+    selected = " or ".join(sorted(CAUGHT_BY[name]))
+    args = ("-p", "no:cacheprovider", "-q", "-rf", "--tb=no", "-k", selected)
+    result = pytester.runpytest_inprocess(*args)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     return set(_FAILED.findall(result.stdout.str()))
 
@@ -118,12 +173,27 @@ def test_suite_fails_broken_driver_async(pytester: pytest.Pytester, name: str) -
         "live_any_user",
         "lists_expired",
         "upserting_update",
-        "racy_compare_and_set",
         "swallows_failures",
+        "folds_case",
+        "keeps_patch",
+        "sessions_in_local_time",
+        *RACY,
     ],
 )
 def test_suite_fails_broken_driver_sync(pytester: pytest.Pytester, name: str) -> None:
     failed = run_suite_on(pytester, name, "sync")
+    assert CAUGHT_BY[name] <= failed, f"{name}: caught by {sorted(failed)}"
+
+
+@pytest.mark.parametrize("flavour", ["async", "sync"])
+@pytest.mark.parametrize("name", RACY)
+def test_suite_catches_races_over_a_network(
+    pytester: pytest.Pytester, name: str, flavour: str
+) -> None:
+    url = os.environ.get(RACE_URL_VARIABLE)
+    if not url:
+        pytest.skip(f"{RACE_URL_VARIABLE} names no networked store to race on")
+    failed = run_suite_on(pytester, name, flavour, url)
     assert CAUGHT_BY[name] <= failed, f"{name}: caught by {sorted(failed)}"
 
 
