@@ -23,6 +23,7 @@ from sessionjar.django import (
     revoke_session,
     verify_session,
 )
+from sessionjar.django.rest_framework import SessionjarAuthentication
 
 
 def _json(session: Any) -> dict[str, Any]:
@@ -138,6 +139,17 @@ class ApiMe(APIView):
         return Response({"payload": request.auth.get_jwt_payload()})
 
 
+class CheckedAuthentication(SessionjarAuthentication):
+    check_database = True
+
+
+class ApiStrict(APIView):
+    authentication_classes = (CheckedAuthentication,)
+
+    def get(self, request: Request) -> Response:
+        return Response({"user": str(request.user)})
+
+
 urlpatterns = [
     path("signin", signin),
     path("me", me),
@@ -154,5 +166,6 @@ urlpatterns = [
     path("profile", Profile.as_view()),
     path("async/profile", AsyncProfile.as_view()),
     path("api/me", ApiMe.as_view()),
+    path("api/strict", ApiStrict.as_view()),
     path("auth/", include("sessionjar.django.urls")),
 ]

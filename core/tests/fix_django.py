@@ -33,6 +33,7 @@ __all__ = [
     "client",
     "aclient",
     "REDIS_URL",
+    "HTTPS",
 ]
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_settings")

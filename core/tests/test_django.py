@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 pytest.importorskip("django", reason="Django is not installed (run `nox -s django`)")
-
 from django.http import HttpResponseBase
 from django.test import override_settings
 from fix_clock import FakeClock
@@ -20,11 +19,8 @@ from fix_django import (
     AJar,
     Jar,
     aclient,
-    ajar,  # noqa: F401  (fixture)
     client,
-    jar,  # noqa: F401  (fixture)
     set_cookies,
-    store_setting,  # noqa: F401  (fixture)
 )
 
 from sessionjar import TokenTheftDetected

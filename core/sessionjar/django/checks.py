@@ -11,6 +11,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from sessionjar._keys import check_secret
 from sessionjar._registry import driver_for
+from sessionjar._web import WebConfig
 from sessionjar.django._runtime import DEFAULT_URL, options_of
 from sessionjar.errors import ConfigurationError, SessionjarError
 
@@ -25,13 +26,13 @@ def check_settings(
 ) -> list[CheckMessage]:
     """Check the ``SESSIONJAR`` setting and the middleware; no storage I/O.
 
-    ``sessionjar.E001`` unknown key or bad option, ``E002`` weak refresh secret,
+    ``sessionjar.E001`` unknown key or bad web option, ``E002`` weak refresh secret,
     ``E003`` no installed driver serves the store URL, ``E004`` middleware missing,
     ``W001`` cookies without ``Secure`` outside ``DEBUG``.
     """
     setting = getattr(settings, "SESSIONJAR", {})
     try:
-        options_of(setting)
+        WebConfig(**options_of(setting)[1])
     except ConfigurationError as exc:
         return [Error(str(exc), id="sessionjar.E001", obj="SESSIONJAR")]
     return [
