@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sessionjar import JSONObject, Session
 from sessionjar.django import (
     VerifySessionMixin,
     acreate_new_session,
@@ -132,11 +133,13 @@ class AsyncProfile(VerifySessionMixin, View):
 
 class ApiMe(APIView):
     def get(self, request: Request) -> Response:
-        return Response({"user": str(request.user), "handle": request.auth.handle})
+        session = cast(Session, request.auth)
+        return Response({"user": str(request.user), "handle": session.handle})
 
     def post(self, request: Request) -> Response:
-        request.auth.update_jwt_payload(request.data)
-        return Response({"payload": request.auth.get_jwt_payload()})
+        session = cast(Session, request.auth)
+        session.update_jwt_payload(cast(JSONObject, request.data))
+        return Response({"payload": session.get_jwt_payload()})
 
 
 class CheckedAuthentication(SessionjarAuthentication):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, Literal, overload
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import HttpHeaders
 
 from sessionjar._types import JSONObject
 from sessionjar._web_flow import WebRequest
@@ -73,7 +74,7 @@ async def aweb_of(request: HttpRequest) -> AsyncWebRequest:
 
 def _request_parts(
     request: HttpRequest,
-) -> tuple[str, str, HttpRequest.headers, dict[str, str], str]:
+) -> tuple[str, str, HttpHeaders, dict[str, str], str]:
     # the script name (SCRIPT_NAME, or FORCE_SCRIPT_NAME) is what path adds to path_info
     mount_path = request.path.removesuffix(request.path_info)
     return request.method or "GET", request.path_info, request.headers, request.COOKIES, mount_path
