@@ -179,8 +179,8 @@ def webapp(session: nox.Session) -> None:
 @nox.session(python=MAIN_PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks: core always; each driver whose server answers (``-- NAME`` picks some)."""
-    session.install("-e", "core", *(f"-e{p}" for p in _driver_paths()))
-    names = session.posargs or ["core", *DRIVERS]
+    session.install("-e", "core[django]", *(f"-e{p}" for p in _driver_paths()))
+    names = session.posargs or ["core", *DRIVERS, "django"]
     for name in names:
         session.run("python", f"bench/bench_{name}.py")
 
