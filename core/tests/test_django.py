@@ -181,6 +181,19 @@ class TestRefreshAndSignout:
             assert refreshed.status_code == 200, refreshed.content
             assert set_cookies(refreshed)["sRefreshToken"]["path"] == "/app" + REFRESH
 
+    def test_refresh_cookie_follows_where_the_urls_are_included(
+        self, jar: Jar, clock: FakeClock
+    ) -> None:
+        with override_settings(ROOT_URLCONF="django_urls_api"), jar():
+            c = client()
+            path = "/api/auth/session/refresh"
+            assert set_cookies(signin(c))["sRefreshToken"]["path"] == path
+            clock.advance(minutes=16)
+            refreshed = c.post(path)
+            assert refreshed.status_code == 200
+            assert set_cookies(refreshed)["sRefreshToken"]["path"] == path
+            assert c.get("/me").status_code == 200
+
     def test_signout_clears_cookies_as_they_were_set(self, jar: Jar) -> None:
         with jar(COOKIE_DOMAIN="example.com"):
             c = client()
