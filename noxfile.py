@@ -176,13 +176,30 @@ def webapp(session: nox.Session) -> None:
     session.run("python", "-m", "examples.webapp", *session.posargs)
 
 
+# Benchmark-only peers of the web bench (never dependencies of a library): the session
+# layers sessionjar is compared with, and the servers of its real-server run.
+WEB_BENCH_PEERS = ["flask-session>=0.8", "starsessions[redis]>=2.1", "gunicorn>=22"]
+
+
 @nox.session(python=MAIN_PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: core always; each driver whose server answers (``-- NAME`` picks some)."""
-    session.install("-e", "core[django]", *(f"-e{p}" for p in _driver_paths()))
-    names = session.posargs or ["core", *DRIVERS, "django"]
+    """Benchmarks: core, web, django, and each driver whose server answers (``-- NAME``
+    picks some).
+
+    ``web`` compares the Flask and FastAPI layers with their peers, in process and on
+    real servers (it installs ``wrk`` from Debian when missing); ``django`` compares the
+    Django layer with Django's own database- and cache-backed sessions.
+    """
+    names = session.posargs or ["core", "web", "django", *DRIVERS]
+    session.install("-e", "core", *(f"-e{p}" for p in _driver_paths()))
+    if "web" in names:
+        session.install("-e", "core[flask,fastapi]", *WEB_DEPS, *WEB_BENCH_PEERS)
+        session.run("bash", "bench/install_wrk.sh", external=True)
+    if "django" in names:
+        session.install("-e", "core[django]")
     for name in names:
-        session.run("python", f"bench/bench_{name}.py")
+        # as modules of the `bench` namespace package, so that one can import another
+        session.run("python", "-m", f"bench.bench_{name}")
 
 
 def _driver_paths() -> list[str]:

@@ -30,6 +30,7 @@ __all__ = [
     "WebOptions",
     "WebConfig",
     "RequestState",
+    "session_cookies",
     "read_request",
     "read_refresh_token",
     "access_token_to_verify",
@@ -230,6 +231,34 @@ def _bearer(headers: Headers) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def session_cookies(config: WebConfig, header: str | None) -> dict[str, str]:
+    """Return the access and refresh cookies found in a ``Cookie`` request header.
+
+    Only those two names are read, and of each the first: browsers send the cookie of
+    the most specific path first. Parsing the whole header as frameworks do costs more
+    than verifying a cached token.
+    """
+    found: dict[str, str] = {}
+    if header and config.transfer != "header":
+        for name in (config.access_cookie_name, config.refresh_cookie_name):
+            value = _cookie(header, name)
+            if value is not None:
+                found[name] = value
+    return found
+
+
+def _cookie(header: str, name: str) -> str | None:
+    """Return the value of the first cookie ``name`` in a Cookie header, or `None`."""
+    pair = f"{name}="
+    start = header.find(pair)
+    while start >= 0:
+        if start == 0 or header[start - 1] in "; \t":  # a whole name, not a suffix
+            end = header.find(";", start)
+            return header[start + len(pair) : None if end < 0 else end].strip()
+        start = header.find(pair, start + 1)
+    return None
+
+
 def read_request(
     config: WebConfig, headers: Headers, cookies: Mapping[str, str]
 ) -> RequestState[S]:
@@ -317,8 +346,9 @@ def check_anti_csrf(
     Raises:
         AntiCsrfCheckFailed: the header is missing.
     """
-    missing = not headers.get(config.anti_csrf_header)
-    if config.anti_csrf == "custom_header" and _unsafe_cookie_request(state, method) and missing:
+    if config.anti_csrf != "custom_header" or not _unsafe_cookie_request(state, method):
+        return
+    if not headers.get(config.anti_csrf_header):
         raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is missing")
 
 
@@ -347,8 +377,8 @@ def check_refresh_anti_csrf(config: WebConfig, state: RequestState[S], headers: 
     Raises:
         AntiCsrfCheckFailed: the header is missing.
     """
-    missing = not headers.get(config.anti_csrf_header)
-    if state.transfer == "cookie" and config.anti_csrf != "none" and missing:
+    checked = state.transfer == "cookie" and config.anti_csrf != "none"
+    if checked and not headers.get(config.anti_csrf_header):
         raise AntiCsrfCheckFailed(f"the {config.anti_csrf_header!r} header is missing")
 
 

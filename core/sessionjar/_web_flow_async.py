@@ -4,7 +4,7 @@ An adapter is a translation layer. It builds one `AsyncWebFlow` per app (manager
 options resolved and checked once) and makes the manager's keys ready with
 `AsyncWebFlow.ensure_keys` (at startup, or on the first request). Then, per request:
 
-1. ``web = flow.begin(method, path_in_app, headers, cookies, mount_path)`` reads the
+1. ``web = flow.begin(method, path_in_app, headers, None, mount_path)`` reads the
    request's tokens and transfer (no I/O) and is kept on the request;
    ``flow.builtin_route(method, path_in_app)`` says whether the flow answers the request
    itself (``"refresh"`` or ``"signout"``: the adapter then returns
@@ -44,6 +44,7 @@ from sessionjar._web import (
     read_refresh_token,
     read_request,
     response_headers,
+    session_cookies,
 )
 from sessionjar.errors import SessionjarError, SessionRequired
 
@@ -65,7 +66,7 @@ class AsyncWebFlow:
         config: the resolved web options.
     """
 
-    __slots__ = ("_keys_lock", "_routes", "config", "manager", "max_age")
+    __slots__ = ("_keys_lock", "_routes", "config", "keys_ready", "manager", "max_age")
 
     def __init__(self, manager: AsyncSessionManager, config: WebConfig) -> None:
         self.manager = manager
@@ -77,6 +78,8 @@ class AsyncWebFlow:
             config.signout_path: "signout",
         }
         self._keys_lock = ALock()
+        self.keys_ready = False
+        """Whether `ensure_keys` succeeded: adapters skip the call (and its await) then."""
 
     async def ensure_keys(self) -> None:
         """Load the manager's signing keys unless they are loaded; concurrent callers
@@ -85,11 +88,13 @@ class AsyncWebFlow:
         Raises:
             StorageUnavailable: the store is down.
         """
-        if self.manager.keys_loaded:
+        if self.keys_ready:
             return
         async with self._keys_lock:
             if not self.manager.keys_loaded:
                 await self.manager.load_keys()
+        # the manager keeps its keys current from here on: no per-request check
+        self.keys_ready = True
 
     def builtin_route(self, method: str, path: str) -> BuiltinRoute | None:
         """Return the built-in route a request goes to, or `None` for the app's own.
@@ -105,7 +110,7 @@ class AsyncWebFlow:
         method: str,
         path: str,
         headers: Headers,
-        cookies: Mapping[str, str],
+        cookies: Mapping[str, str] | None = None,
         mount_path: str = "",
     ) -> AsyncWebRequest:
         """Start one request: read its tokens and transfer. Storage I/O: none.
@@ -114,10 +119,13 @@ class AsyncWebFlow:
             method: the HTTP method.
             path: the request path within the app (without its mount path).
             headers: the request headers (case-insensitive ``get``).
-            cookies: the request cookies by name.
+            cookies: the request cookies by name, or `None` to read only ours from the
+                ``Cookie`` header (cheaper than a framework's parse of every cookie).
             mount_path: where the app is mounted (ASGI ``root_path``, WSGI
                 ``SCRIPT_NAME``), so that the refresh cookie reaches the refresh route.
         """
+        if cookies is None:
+            cookies = session_cookies(self.config, headers.get("cookie"))
         on_refresh = self.builtin_route(method, path) == "refresh"
         reader = read_refresh_token if on_refresh else read_request
         state: RequestState[AsyncSession] = reader(self.config, headers, cookies)

@@ -133,7 +133,7 @@ def _web() -> WebRequest:
         if not isinstance(extension, SessionExtension):
             raise ConfigurationError("sessionjar's SessionExtension is not installed on this app")
         req = request._get_current_object()  # type: ignore[attr-defined]
-        web = extension.flow.begin(req.method, req.path, req.headers, req.cookies, req.script_root)
+        web = extension.flow.begin(req.method, req.path, req.headers, None, req.script_root)
         setattr(g, _STATE_KEY, web)
     return web
 

@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final, Literal, Unpack, overload
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
@@ -101,11 +101,9 @@ class SessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
         path, method = _path_in_app(scope), scope["method"]
-        web = self.flow.begin(
-            method, path, request.headers, request.cookies, scope.get("root_path", "")
-        )
+        headers = Headers(scope=scope)
+        web = self.flow.begin(method, path, headers, None, scope.get("root_path", ""))
         scope[_SCOPE_KEY] = _Context(self, web)
         started = False
 
@@ -117,7 +115,8 @@ class SessionMiddleware:
             await send(message)
 
         try:
-            await self.flow.ensure_keys()
+            if not self.flow.keys_ready:
+                await self.flow.ensure_keys()
             route = self.flow.builtin_route(method, path)
             if route is None:
                 await self.app(scope, receive, send_with_tokens)
@@ -126,7 +125,7 @@ class SessionMiddleware:
         except SessionjarError as error:
             if started:
                 raise
-            response = await handle_error(request, error)
+            response = await handle_error(Request(scope), error)
         await response(scope, receive, send_with_tokens)
 
     def _load_keys_on_startup(self, send: Send) -> Send:

@@ -37,6 +37,7 @@ from sessionjar._web import (
     read_refresh_token,
     read_request,
     response_headers,
+    session_cookies,
 )
 
 HANDLE = "A" * 22
@@ -188,6 +189,30 @@ class TestTransfer:
             WebConfig(), {"authorization": "Basic x"}, {}
         )
         assert state.token is None
+
+
+class TestSessionCookies:
+    @pytest.mark.parametrize(
+        ("header", "expected"),
+        [
+            (None, {}),
+            ("", {}),
+            ("theme=dark", {}),
+            ("sAccessToken=a; sRefreshToken=r", {"sAccessToken": "a", "sRefreshToken": "r"}),
+            ("x=1;sAccessToken=a ; other=2", {"sAccessToken": "a"}),
+            ("sAccessToken=first; sAccessToken=second", {"sAccessToken": "first"}),
+            ("xsAccessToken=forged; a=sAccessToken=no", {}),
+            ("xsAccessToken=forged; sAccessToken=real", {"sAccessToken": "real"}),
+            ("sAccessToken=", {"sAccessToken": ""}),
+        ],
+    )
+    def test_reads_only_our_cookies_first_one_wins(
+        self, header: str | None, expected: dict[str, str]
+    ) -> None:
+        assert session_cookies(WebConfig(), header) == expected
+
+    def test_header_transfer_reads_no_cookie(self) -> None:
+        assert session_cookies(WebConfig(transfer="header"), "sAccessToken=a") == {}
 
 
 class TestTokenToVerify:
