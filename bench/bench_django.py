@@ -1,6 +1,6 @@
 """Benchmark of the Django layer beside Django's own sessions, as ratios in one run.
 
-    python bench/bench_django.py [--quick]
+    python -m bench.bench_django [--quick]     # from the repository root
 
 Each contender is a GET through Django's whole WSGI handler (middleware, URL resolution,
 view, response), called in-process with a prepared environ; rounds alternate the
