@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from http.cookies import Morsel
+from typing import cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
@@ -38,14 +39,12 @@ class SessionMiddleware:
         """Run the view, then write the tokens; async when the chain is async."""
         if self.is_async:
             return self.__acall__(request)
-        response = self.get_response(request)
-        assert isinstance(response, HttpResponseBase)
+        response = cast(HttpResponseBase, self.get_response(request))
         return _with_tokens(request, response)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         """Async version of `__call__`."""
-        response = self.get_response(request)
-        assert not isinstance(response, HttpResponseBase)
+        response = cast(Awaitable[HttpResponseBase], self.get_response(request))
         return _with_tokens(request, await response)
 
     def process_exception(
