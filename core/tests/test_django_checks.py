@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 from fix_clock import FakeClock
-from fix_django import Jar
+from fix_django import Jar, client
 
 from sessionjar import ConfigurationError
 from sessionjar.django._runtime import runtime
@@ -65,6 +65,14 @@ class TestSettings:
         with override_settings(SESSIONJAR=bad), pytest.raises(ConfigurationError):
             runtime()
         assert "sessionjar.E001" in check_ids(**bad)
+
+    def test_a_store_down_at_start_up_answers_503(self) -> None:
+        pytest.importorskip("sessionjar_redis", reason="the Redis driver is not installed")
+        with override_settings(SESSIONJAR={"STORE_URL": "redis://127.0.0.1:1/0"}):
+            assert not runtime().manager.keys_loaded
+            response = client().get("/me", headers={"Authorization": "Bearer x"})
+            assert response.status_code == 503
+            assert runtime().flows()[0].keys_ready is False
 
     def test_dotted_paths_are_imported(self) -> None:
         with override_settings(

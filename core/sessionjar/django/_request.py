@@ -39,7 +39,9 @@ def begun(request: HttpRequest) -> WebRequest | AsyncWebRequest | None:
 
 
 def web_of(request: HttpRequest) -> WebRequest:
-    """Return the request's sync flow, begun on first use. Storage I/O: none.
+    """Return the request's sync flow, begun on first use.
+
+    Storage I/O: none; a key load while the keys could not be loaded yet.
 
     Raises:
         ConfigurationError: the app is not installed, or an async helper already began
@@ -50,6 +52,8 @@ def web_of(request: HttpRequest) -> WebRequest:
         flow, _ = runtime().flows()
         web = flow.begin(*_request_parts(request))
         setattr(request, _ATTRIBUTE, web)
+        if not flow.keys_ready:  # begun first, so that a store still down answers 503
+            flow.ensure_keys()
     if not isinstance(web, WebRequest):
         raise ConfigurationError("this request's session is handled by the async helpers")
     return web
@@ -63,9 +67,10 @@ async def aweb_of(request: HttpRequest) -> AsyncWebRequest:
     web = begun(request)
     if web is None:
         _, aflow = runtime().flows()
-        await aflow.ensure_keys()
         web = aflow.begin(*_request_parts(request))
         setattr(request, _ATTRIBUTE, web)
+        if not aflow.keys_ready:
+            await aflow.ensure_keys()
     if not isinstance(web, AsyncWebRequest):
         raise ConfigurationError("this request's session is handled by the sync helpers")
     return web

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -20,7 +21,12 @@ import sessionjar
 from sessionjar._web import WebConfig
 from sessionjar._web_flow import WebFlow
 from sessionjar._web_flow_async import AsyncWebFlow
-from sessionjar.errors import ConfigurationError, SessionjarError, TokenTheftDetected
+from sessionjar.errors import (
+    ConfigurationError,
+    SessionjarError,
+    StorageError,
+    TokenTheftDetected,
+)
 
 __all__ = ["Runtime", "runtime", "build", "install", "shutdown", "options_of", "DEFAULT_URL"]
 
@@ -40,6 +46,7 @@ _MANAGER_KEYS: Final = {
 _WEB_KEYS: Final = {field.name.upper(): field.name for field in dataclasses.fields(WebConfig)}
 _OWN_KEYS: Final = frozenset({"STORE_URL", "NAMESPACE", "ON_TOKEN_THEFT"})
 _CALLABLES: Final = frozenset({"CLOCK", "ERROR_REPLY", "ON_TOKEN_THEFT"})
+_log = logging.getLogger("sessionjar.django")
 
 
 @dataclasses.dataclass(slots=True, eq=False)
@@ -101,13 +108,10 @@ def _imported(key: str, value: Any) -> Any:
 
 
 def build(setting: Mapping[str, Any]) -> Runtime:
-    """Return a runtime for a ``SESSIONJAR`` setting; the sync manager's keys loaded.
-
-    Storage I/O: a key load (at most one list and a few inserts).
+    """Return a runtime for a ``SESSIONJAR`` setting. Storage I/O: none (stores opened).
 
     Raises:
         ConfigurationError: a bad option, or a store URL no installed driver serves.
-        StorageUnavailable: the store is down.
     """
     manager_options, web_options = options_of(setting)
     config = WebConfig(**web_options)
@@ -120,7 +124,6 @@ def build(setting: Mapping[str, Any]) -> Runtime:
         sessionjar.open_async_store(url, namespace=namespace), **manager_options
     )
     theft_hook = _imported("ON_TOKEN_THEFT", setting.get("ON_TOKEN_THEFT"))
-    manager.load_keys()
     return Runtime(config, manager, amanager, theft_hook)
 
 
@@ -142,10 +145,12 @@ def runtime() -> Runtime:
 
 
 def install() -> None:
-    """Build the runtime from ``settings.SESSIONJAR``, replacing (and closing) any other.
+    """Build the runtime from ``settings.SESSIONJAR``, replacing (and closing) any other,
+    and load the signing keys so that the first request can verify.
 
-    A failure is kept, not raised, so that ``manage.py check`` can still report it; each
-    request then raises it.
+    Storage I/O: a key load. A bad setting is kept, not raised, so that
+    ``manage.py check`` can still report it; each request then raises it. A store that
+    is down is logged: the first request loads the keys instead (503 until it answers).
     """
     global _current, _failure
     shutdown()
@@ -153,6 +158,11 @@ def install() -> None:
         _current, _failure = build(getattr(settings, "SESSIONJAR", {})), None
     except SessionjarError as exc:
         _failure = exc
+        return
+    try:
+        _current.manager.load_keys()
+    except StorageError as exc:
+        _log.warning("sessionjar: signing keys not loaded at start-up (%s)", exc)
 
 
 def shutdown() -> None:

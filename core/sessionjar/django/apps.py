@@ -23,11 +23,9 @@ class SessionjarConfig(AppConfig):
     def ready(self) -> None:
         """Build the managers from ``settings.SESSIONJAR`` and register the system checks.
 
-        Storage I/O: a key load, so that the first request can verify.
-
-        Raises:
-            ConfigurationError: a bad ``SESSIONJAR`` setting.
-            StorageUnavailable: the store is down.
+        Storage I/O: a key load, so that the first request can verify. Neither a bad
+        setting nor a store that is down stops start-up: ``manage.py check`` reports
+        the first, and requests answer 503 until the store answers.
         """
         from sessionjar.django import checks  # noqa: F401  (registers the checks)
 

@@ -13,8 +13,8 @@ from sessionjar.drivers._checks import (
     check_namespace,
     check_patch,
     check_record,
-    check_update,
     check_signing_key,
+    check_update,
 )
 from sessionjar.drivers._conditions import update_applies
 from sessionjar.drivers._url import int_option, query_options, seconds_option
