@@ -14,7 +14,6 @@ Django REST framework's authentication class is in `sessionjar.django.rest_frame
 
 from __future__ import annotations
 
-from sessionjar._web import WebOptions
 from sessionjar._web_errors import ErrorReply, default_error_reply
 from sessionjar.django._request import (
     acreate_new_session,
@@ -35,7 +34,6 @@ __all__ = [
     "acreate_new_session",
     "revoke_session",
     "arevoke_session",
-    "WebOptions",
     "ErrorReply",
     "default_error_reply",
 ]
