@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -49,6 +50,16 @@ def signin(request: HttpRequest) -> HttpResponse:
 
 @verify_session()
 def me(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(_json(get_session(request)))
+
+
+BARRIERS: list[threading.Barrier] = []
+"""A barrier the ``/held`` view waits at, set by the test that interleaves threads."""
+
+
+@verify_session()
+def held(request: HttpRequest) -> HttpResponse:
+    BARRIERS[0].wait(timeout=10)
     return JsonResponse(_json(get_session(request)))
 
 
@@ -157,6 +168,7 @@ urlpatterns = [
     path("signin", signin),
     path("me", me),
     path("maybe", maybe),
+    path("held", held),
     path("strict", strict),
     path("payload", payload),
     path("data", data),

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
 
 pytest.importorskip("django", reason="Django is not installed (run `nox -s django`)")
+import django_urls
 from django.http import HttpResponseBase
 from django.test import override_settings
 from fix_clock import FakeClock
@@ -307,6 +309,28 @@ class TestAsyncViews:
             response = await c.get("/async/me")
             assert response.status_code == 503
             assert not response.cookies
+
+
+class TestIsolation:
+    def test_interleaved_threads_keep_their_users(self, jar: Jar) -> None:
+        users = [f"user-{n}" for n in range(6)]
+        seen: dict[str, Any] = {}
+        with jar():
+            clients = {user: client() for user in users}
+            for user, c in clients.items():
+                signin(c, user, payload={"name": user})
+            django_urls.BARRIERS[:] = [threading.Barrier(len(users))]
+
+            def call(user: str) -> None:
+                response = clients[user].get("/held")
+                seen[user] = (body(response), dict(response.cookies))
+
+            threads = [threading.Thread(target=call, args=(user,)) for user in users]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=20)
+        assert seen == {u: ({"user": u, "payload": {"name": u}}, {}) for u in users}
 
 
 class TestAnonymous:
