@@ -25,10 +25,24 @@ DRIVERS = ["redis", "postgres", "mongodb"]
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
 WEB_DEPS = ["flask>=3.0", "starlette>=0.37", "fastapi>=0.110", "httpx>=0.27", "uvicorn>=0.30"]
 LINT_DEPS = ["ruff>=0.6", "ast-comments>=1.2"]
+DJANGO_DEPS = ["django>=5.2", "djangorestframework>=3.15"]
+# the supported Django versions: the current LTS and the newest release
+DJANGO_VERSIONS = {"lts": "django>=5.2,<5.3", "latest": "django>=5.2"}
+DJANGO_PYTHON = "3.12"  # Django 6 needs Python >= 3.12
+TYPE_STUBS = ["django-stubs>=5.1", "djangorestframework-stubs>=3.15"]
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["services", "lint", "typecheck", "docs", "tests", "drivers", "browser"]
+nox.options.sessions = [
+    "services",
+    "lint",
+    "typecheck",
+    "docs",
+    "tests",
+    "drivers",
+    "django",
+    "browser",
+]
 
 
 def _cpythons() -> list[str]:
@@ -82,11 +96,21 @@ def drivers(session: nox.Session, driver: str) -> None:
     session.run("pytest", f"drivers/{driver}/tests", *session.posargs)
 
 
+@nox.session(python=DJANGO_PYTHON)
+@nox.parametrize("version", list(DJANGO_VERSIONS))
+def django(session: nox.Session, version: str) -> None:
+    """The Django layer and its DRF authentication, on sqlite and Redis, per Django version."""
+    _install_core(session, "flask", "fastapi", "djangorestframework")
+    session.install("-e", "drivers/redis", *WEB_DEPS, DJANGO_VERSIONS[version])
+    tests = sorted(str(path) for path in (ROOT / "core" / "tests").glob("test_django*.py"))
+    session.run("pytest", *tests, *session.posargs)
+
+
 @nox.session(python=MAIN_PYTHON)
 def browser(session: nox.Session) -> None:
     """The example web app driven by Playwright in Debian's headless Chromium."""
-    _install_core(session, "flask", "fastapi")
-    session.install(*WEB_DEPS, "playwright>=1.45")
+    _install_core(session, "flask", "fastapi", "djangorestframework")
+    session.install(*WEB_DEPS, *DJANGO_DEPS, "playwright>=1.45")
     session.run("pytest", "examples/webapp/tests", *session.posargs)
 
 
@@ -120,8 +144,8 @@ TYPED_TREES = [
 @nox.session(python=MAIN_PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package, its tests, the examples and the benchmarks."""
-    _install_core(session, "flask", "fastapi")
-    session.install(*WEB_DEPS, "playwright>=1.45", "mypy>=1.11", "nox")
+    _install_core(session, "flask", "fastapi", "djangorestframework")
+    session.install(*WEB_DEPS, *DJANGO_DEPS, *TYPE_STUBS, "playwright>=1.45", "mypy>=1.11", "nox")
     session.install(*(f"-e{path}" for path in _driver_paths()), "-e", "examples/driver-example")
     config = str(ROOT / "pyproject.toml")
     for folder, targets in TYPED_TREES:
@@ -147,8 +171,8 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PYTHON)
 def webapp(session: nox.Session) -> None:
-    """Serve the example web app (Flask or FastAPI) on the embedded sqlite store."""
-    session.install("-e", "core[flask,fastapi]", *WEB_DEPS)
+    """Serve the example web app (FastAPI, Flask or Django) on the embedded sqlite store."""
+    session.install("-e", "core[flask,fastapi,django]", *WEB_DEPS)
     session.run("python", "-m", "examples.webapp", *session.posargs)
 
 
@@ -159,16 +183,20 @@ WEB_BENCH_PEERS = ["flask-session>=0.8", "starsessions[redis]>=2.1", "gunicorn>=
 
 @nox.session(python=MAIN_PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: core, web, and each driver whose server answers (``-- NAME`` picks some).
+    """Benchmarks: core, web, django, and each driver whose server answers (``-- NAME``
+    picks some).
 
     ``web`` compares the Flask and FastAPI layers with their peers, in process and on
-    real servers (it installs ``wrk`` from Debian when missing).
+    real servers (it installs ``wrk`` from Debian when missing); ``django`` compares the
+    Django layer with Django's own database- and cache-backed sessions.
     """
-    names = session.posargs or ["core", "sqlite", "web", *DRIVERS]
+    names = session.posargs or ["core", "sqlite", "web", "django", *DRIVERS]
     session.install("-e", "core", *(f"-e{p}" for p in _driver_paths()))
     if "web" in names:
         session.install("-e", "core[flask,fastapi]", *WEB_DEPS, *WEB_BENCH_PEERS)
         session.run("bash", "bench/install_wrk.sh", external=True)
+    if "django" in names:
+        session.install("-e", "core[django]")
     for name in names:
         # as modules of the `bench` namespace package, so that one can import another
         session.run("python", "-m", f"bench.bench_{name}")

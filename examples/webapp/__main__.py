@@ -1,4 +1,4 @@
-"""Serve the example app: ``python -m examples.webapp [--framework flask] [--port 8000]``."""
+"""Serve the example app: ``python -m examples.webapp [--framework NAME] [--port 8000]``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sessionjar
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Return the command-line options."""
     parser = argparse.ArgumentParser(prog="python -m examples.webapp", description=__doc__)
-    parser.add_argument("--framework", choices=["fastapi", "flask"], default="fastapi")
+    parser.add_argument("--framework", choices=["fastapi", "flask", "django"], default="fastapi")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument(
@@ -40,7 +40,13 @@ def main(argv: list[str] | None = None) -> None:
     validity = timedelta(seconds=args.access_validity)
     secure = not args.insecure_cookies
     print(f"sessionjar example ({args.framework}) on http://localhost:{args.port}/ — store {url}")
-    if args.framework == "flask":
+    if args.framework == "django":
+        from examples.webapp.django_app import create_app as create_django_app
+        from examples.webapp.wsgi import serve_forever
+
+        app = create_django_app(url, access_validity=validity, secure_cookies=secure)
+        serve_forever(app, args.host, args.port)
+    elif args.framework == "flask":
         from examples.webapp.flask_app import create_app as create_flask_app
 
         manager = sessionjar.SessionManager(

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from examples.webapp.tests.servers import (
     MovableClock,
     Served,
+    serve_django,
     serve_fastapi,
     serve_flask,
 )
@@ -25,11 +26,11 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
-@pytest.fixture(params=["fastapi", "flask"])
+@pytest.fixture(params=["fastapi", "flask", "django"])
 def served(
     request: pytest.FixtureRequest, tmp_path: Path, clock: MovableClock
 ) -> Iterator[Served]:
     """The example app, each flavour in turn, on a fresh sqlite file."""
-    serve = serve_fastapi if request.param == "fastapi" else serve_flask
+    serve = {"fastapi": serve_fastapi, "flask": serve_flask, "django": serve_django}[request.param]
     with serve(tmp_path / "sessions.db", clock) as url:
         yield Served(url, clock)

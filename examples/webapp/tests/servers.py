@@ -9,7 +9,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-__all__ = ["ACCESS_VALIDITY", "MovableClock", "Served", "serve_fastapi", "serve_flask"]
+__all__ = [
+    "ACCESS_VALIDITY",
+    "MovableClock",
+    "Served",
+    "serve_fastapi",
+    "serve_flask",
+    "serve_django",
+]
 
 ACCESS_VALIDITY = timedelta(seconds=2)
 """Short, as the issue asks; the test moves the clock past it instead of sleeping."""
@@ -84,3 +91,18 @@ def serve_flask(db: Path, clock: MovableClock) -> Iterator[str]:
         yield f"http://localhost:{server.server_port}"
         server.shutdown()
         thread.join(timeout=20)
+
+
+@contextmanager
+def serve_django(db: Path, clock: MovableClock) -> Iterator[str]:
+    from examples.webapp.django_app import create_app
+    from examples.webapp.wsgi import server_for
+
+    app = create_app(f"sqlite:///{db}", access_validity=ACCESS_VALIDITY, clock=clock)
+    server = server_for(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=20)

@@ -1,0 +1,131 @@
+"""The example's Django flavour: settings, views and URLs in one module, behind the shared page.
+
+Django configures one app per process, so `create_app` may be called once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import django
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from examples.webapp.common import PAGE, bad_input, first_data, first_payload, state
+from sessionjar import Session, SessionjarError
+from sessionjar.django import (
+    ErrorReply,
+    create_new_session,
+    default_error_reply,
+    get_session,
+    verify_session,
+)
+
+__all__ = ["create_app", "urlpatterns"]
+
+
+def error_reply(error: SessionjarError) -> ErrorReply | None:
+    """sessionjar's mapping, with the user's bad JSON as 400."""
+    body = bad_input(error)
+    return default_error_reply(error) if body is None else ErrorReply(status=400, body=body)
+
+
+def _state(session: Session) -> JsonResponse:
+    payload, data = session.get_jwt_payload(), session.get_session_data()
+    return JsonResponse(state(session.get_user_id(), payload, data))
+
+
+def _json(request: HttpRequest) -> Any:
+    return json.loads(request.body)
+
+
+@require_GET
+def page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(PAGE)
+
+
+@require_GET
+def framework(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"framework": "Django"})
+
+
+@csrf_exempt  # sessionjar's SameSite cookies and anti-CSRF option guard the API
+@require_POST
+def signin(request: HttpRequest) -> JsonResponse:
+    user = str(_json(request)["user"])
+    session = create_new_session(
+        request, user, access_payload=first_payload(user), session_data=first_data()
+    )
+    return JsonResponse(state(user, session.get_jwt_payload(), first_data()))
+
+
+@require_GET
+@verify_session()
+def me(request: HttpRequest) -> JsonResponse:
+    return _state(get_session(request))
+
+
+@csrf_exempt
+@require_http_methods(["PUT"])
+@verify_session()
+def payload(request: HttpRequest) -> JsonResponse:
+    session = get_session(request)
+    session.update_jwt_payload(_json(request))
+    return _state(session)
+
+
+@csrf_exempt
+@require_http_methods(["PUT"])
+@verify_session()
+def data(request: HttpRequest) -> JsonResponse:
+    session = get_session(request)
+    session.update_session_data(_json(request))
+    return _state(session)
+
+
+urlpatterns = [
+    path("", page),
+    path("api/framework", framework),
+    path("api/signin", signin),
+    path("api/me", me),
+    path("api/payload", payload),
+    path("api/data", data),
+    path("auth/", include("sessionjar.django.urls")),
+]
+
+
+def create_app(
+    store_url: str,
+    *,
+    access_validity: timedelta,
+    secure_cookies: bool = True,
+    clock: Callable[[], datetime] | None = None,
+) -> WSGIHandler:
+    """Configure Django for the example and return its WSGI app (keys loaded)."""
+    sessionjar_setting: dict[str, Any] = {
+        "STORE_URL": store_url,
+        "ACCESS_TOKEN_VALIDITY": access_validity,
+        "COOKIE_SECURE": secure_cookies,
+        "ERROR_REPLY": error_reply,
+    }
+    if clock is not None:
+        sessionjar_setting["CLOCK"] = clock
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="example-only: Django's own signing is unused",  # noqa: S106
+        ALLOWED_HOSTS=["localhost", "127.0.0.1"],
+        ROOT_URLCONF=__name__,
+        INSTALLED_APPS=["sessionjar.django"],
+        MIDDLEWARE=["sessionjar.django.middleware.SessionMiddleware"],
+        SESSIONJAR=sessionjar_setting,
+        USE_TZ=True,
+    )
+    django.setup()
+    return WSGIHandler()
