@@ -2,8 +2,8 @@
 
 A driver checks what it is given with these before writing, so that bad input raises a
 typed error and writes nothing; tells when an update applies by the protocol's rules;
-and reads its URL options with the same rules as the built-in drivers. They are public:
-external drivers use them too.
+reads its URL options with the same rules as the built-in drivers; and masks the
+passwords in the URLs it prints or logs. They are public: external drivers use them too.
 """
 
 from __future__ import annotations
@@ -13,11 +13,16 @@ from sessionjar.drivers._checks import (
     check_namespace,
     check_patch,
     check_record,
-    check_update,
     check_signing_key,
+    check_update,
 )
 from sessionjar.drivers._conditions import update_applies
-from sessionjar.drivers._url import int_option, query_options, seconds_option
+from sessionjar.drivers._url import (
+    int_option,
+    mask_credentials,
+    query_options,
+    seconds_option,
+)
 
 __all__ = [
     "check_namespace",
@@ -30,4 +35,5 @@ __all__ = [
     "query_options",
     "int_option",
     "seconds_option",
+    "mask_credentials",
 ]
