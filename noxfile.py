@@ -7,20 +7,21 @@
     nox -s sync          # regenerate the sync twins of the async sources
 
 The default run starts its own servers first (session ``services``: Redis, PostgreSQL,
-FerretDB and Chromium from Debian's packages and the Go module proxy; root on Debian).
+FerretDB and Chromium from Debian's packages and the Go module proxy; root on Debian),
+unless ``SESSIONJAR_SERVICES_UP`` says they already run. Importing this file runs no
+subprocess: ``nox -l`` is instant.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
 MAIN_PYTHON = "3.11"  # also pins the sync generator: ast.unparse output varies by version
+PYTHONS = ["3.11", "3.12", "3.13"]  # the classifiers' versions; uv installs a missing one
 DRIVERS = ["redis", "postgres", "mongodb"]
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
 WEB_DEPS = ["flask>=3.0", "starlette>=0.37", "fastapi>=0.110", "httpx>=0.27", "uvicorn>=0.30"]
@@ -30,6 +31,8 @@ DJANGO_DEPS = ["django>=5.2", "djangorestframework>=3.15"]
 DJANGO_VERSIONS = {"lts": "django>=5.2,<5.3", "latest": "django>=5.2"}
 DJANGO_PYTHON = "3.12"  # Django 6 needs Python >= 3.12
 TYPE_STUBS = ["django-stubs>=5.1", "djangorestframework-stubs>=3.15"]
+SERVICES_UP = "SESSIONJAR_SERVICES_UP"
+"""Set (by ``.ci/run``) when the services already run: session ``services`` then skips."""
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
@@ -45,24 +48,23 @@ nox.options.sessions = [
 ]
 
 
-def _cpythons() -> list[str]:
-    """Return every CPython >= 3.11 on this machine, as "3.X" version strings."""
-    if shutil.which("pyenv"):
-        # pyenv shims answer only for the selected versions: select every installed 3.11+.
-        installed = subprocess.run(
-            ["pyenv", "versions", "--bare"], capture_output=True, text=True
-        ).stdout.split()
-        wanted = [v for v in installed if v.startswith("3.") and int(v.split(".")[1]) >= 11]
-        os.environ["PYENV_VERSION"] = ":".join(sorted(wanted, key=lambda v: v != "3.11.7"))
-    found = []
-    for minor in range(11, 20):
-        exe = shutil.which(f"python3.{minor}")
-        if exe and subprocess.run([exe, "-c", ""], capture_output=True).returncode == 0:
-            found.append(f"3.{minor}")
-    return found or [MAIN_PYTHON]
+def _select_pyenv_pythons() -> None:
+    """Let pyenv's shims answer for every installed CPython of PYTHONS (no pyenv: no-op).
+
+    pyenv's ``python3.12`` shim fails unless 3.12 is selected (and running nox through
+    its shim selects only the global version); selecting by directory name keeps this a
+    read of one folder, with no subprocess and no pinned patch version.
+    """
+    versions = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv", "versions")
+    if not versions.is_dir():
+        return
+    wanted = [p.name for p in versions.glob("3.*.*") if p.name.rsplit(".", 1)[0] in PYTHONS]
+    wanted.sort(key=lambda name: (not name.startswith(f"{MAIN_PYTHON}."), name))
+    selected = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
+    os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys([*selected, *wanted]))
 
 
-PYTHONS = _cpythons()
+_select_pyenv_pythons()
 
 
 def _install_core(session: nox.Session, *extras: str) -> None:
@@ -73,12 +75,14 @@ def _install_core(session: nox.Session, *extras: str) -> None:
 @nox.session(python=False)
 def services(session: nox.Session) -> None:
     """Install and start Redis, PostgreSQL, FerretDB and Chromium on loopback (idempotent)."""
+    if os.environ.get(SERVICES_UP):
+        session.skip(f"the services already run ({SERVICES_UP} is set, e.g. by .ci/run)")
     session.run("bash", ".ci/services.sh", external=True)
 
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Core and conformance-suite tests on the embedded stores, on every CPython >= 3.11."""
+    """Core and conformance-suite tests on the embedded stores, on each supported CPython."""
     # core first, before the suite is installed: `sessionjar check` must then say how to get it
     session.install("-e", "core[flask,fastapi]", *TEST_DEPS, *WEB_DEPS)
     session.run("pytest", "core/tests", *session.posargs)

@@ -6,6 +6,7 @@ Installed through the ``pytest11`` entry point, it only adds the option: a run w
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -70,16 +71,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     url = config.getoption("sessionjar_url")
     if url is None:
         return
     from sessionjar import ConfigurationError, driver_for
+    from sessionjar.drivers import mask_credentials
+
+    if not config.getini("asyncio_default_fixture_loop_scope"):
+        # Every async fixture of the suite is function-scoped, so pytest-asyncio's
+        # default (the fixture's own scope) is what it needs: no warning to tell it.
+        warnings.filterwarnings(
+            "ignore", 'The configuration option "asyncio_default_fixture_loop_scope" is unset'
+        )
 
     try:
         config.stash[DRIVER_KEY] = driver_for(url)
     except ConfigurationError as exc:
-        raise pytest.UsageError(f"--sessionjar-url {url}: {exc}") from exc
+        raise pytest.UsageError(f"--sessionjar-url {mask_credentials(url)}: {exc}") from exc
     config.stash[URL_KEY] = url
     config.stash[EXTRA_CAPABILITIES_KEY] = frozenset(config.getoption("sessionjar_capability"))
 
@@ -133,6 +143,10 @@ def _write_summary(
     by_capability: Counter[str],
 ) -> None:
     url = config.stash.get(URL_KEY, None)
+    if url:
+        from sessionjar.drivers import mask_credentials
+
+        url = mask_credentials(url)
     tr.write_sep("=", f"sessionjar conformance{f': {url}' if url else ''}")
     skipped_by_capability = sum(by_capability.values())
     tr.write_line(f"passed: {counts['passed']}")

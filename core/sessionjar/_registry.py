@@ -39,23 +39,19 @@ __all__ = [
 ENTRY_POINT_GROUP: Final = "sessionjar.drivers"
 """The entry-point group external driver plugins register under."""
 
-_INSTALL_HINTS: Final = {
-    "redis": 'pip install "sessionjar[redis]"',
-    "rediss": 'pip install "sessionjar[redis]"',
-    "unix": 'pip install "sessionjar[redis]"',
-    "redis+cluster": 'pip install "sessionjar[redis]"',
-    "postgresql": 'pip install "sessionjar[postgres]"',
-    "postgres": 'pip install "sessionjar[postgres]"',
-    "mongodb": 'pip install "sessionjar[mongodb]"',
-    "mongodb+srv": 'pip install "sessionjar[mongodb]"',
+# The drivers core ships as extras, by plugin name (= extra = distribution suffix): the
+# one table the install hints and the broken-plugin lookup below are derived from.
+_KNOWN_DRIVERS: Final = {
+    "redis": ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"),
+    "postgres": ("postgresql", "postgres"),
+    "mongodb": ("mongodb", "mongodb+srv"),
 }
-# The plugin names (entry point or distribution suffix) whose failure explains a scheme.
+# The plugin name whose failure explains a scheme, and the command that installs it.
 _PLUGIN_NAMES: Final = {
-    "rediss": "redis",
-    "unix": "redis",
-    "redis+cluster": "redis",
-    "postgresql": "postgres",
-    "mongodb+srv": "mongodb",
+    scheme: name for name, schemes in _KNOWN_DRIVERS.items() for scheme in schemes
+}
+_INSTALL_HINTS: Final = {
+    scheme: f'pip install "sessionjar[{name}]"' for scheme, name in _PLUGIN_NAMES.items()
 }
 _SCHEME_RE: Final = re.compile(r"[a-z][a-z0-9+.-]*")
 _BUILTIN_PLUGINS: Final = ("sessionjar.drivers.memory.plugin", "sessionjar.drivers.sqlite.plugin")

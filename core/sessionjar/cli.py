@@ -3,21 +3,29 @@
 Exit codes: 0 success; 1 the operation failed (a plugin failed to load, the store is
 unavailable, or conformance tests failed: ``check`` returns pytest's own exit code);
 2 usage or configuration error (bad arguments, no driver for the URL, the conformance
-suite not installed).
+suite not installed). Passwords in URLs are masked in everything it prints.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
-from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, distribution
-from typing import Final
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, distribution, version
+from typing import TYPE_CHECKING, Final
 
+from sessionjar import _maintenance
 from sessionjar._registry import InstalledDriver, PluginFailure, Registry, default_registry
+from sessionjar.drivers._url import mask_credentials
 from sessionjar.errors import ConfigurationError, SessionjarError
+
+if TYPE_CHECKING:
+    from sessionjar._registry import DriverInfo
+    from sessionjar.storage import Store
 
 __all__ = ["main"]
 
@@ -28,32 +36,70 @@ OK, FAILED, USAGE = 0, 1, 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return its exit code."""
     args = _parser().parse_args(argv)
+    trail = _maintenance.LogTrail()
     try:
-        code: int = args.run(args)
+        with trail.installed():
+            code: int = args.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`sessionjar drivers --json | head`): stop quietly, and
+        # keep the interpreter's last flush at exit from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILED
     except ConfigurationError as exc:
-        print(f"sessionjar: error: {exc}", file=sys.stderr)
+        _error(exc, trail)
         return USAGE
     except SessionjarError as exc:
-        print(f"sessionjar: error: {exc}", file=sys.stderr)
+        _error(exc, trail)
         return FAILED
     return code
 
 
+def _error(exc: SessionjarError, trail: _maintenance.LogTrail) -> None:
+    print(f"sessionjar: error: {mask_credentials(str(exc))}", file=sys.stderr)
+    cause = trail.cause_of(exc)
+    if cause:
+        print(f"sessionjar: cause: {cause}", file=sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sessionjar", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"sessionjar {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     drivers = commands.add_parser("drivers", help="list installed drivers and broken plugins")
     drivers.add_argument("--json", action="store_true", help="print JSON instead of a table")
     drivers.set_defaults(run=_drivers)
     check = commands.add_parser("check", help="run the conformance suite against a store URL")
     check.add_argument("url", help="store URL, e.g. sqlite:///check.db")
+    _timeout_option(check)
     check.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     check.set_defaults(run=_check)
-    migrate = commands.add_parser("migrate", help="create or upgrade a store's schema")
+    migrate = commands.add_parser(
+        "migrate", help="create or upgrade a store's schema, check that its server answers"
+    )
     migrate.add_argument("url", help="store URL")
     migrate.add_argument("--namespace", default="sessionjar", help="default: sessionjar")
+    _timeout_option(migrate)
     migrate.set_defaults(run=_migrate)
     return parser
+
+
+def _timeout_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--timeout",
+        type=float,
+        default=_maintenance.DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="how long to wait for the server's first answer "
+        f"(default: {_maintenance.DEFAULT_TIMEOUT:g})",
+    )
+
+
+def _version() -> str:
+    try:
+        return version("sessionjar")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def _drivers(args: argparse.Namespace) -> int:
@@ -126,7 +172,11 @@ def _print_table(registry: Registry) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    default_registry().driver_for(args.url)
+    # A dead server would fail hundreds of tests one timeout at a time: ask it once first.
+    with _opened(args.url, "sessionjar") as (_, store):
+        _maintenance.within(
+            args.timeout, lambda: _maintenance.probe(store), mask_credentials(args.url)
+        )
     try:
         distribution(CONFORMANCE)
     except PackageNotFoundError:
@@ -142,16 +192,23 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    registry = default_registry()
-    info = registry.driver_for(args.url)
-    store = registry.open_sync(args.url, args.namespace)
-    try:
-        migrate = getattr(store, "migrate", None)
-        if not callable(migrate):
-            print(f"the {info.name} driver keeps no schema: nothing to migrate")
+    where = mask_credentials(args.url)
+    with _opened(args.url, args.namespace) as (info, store):
+        _maintenance.within(args.timeout, lambda: _maintenance.probe(store), where)
+        if not isinstance(store, _maintenance.SupportsMigrate):
+            print(f"{where} answers; the {info.name} driver keeps no schema: nothing to migrate")
             return OK
-        migrate()
-        print(f"the {info.name} store's schema for namespace {args.namespace!r} is up to date")
+        done = _maintenance.migrate(store) or "its schema is in place"
+        print(f"{where}, namespace {args.namespace!r}: {done}")
         return OK
+
+
+@contextmanager
+def _opened(url: str, namespace: str) -> Iterator[tuple[DriverInfo, Store]]:
+    registry = default_registry()
+    info = registry.driver_for(url)
+    store = registry.open_sync(url, namespace)
+    try:
+        yield info, store
     finally:
         store.close()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from sessionjar.drivers import mask_credentials
 from sessionjar.storage import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
@@ -114,15 +115,57 @@ def test_migrate_on_a_store_without_schema_says_so() -> None:
     result = sessionjar("migrate", "memory://")
     assert (result.returncode, result.stdout) == (
         0,
-        "the memory driver keeps no schema: nothing to migrate\n",
+        "memory:// answers; the memory driver keeps no schema: nothing to migrate\n",
     )
+
+
+def test_version_is_the_installed_distribution_version() -> None:
+    result = sessionjar("--version")
+    assert (result.returncode, result.stdout) == (
+        0,
+        f"sessionjar {distribution('sessionjar').version}\n",
+    )
+
+
+def test_drivers_into_a_closed_pipe_exits_without_a_traceback() -> None:
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "sessionjar", "drivers", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert reader.stdout is not None
+    assert reader.stderr is not None
+    reader.stdout.close()  # as `| head` does once it has read enough
+    with reader.stderr:
+        assert (reader.wait(timeout=300), reader.stderr.read()) == (1, b"")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("redis://:s3cret@host:6379/0", "redis://:***@host:6379/0"),
+        ("postgresql://app:p@ss:w0rd@db/app", "postgresql://app:***@db/app"),
+        ("rediss+cluster://u:pw@n1:7001,n2:7002", "rediss+cluster://u:***@n1:7001,n2:7002"),
+        ("failed: host=db user=app password=hunter2", "failed: host=db user=app password=***"),
+        ("postgresql://db/app?password=x&sslmode=require", "postgresql://db/app?password=***&sslmode=require"),
+        ("mongodb://db.internal/app and sqlite:///a:b@c.db", "mongodb://db.internal/app and sqlite:///a:b@c.db"),
+    ],
+)  # fmt: skip
+def test_mask_credentials_hides_passwords_and_keeps_the_rest(text: str, masked: str) -> None:
+    assert mask_credentials(text) == masked
 
 
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
         (["migrate", "sqlite:////proc/nonexistent/x.db"], 1, "unable to open database file"),
-        (["migrate", "redis://localhost"], 2, 'pip install "sessionjar[redis]"'),
+        pytest.param(
+            ["migrate", "redis://localhost"],
+            2,
+            'pip install "sessionjar[redis]"',
+            marks=pytest.mark.skipif(
+                _installed("sessionjar-redis"), reason="sessionjar-redis is installed here"
+            ),
+        ),
         (["migrate", "memory://", "--namespace", "no spaces"], 2, "invalid namespace"),
         (["migrate", "sqlite:///:memory:"], 2, "use memory:// instead"),
         (["check", "nosuch://x"], 2, "no sessionjar driver for URL scheme 'nosuch'"),
@@ -143,3 +186,49 @@ def test_check_without_the_suite_exits_2_with_the_install_hint() -> None:
     result = sessionjar("check", "memory://check")
     assert result.returncode == 2
     assert "pip install sessionjar-conformance" in result.stderr
+
+
+# Two drivers that talk TCP, when installed (`nox -s tests` installs core alone).
+CLOSED_PORT_URLS = [
+    pytest.param(
+        "postgresql://sessionjar:hunter2@127.0.0.1:1/sessionjar",
+        marks=pytest.mark.skipif(
+            not _installed("sessionjar-postgres"), reason="sessionjar-postgres is not installed"
+        ),
+    ),
+    pytest.param(
+        "redis://:hunter2@127.0.0.1:1/0",
+        marks=pytest.mark.skipif(
+            not _installed("sessionjar-redis"), reason="sessionjar-redis is not installed"
+        ),
+    ),
+]
+
+
+def assert_failed_with_cause(result: subprocess.CompletedProcess[str], cause: str) -> None:
+    """Exit 1, an error line and a cause line naming ``cause``, no password, no log spam."""
+    assert result.returncode == 1, result
+    error, said_cause = result.stderr.splitlines()
+    assert error.startswith("sessionjar: error: ")
+    assert said_cause.startswith("sessionjar: cause: ")
+    assert cause in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("url", CLOSED_PORT_URLS)
+def test_migrate_on_a_closed_port_says_connection_refused(url: str) -> None:
+    assert_failed_with_cause(sessionjar("migrate", url), "Connection refused")
+
+
+@pytest.mark.parametrize("url", CLOSED_PORT_URLS)
+def test_check_tries_the_server_before_running_any_test(url: str) -> None:
+    result = sessionjar("check", url)
+    assert_failed_with_cause(result, "Connection refused")
+    assert result.stdout == ""  # pytest never started
+
+
+@pytest.mark.skipif(not _installed("sessionjar-postgres"), reason="needs sessionjar-postgres")
+def test_migrate_with_a_wrong_password_says_so() -> None:
+    # the server of .ci/services/postgres.sh, whose password is "sessionjar"
+    result = sessionjar("migrate", "postgresql://sessionjar:hunter2@127.0.0.1:5432/sessionjar")
+    assert_failed_with_cause(result, 'password authentication failed for user "sessionjar"')

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
-from importlib.metadata import version
+from importlib.metadata import metadata, version
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,14 +20,12 @@ from sessionjar import (
     DriverNotFound,
     Store,
 )
-from sessionjar._registry import Registry
+from sessionjar._registry import _INSTALL_HINTS, _KNOWN_DRIVERS, Registry
 from sessionjar.drivers import check_namespace
 from sessionjar.drivers.memory import AsyncMemoryStore, MemoryStore
 from sessionjar.drivers.sqlite.store import SqliteStore
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from fix_registry import PluginSite
 
 BROKEN = "raise ImportError(\"No module named 'redis'\")\n"
@@ -250,3 +250,30 @@ def test_discovery_imports_no_client_library_and_opening_does_no_io(tmp_path: Pa
     )
     assert result.stdout.split("\n")[:2] == ["[]", "True"]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "schemes"), sorted(_KNOWN_DRIVERS.items()), ids=sorted(_KNOWN_DRIVERS)
+)
+def test_every_known_scheme_gets_its_extras_install_hint(
+    name: str, schemes: tuple[str, ...]
+) -> None:
+    assert name in (metadata("sessionjar").get_all("Provides-Extra") or [])
+    for scheme in schemes:
+        with pytest.raises(DriverNotFound) as caught:
+            Registry().driver_for(f"{scheme}://somewhere")
+        assert caught.value.install_hint == f'pip install "sessionjar[{name}]"'
+
+
+@pytest.mark.parametrize("name", sorted(_KNOWN_DRIVERS))
+def test_known_schemes_are_the_ones_each_driver_registers(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = Path(__file__).parents[2] / "drivers" / name
+    if not folder.is_dir():
+        pytest.skip(f"no drivers/{name} folder beside core")
+    monkeypatch.syspath_prepend(str(folder))
+    plugin = importlib.import_module(f"sessionjar_{name}.plugin")
+    [info] = plugin.sessionjar_register_drivers()
+    assert info.schemes == _KNOWN_DRIVERS[name]
+    assert {_INSTALL_HINTS[scheme] for scheme in info.schemes} == {info.install_hint}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -62,9 +63,12 @@ def main(argv: list[str] | None = None) -> None:
         amanager = sessionjar.AsyncSessionManager(
             sessionjar.open_async_store(url), access_token_validity=validity
         )
-        uvicorn.run(
-            create_fastapi_app(amanager, secure_cookies=secure), host=args.host, port=args.port
-        )
+        try:
+            uvicorn.run(
+                create_fastapi_app(amanager, secure_cookies=secure), host=args.host, port=args.port
+            )
+        finally:
+            asyncio.run(amanager.close())
 
 
 if __name__ == "__main__":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Request
@@ -38,14 +36,12 @@ async def _state(session: AsyncSession) -> dict[str, Any]:
 
 
 def create_app(manager: AsyncSessionManager, *, secure_cookies: bool = True) -> FastAPI:
-    """Return the app; the middleware loads the manager's keys, the lifespan closes its store."""
+    """Return the app; the middleware loads the manager's keys.
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await manager.close()
-
-    app = FastAPI(lifespan=lifespan)
+    The caller made the manager and closes it: a second app (or a second lifespan of
+    this one, as each test's client runs) finds it open.
+    """
+    app = FastAPI()
     app.add_middleware(
         SessionMiddleware, manager=manager, cookie_secure=secure_cookies, error_reply=error_reply
     )

@@ -2,8 +2,8 @@
 
 A driver checks what it is given with these before any I/O, so that bad input raises a
 typed error and writes nothing; tells when an update applies and when a record is live
-by the protocol's rules;
-and reads its URL options with the same rules as the built-in drivers. They are public:
+by the protocol's rules; reads its URL options with the same rules as the built-in
+drivers; and masks the passwords in the URLs it prints or logs. They are public:
 external drivers use them too.
 """
 
@@ -19,7 +19,12 @@ from sessionjar.drivers._checks import (
     check_update,
 )
 from sessionjar.drivers._conditions import record_is_live, update_applies
-from sessionjar.drivers._url import int_option, query_options, seconds_option
+from sessionjar.drivers._url import (
+    int_option,
+    mask_credentials,
+    query_options,
+    seconds_option,
+)
 
 __all__ = [
     "check_namespace",
@@ -34,4 +39,5 @@ __all__ = [
     "query_options",
     "int_option",
     "seconds_option",
+    "mask_credentials",
 ]

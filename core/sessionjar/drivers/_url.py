@@ -1,13 +1,22 @@
-"""Options of a store URL's query string, checked against what a driver accepts."""
+"""Store URLs: options of the query string, checked against what a driver accepts; masking."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
+from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
 from sessionjar.errors import ConfigurationError
 
-__all__ = ["query_options", "int_option", "seconds_option"]
+__all__ = ["query_options", "int_option", "seconds_option", "mask_credentials"]
+
+MASK: Final = "***"
+"""What replaces a password in printed and logged text."""
+# user:password@ after a scheme, up to the last "@" of the authority because passwords
+# with an unescaped "@" are common; and libpq's password=... (conninfo or URL query).
+_USERINFO_PASSWORD: Final = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)[^/\s]*@", re.I)
+_PASSWORD_OPTION: Final = re.compile(r"(?P<head>\bpassword=)[^&\s]+", re.I)
 
 
 def query_options(url: str, allowed: Collection[str]) -> dict[str, str]:
@@ -75,3 +84,14 @@ def seconds_option(
             f"option {name}={text!r} must be a number of seconds above 0 and at most {maximum:g}"
         )
     return value
+
+
+def mask_credentials(text: str) -> str:
+    """Return ``text`` with the password of every URL or ``password=`` option in it masked.
+
+    ``redis://:s3cret@host/0`` becomes ``redis://:***@host/0``; the user name stays, so
+    that a message still says who failed to log in. Call it on every URL (or message
+    that may hold one) before printing or logging it.
+    """
+    text = _USERINFO_PASSWORD.sub(rf"\g<head>{MASK}@", text)
+    return _PASSWORD_OPTION.sub(rf"\g<head>{MASK}", text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -70,6 +71,7 @@ def serve_fastapi(db: Path, clock: MovableClock) -> Iterator[str]:
     yield f"http://localhost:{port}"
     server.should_exit = True
     thread.join(timeout=20)
+    asyncio.run(manager.close())  # the app leaves the manager to whoever made it
 
 
 @contextmanager
