@@ -278,20 +278,22 @@ def primary_addresses(cluster: redis.RedisCluster) -> set[tuple[str, int]]:
     return {(node.host, node.port) for node in nodes}
 
 
-Log = Callable[[], AbstractContextManager[Callable[[], list[str]]]]
+Log = Callable[[str], AbstractContextManager[Callable[[], list[str]]]]
 
 
 @pytest.fixture
 def command_log(redis_url: str) -> Iterator[Log]:
     """Record with MONITOR the commands clients send to the standalone server.
 
-    ``with command_log() as sent:`` … ``sent()`` returns the names of the commands sent
-    so far by every client, in order; commands run inside scripts are left out.
+    ``with command_log(namespace) as sent:`` … ``sent()`` returns the names of the
+    commands sent so far that name ``namespace`` (each of a store's commands names a key
+    of its namespace), in order: other clients of the shared server are left out, and so
+    are commands run inside scripts.
     """
     server = redis.Redis.from_url(redis_url, decode_responses=True)
 
     @contextmanager
-    def log() -> Iterator[Callable[[], list[str]]]:
+    def log(namespace: str) -> Iterator[Callable[[], list[str]]]:
         marker = f"end-{secrets.token_hex(4)}"
         with server.monitor() as monitor:  # type: ignore[no-untyped-call]
 
@@ -306,6 +308,7 @@ def command_log(redis_url: str) -> Iterator[Log]:
                     e["command"].split()[0].upper()
                     for e in entries
                     if e["client_type"] != "lua"
+                    and namespace in e["command"]
                     and (e["client_address"], e["client_port"]) != mine
                 ]
 

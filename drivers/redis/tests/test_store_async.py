@@ -206,7 +206,7 @@ async def test_one_round_trip_per_operation(
         for operation in operations(make_record(clock())):
             await operation()  # connects, and has the server cache each script
         for number, operation in enumerate(operations(make_record(clock()))):
-            with command_log() as sent:
+            with command_log(namespace) as sent:
                 await operation()
                 assert len(sent()) == 1, f"operation #{number}: {sent()}"
     finally:
@@ -222,10 +222,10 @@ async def test_a_forgotten_script_costs_one_more_round_trip(
     try:
         await store.get("warm-up")
         server.script_flush()
-        with command_log() as sent:
+        with command_log(namespace) as sent:
             await store.create(make_record(clock()))
             assert sent() == ["EVALSHA", "EVAL"]
-        with command_log() as sent:
+        with command_log(namespace) as sent:
             await store.create(make_record(clock()))
             assert sent() == ["EVALSHA"]
     finally:
