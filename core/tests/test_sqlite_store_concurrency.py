@@ -180,6 +180,7 @@ def test_reads_keep_working_while_another_process_writes(tmp_path: Path) -> None
     path = str(tmp_path / "locked.db")
     store = SqliteStore(path, "app", busy_timeout_ms=100)
     store.create(_record("h1", "alice"))
+    late = SqliteStore(path, "app", busy_timeout_ms=100)
     context = multiprocessing.get_context("spawn")
     locked, release = context.Event(), context.Event()
     holder = context.Process(target=_hold_write_lock, args=(path, locked, release))
@@ -191,7 +192,7 @@ def test_reads_keep_working_while_another_process_writes(tmp_path: Path) -> None
         with pytest.raises(StorageUnavailable, match="locked"):
             store.update("h1", SessionPatch(session_data={"n": 1}), expected_version=None, now=NOW)
         # the same store, and a store opening the file now, both read without waiting
-        for reader in (store, SqliteStore(path, "app", busy_timeout_ms=100)):
+        for reader in (store, late):
             assert reader.get("h1") is not None
             assert reader.is_live("h1", tenant="public", user_id="alice", now=NOW)
             assert reader.list_for_user("public", "alice", now=NOW) == ["h1"]
@@ -203,3 +204,4 @@ def test_reads_keep_working_while_another_process_writes(tmp_path: Path) -> None
     store.create(_record("h2", "alice"))
     assert store.update("h1", SessionPatch(session_data={"n": 1}), expected_version=1, now=NOW)
     store.close()
+    late.close()
