@@ -227,23 +227,36 @@ class RequestState(Generic[S]):
 
 
 def _bearer(headers: Headers) -> str | None:
-    scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
+    value = headers.get("authorization")
+    if not value:  # the common case, a cookie-borne request, returns here
+        return None
+    scheme, _, token = value.strip().partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def session_cookies(config: WebConfig, header: str | None) -> dict[str, str]:
+def session_cookies(
+    config: WebConfig, header: str | None, *, refresh: bool = True
+) -> dict[str, str]:
     """Return the access and refresh cookies found in a ``Cookie`` request header.
 
     Only those two names are read, and of each the first: browsers send the cookie of
     the most specific path first. Parsing the whole header as frameworks do costs more
     than verifying a cached token.
+
+    Args:
+        refresh: with `False`, the refresh cookie is looked for only when there is no
+            access cookie (away from the refresh route it only tells that the request
+            carried our cookies, which the access cookie already tells).
     """
     found: dict[str, str] = {}
     if header and config.transfer != "header":
-        for name in (config.access_cookie_name, config.refresh_cookie_name):
-            value = _cookie(header, name)
+        access = _cookie(header, config.access_cookie_name)
+        if access is not None:
+            found[config.access_cookie_name] = access
+        if refresh or access is None:
+            value = _cookie(header, config.refresh_cookie_name)
             if value is not None:
-                found[name] = value
+                found[config.refresh_cookie_name] = value
     return found
 
 

@@ -124,9 +124,9 @@ class AsyncWebFlow:
             mount_path: where the app is mounted (ASGI ``root_path``, WSGI
                 ``SCRIPT_NAME``), so that the refresh cookie reaches the refresh route.
         """
-        if cookies is None:
-            cookies = session_cookies(self.config, headers.get("cookie"))
         on_refresh = self.builtin_route(method, path) == "refresh"
+        if cookies is None:
+            cookies = session_cookies(self.config, headers.get("cookie"), refresh=on_refresh)
         reader = read_refresh_token if on_refresh else read_request
         state: RequestState[AsyncSession] = reader(self.config, headers, cookies)
         if mount_path:

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Literal, ParamSpec, TypeVar, Unpack, overload
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 
 from sessionjar._types import JSONObject
 from sessionjar._web import ErrorReply, WebConfig, WebOptions, default_error_reply
@@ -61,7 +61,7 @@ class SessionExtension:
     It adds the built-in routes (POST ``refresh_path`` rotates the tokens, POST
     ``signout_path`` revokes the session), writes tokens in an ``after_request`` hook
     when a view created, refreshed, changed or revoked the session, and registers
-    `handle_error` for `SessionjarError`. Per-request state lives in `flask.g`.
+    `handle_error` for `SessionjarError`. Per-request state lives on the request.
 
     Args:
         app: the app, or `None` to call `init_app` later (app factories).
@@ -113,7 +113,7 @@ class SessionExtension:
 
 
 def _write_tokens(response: Response) -> Response:
-    web: WebRequest | None = g.get(_STATE_KEY)
+    web: WebRequest | None = getattr(request._get_current_object(), _STATE_KEY, None)  # type: ignore[attr-defined]
     if web is not None:
         for name, value in web.response_headers():
             if name == "Cache-Control":
@@ -126,15 +126,19 @@ def _write_tokens(response: Response) -> Response:
 
 
 def _web() -> WebRequest:
-    """Return the request's flow, begun on first use (one `flask.g` look-up after that)."""
-    web: WebRequest | None = g.get(_STATE_KEY)
+    """Return the request's flow, begun on first use.
+
+    It lives on the request object (one context-local look-up, where `flask.g` and
+    `current_app` cost one each on every call), and so dies with the request.
+    """
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    web: WebRequest | None = getattr(req, _STATE_KEY, None)
     if web is None:
         extension = current_app.extensions.get(_EXTENSION_KEY)
         if not isinstance(extension, SessionExtension):
             raise ConfigurationError("sessionjar's SessionExtension is not installed on this app")
-        req = request._get_current_object()  # type: ignore[attr-defined]
         web = extension.flow.begin(req.method, req.path, req.headers, None, req.script_root)
-        setattr(g, _STATE_KEY, web)
+        setattr(req, _STATE_KEY, web)
     return web
 
 

@@ -12,10 +12,10 @@ Imports Starlette only, never FastAPI; `sessionjar.fastapi` adds a FastAPI depen
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Final, Literal, Unpack, overload
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
@@ -102,7 +102,7 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         path, method = _path_in_app(scope), scope["method"]
-        headers = Headers(scope=scope)
+        headers = _ScopeHeaders(scope["headers"])
         web = self.flow.begin(method, path, headers, None, scope.get("root_path", ""))
         scope[_SCOPE_KEY] = _Context(self, web)
         started = False
@@ -136,6 +136,24 @@ class SessionMiddleware:
             await send(message)
 
         return send_after_loading
+
+
+class _ScopeHeaders:
+    """The request headers, each looked up in the scope's raw list when the flow asks
+    (the first of a name wins, as in Starlette's `Headers`): the flow reads two or
+    three, not worth decoding them all."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+
+    def get(self, key: str, /) -> str | None:
+        wanted = key.lower().encode("latin-1")  # ASGI header names are lower-case
+        for name, value in self._raw:
+            if name == wanted:
+                return value.decode("latin-1")
+        return None
 
 
 def _add_headers(message: Message, pairs: list[tuple[str, str]]) -> None:

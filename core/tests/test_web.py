@@ -216,6 +216,19 @@ class TestSessionCookies:
     def test_header_transfer_reads_no_cookie(self) -> None:
         assert session_cookies(WebConfig(transfer="header"), "sAccessToken=a") == {}
 
+    @pytest.mark.parametrize(
+        ("header", "expected"),
+        [
+            ("sAccessToken=a; sRefreshToken=r", {"sAccessToken": "a"}),
+            ("sRefreshToken=r", {"sRefreshToken": "r"}),
+            ("theme=dark", {}),
+        ],
+    )
+    def test_away_from_refresh_the_refresh_cookie_is_read_only_without_access(
+        self, header: str, expected: dict[str, str]
+    ) -> None:
+        assert session_cookies(WebConfig(), header, refresh=False) == expected
+
 
 class TestTokenToVerify:
     def test_request_token_is_verified_first(self) -> None:
