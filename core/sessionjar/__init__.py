@@ -38,6 +38,7 @@ from sessionjar.errors import (
     TokenTheftDetected,
     TryRefreshToken,
     UnauthorisedError,
+    UpdateConflict,
 )
 from sessionjar.hookspecs import hookimpl
 from sessionjar.manager import SessionManager
@@ -90,6 +91,7 @@ __all__ = [
     "UnauthorisedError",
     "InvalidTokenError",
     "SessionNotFound",
+    "UpdateConflict",
     "TokenTheftDetected",
     "SessionRequired",
     "AntiCsrfCheckFailed",
