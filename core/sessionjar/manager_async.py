@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final
 
+from sessionjar import _events
 from sessionjar._acompat import asleep
 from sessionjar._anti_csrf import derive_anti_csrf_token
 from sessionjar._claims import check_payload
@@ -36,6 +37,7 @@ from sessionjar.errors import (
     SessionNotFound,
     StorageUnavailable,
     TokenTheftDetected,
+    TryRefreshToken,
     UpdateConflict,
 )
 from sessionjar.keys_async import AsyncKeyRing
@@ -217,6 +219,10 @@ class AsyncSessionManager:
         key = await self._ring.signing_key(now)
         session = self._issue(record, key, int(now.timestamp()), refresh_token)
         await self._store.create(record)
+        if _events.active:
+            _events.emit(
+                "sessionjar_session_created", handle=record.handle, user_id=user_id, tenant=tenant
+            )
         return session
 
     async def get_session(
@@ -240,9 +246,17 @@ class AsyncSessionManager:
             raise ConfigurationError(_KEYS_NOT_LOADED)
         if check_database and state.needs_load(self._clock()):
             await self._ring.load(self._clock())
-        claims = self._tokens.verify(access_token, state.by_kid, self._seconds())
+        try:
+            claims = self._tokens.verify(access_token, state.by_kid, self._seconds())
+        except (InvalidTokenError, TryRefreshToken) as exc:
+            if _events.active:
+                _events.token_rejected("access", exc, access_token)
+            raise
         if check_database and not await self._is_live(claims):
-            raise SessionNotFound(claims.handle)
+            missing = SessionNotFound(claims.handle)
+            if _events.active:
+                _events.token_rejected("access", missing, access_token)
+            raise missing
         return AsyncSession(
             self,
             handle=claims.handle,
@@ -272,6 +286,22 @@ class AsyncSessionManager:
             SessionNotFound: the session was revoked or has expired.
             TokenTheftDetected: the token was reused; the session has been deleted.
         """
+        try:
+            session = await self._rotate(refresh_token)
+        except (InvalidTokenError, SessionNotFound) as exc:
+            if _events.active:
+                _events.token_rejected("refresh", exc, refresh_token)
+            raise
+        if _events.active:
+            _events.emit(
+                "sessionjar_session_refreshed",
+                handle=session.handle,
+                user_id=session.user_id,
+                tenant=session.tenant,
+            )
+        return session
+
+    async def _rotate(self, refresh_token: str) -> AsyncSession:
         handle, secret = split_refresh_token(refresh_token)
         now = self._clock()
         refresh_key = await self._ring.refresh_key(now)
@@ -308,6 +338,10 @@ class AsyncSessionManager:
             )
             if isinstance(outcome, Theft):
                 await self._store.delete([handle])
+                if _events.active:
+                    _events.emit(
+                        "sessionjar_theft_detected", handle=handle, user_id=record.user_id
+                    )
                 raise TokenTheftDetected(handle, record.user_id)
             if isinstance(outcome, Reuse):
                 return self._issue(record, key, int(now.timestamp()), f"{handle}.{outcome.child}")
@@ -324,7 +358,10 @@ class AsyncSessionManager:
         Raises:
             InvalidHandle: ``handle`` is not a well-formed handle.
         """
-        return bool(await self._store.delete([check_handle(handle)]))
+        deleted = await self._store.delete([check_handle(handle)])
+        if deleted and _events.active:
+            _events.emit("sessionjar_sessions_revoked", handles=deleted, user_id=None, tenant=None)
+        return bool(deleted)
 
     async def revoke_all_sessions_for_user(
         self, user_id: str, *, tenant: str = "public"
@@ -336,9 +373,14 @@ class AsyncSessionManager:
         Raises:
             ConfigurationError: bad user id or tenant.
         """
-        return await self._store.delete_for_user(
+        deleted = await self._store.delete_for_user(
             check_name(tenant, "tenant"), check_name(user_id, "user id")
         )
+        if deleted and _events.active:
+            _events.emit(
+                "sessionjar_sessions_revoked", handles=deleted, user_id=user_id, tenant=tenant
+            )
+        return deleted
 
     async def get_all_session_handles_for_user(
         self, user_id: str, *, tenant: str = "public"
@@ -468,7 +510,10 @@ class AsyncSessionManager:
 
         Storage I/O: one delete.
         """
-        return await self._store.delete_expired(now=self._clock())
+        count = await self._store.delete_expired(now=self._clock())
+        if _events.active:
+            _events.emit("sessionjar_expired_sessions_deleted", count=count)
+        return count
 
     async def anti_csrf_token(self, handle: str) -> str:
         """Return the anti-CSRF token of a session: the same for its whole life, in every process.
