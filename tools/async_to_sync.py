@@ -42,6 +42,8 @@ INPUTS = [
     "core/tests/test_keys_async.py",
     "core/tests/test_refresh_async.py",
     "core/tests/test_bad_input_async.py",
+    "core/tests/test_merge_async.py",
+    "core/tests/test_events_async.py",
     "conformance_tests/sessionjar_conformance/fixtures_async.py",
     "conformance_tests/sessionjar_conformance/test_create_async.py",
     "conformance_tests/sessionjar_conformance/test_read_async.py",

@@ -6,6 +6,7 @@ re-exported here and listed in ``__all__`` (the docs and mypy read it).
 
 from __future__ import annotations
 
+from sessionjar._events import register_hooks, unregister_hooks
 from sessionjar._info import SessionInformation
 from sessionjar._keys import AutomaticKeys, SigningKey
 from sessionjar._registry import (
@@ -38,6 +39,7 @@ from sessionjar.errors import (
     TokenTheftDetected,
     TryRefreshToken,
     UnauthorisedError,
+    UpdateConflict,
 )
 from sessionjar.hookspecs import hookimpl
 from sessionjar.manager import SessionManager
@@ -71,6 +73,8 @@ __all__ = [
     "SigningKeyRecord",
     "DriverInfo",
     "hookimpl",
+    "register_hooks",
+    "unregister_hooks",
     "open_store",
     "open_async_store",
     "driver_for",
@@ -90,6 +94,7 @@ __all__ = [
     "UnauthorisedError",
     "InvalidTokenError",
     "SessionNotFound",
+    "UpdateConflict",
     "TokenTheftDetected",
     "SessionRequired",
     "AntiCsrfCheckFailed",

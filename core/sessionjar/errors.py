@@ -14,6 +14,7 @@
      ├── StorageError                the operator must act
      │    ├── StorageUnavailable     backend down, timed out, or answered nonsense
      │    └── DuplicateHandle        create() met an existing handle
+     ├── UpdateConflict              the application must act: re-read, then decide
      └── ConfigurationError          the programmer must act
           ├── DriverNotFound         no installed driver for a URL scheme
           ├── DriverConflict         two drivers claim one scheme
@@ -40,6 +41,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "DuplicateHandle",
+    "UpdateConflict",
     "ConfigurationError",
     "DriverNotFound",
     "DriverConflict",
@@ -178,6 +180,33 @@ class DuplicateHandle(StorageError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.handle,))
+
+
+class UpdateConflict(SessionjarError):
+    """Raised when a conditional update lost to another write: the session data is no
+    longer what the caller read, or a merge kept losing the race for ``attempts`` tries.
+
+    The application acts: re-read and decide again (or back off). Nothing was written.
+    Parent: `SessionjarError`.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, handle: str, field: str, *, attempts: int) -> None:
+        self.handle = handle
+        self.field = field
+        self.attempts = attempts
+        super().__init__(
+            f"the {field} of session {handle!r} changed under the update "
+            f"({attempts} attempt{'s' if attempts != 1 else ''}); nothing was written"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_update_conflict, (self.handle, self.field, self.attempts))
+
+
+def _rebuild_update_conflict(handle: str, field: str, attempts: int) -> UpdateConflict:
+    return UpdateConflict(handle, field, attempts=attempts)
 
 
 class ConfigurationError(SessionjarError):

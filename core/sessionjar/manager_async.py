@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final
 
+from sessionjar import _events
+from sessionjar._acompat import asleep
 from sessionjar._anti_csrf import derive_anti_csrf_token
 from sessionjar._claims import check_payload
 from sessionjar._clock import store_clock, utc_now
@@ -16,6 +19,13 @@ from sessionjar._handles import check_handle, secret_is_ours, split_refresh_toke
 from sessionjar._info import SessionInformation
 from sessionjar._json import check_json_object
 from sessionjar._keys import AutomaticKeys, SigningKey
+from sessionjar._merge import (
+    check_data_patch,
+    check_payload_patch,
+    merged,
+    merged_payload,
+    unchanged_since_read,
+)
 from sessionjar._records import new_record
 from sessionjar._rotation import Reuse, Theft, decide, is_live, rotation
 from sessionjar._token_cache import DEFAULT_TOKEN_CACHE_SIZE
@@ -27,6 +37,8 @@ from sessionjar.errors import (
     SessionNotFound,
     StorageUnavailable,
     TokenTheftDetected,
+    TryRefreshToken,
+    UpdateConflict,
 )
 from sessionjar.keys_async import AsyncKeyRing
 from sessionjar.session_async import AsyncSession
@@ -41,6 +53,10 @@ from sessionjar.tokens import AccessClaims, AccessTokens
 __all__ = ["AsyncSessionManager"]
 
 _ROTATION_ATTEMPTS: Final = 16
+_MERGE_ATTEMPTS: Final = 16
+"""How many read + compare-and-set rounds a merge tries before `UpdateConflict`."""
+_MERGE_BACKOFF_S: Final = 0.0005
+"""First upper bound of the random pause after a lost round; it doubles each round."""
 _AUTOMATIC_KEYS: Final = AutomaticKeys()
 _KEYS_NOT_LOADED: Final = (
     "signing keys not loaded: call load_keys() at start-up, or enter the manager"
@@ -203,6 +219,10 @@ class AsyncSessionManager:
         key = await self._ring.signing_key(now)
         session = self._issue(record, key, int(now.timestamp()), refresh_token)
         await self._store.create(record)
+        if _events.active:
+            _events.emit(
+                "sessionjar_session_created", handle=record.handle, user_id=user_id, tenant=tenant
+            )
         return session
 
     async def get_session(
@@ -226,9 +246,17 @@ class AsyncSessionManager:
             raise ConfigurationError(_KEYS_NOT_LOADED)
         if check_database and state.needs_load(self._clock()):
             await self._ring.load(self._clock())
-        claims = self._tokens.verify(access_token, state.by_kid, self._seconds())
+        try:
+            claims = self._tokens.verify(access_token, state.by_kid, self._seconds())
+        except (InvalidTokenError, TryRefreshToken) as exc:
+            if _events.active:
+                _events.token_rejected("access", exc, access_token)
+            raise
         if check_database and not await self._is_live(claims):
-            raise SessionNotFound(claims.handle)
+            missing = SessionNotFound(claims.handle)
+            if _events.active:
+                _events.token_rejected("access", missing, access_token)
+            raise missing
         return AsyncSession(
             self,
             handle=claims.handle,
@@ -258,6 +286,22 @@ class AsyncSessionManager:
             SessionNotFound: the session was revoked or has expired.
             TokenTheftDetected: the token was reused; the session has been deleted.
         """
+        try:
+            session = await self._rotate(refresh_token)
+        except (InvalidTokenError, SessionNotFound) as exc:
+            if _events.active:
+                _events.token_rejected("refresh", exc, refresh_token)
+            raise
+        if _events.active:
+            _events.emit(
+                "sessionjar_session_refreshed",
+                handle=session.handle,
+                user_id=session.user_id,
+                tenant=session.tenant,
+            )
+        return session
+
+    async def _rotate(self, refresh_token: str) -> AsyncSession:
         handle, secret = split_refresh_token(refresh_token)
         now = self._clock()
         refresh_key = await self._ring.refresh_key(now)
@@ -294,6 +338,10 @@ class AsyncSessionManager:
             )
             if isinstance(outcome, Theft):
                 await self._store.delete([handle])
+                if _events.active:
+                    _events.emit(
+                        "sessionjar_theft_detected", handle=handle, user_id=record.user_id
+                    )
                 raise TokenTheftDetected(handle, record.user_id)
             if isinstance(outcome, Reuse):
                 return self._issue(record, key, int(now.timestamp()), f"{handle}.{outcome.child}")
@@ -310,7 +358,10 @@ class AsyncSessionManager:
         Raises:
             InvalidHandle: ``handle`` is not a well-formed handle.
         """
-        return bool(await self._store.delete([check_handle(handle)]))
+        deleted = await self._store.delete([check_handle(handle)])
+        if deleted and _events.active:
+            _events.emit("sessionjar_sessions_revoked", handles=deleted, user_id=None, tenant=None)
+        return bool(deleted)
 
     async def revoke_all_sessions_for_user(
         self, user_id: str, *, tenant: str = "public"
@@ -322,9 +373,14 @@ class AsyncSessionManager:
         Raises:
             ConfigurationError: bad user id or tenant.
         """
-        return await self._store.delete_for_user(
+        deleted = await self._store.delete_for_user(
             check_name(tenant, "tenant"), check_name(user_id, "user id")
         )
+        if deleted and _events.active:
+            _events.emit(
+                "sessionjar_sessions_revoked", handles=deleted, user_id=user_id, tenant=tenant
+            )
+        return deleted
 
     async def get_all_session_handles_for_user(
         self, user_id: str, *, tenant: str = "public"
@@ -374,12 +430,90 @@ class AsyncSessionManager:
         check_handle(handle)
         await self._update(handle, SessionPatch(access_payload=check_payload(payload)))
 
+    async def merge_session_data(self, handle: str, patch: JSONObject) -> JSONObject:
+        """Merge ``patch`` into a live session's data atomically; return the data as written.
+
+        Only the top-level keys of ``patch`` change; a `None` value removes the key. A
+        concurrent write of other keys is never lost: the merge is a compare-and-set on
+        the record's version, retried when another write won.
+        Storage I/O: one read and one conditional write per attempt (one attempt unless
+        another write races it; at most 16).
+
+        Raises:
+            InvalidHandle: ``handle`` is not a well-formed handle.
+            SerializationError: the patch does not round-trip through JSON.
+            SessionNotFound: the session was revoked or has expired (also mid-merge).
+            UpdateConflict: other writes won every attempt; nothing was written.
+        """
+        check_handle(handle)
+        checked = check_data_patch(patch)
+        record = await self._compare_and_set(
+            handle,
+            "session_data",
+            lambda record: SessionPatch(session_data=merged(record.session_data, checked)),
+        )
+        return record.session_data
+
+    async def merge_jwt_payload(self, handle: str, patch: JSONObject) -> JSONObject:
+        """Merge ``patch`` into the payload of a live session's future access tokens
+        atomically; return the payload as written.
+
+        As `merge_session_data`; protected claims can be neither set nor removed.
+        Access tokens already issued keep their payload until they are refreshed.
+        Storage I/O: one read and one conditional write per attempt (at most 16).
+
+        Raises:
+            InvalidHandle: ``handle`` is not a well-formed handle.
+            SerializationError: the patch does not round-trip through JSON.
+            ConfigurationError: the patch names a protected claim, or the merged
+                payload is too large.
+            SessionNotFound: the session was revoked or has expired (also mid-merge).
+            UpdateConflict: other writes won every attempt; nothing was written.
+        """
+        check_handle(handle)
+        checked = check_payload_patch(patch)
+        record = await self._compare_and_set(
+            handle,
+            "access_payload",
+            lambda record: SessionPatch(
+                access_payload=merged_payload(record.access_payload, checked)
+            ),
+        )
+        return record.access_payload
+
+    async def compare_and_set_session_data(
+        self, handle: str, expected: JSONObject, data: JSONObject
+    ) -> None:
+        """Replace a live session's data with ``data`` only if it still equals ``expected``.
+
+        For a caller who read the data, decided, and must not overwrite a change made
+        meanwhile. Storage I/O: one read and one conditional write (a re-read when
+        another write raced it).
+
+        Raises:
+            InvalidHandle: ``handle`` is not a well-formed handle.
+            SerializationError: ``data`` does not round-trip through JSON.
+            SessionNotFound: the session was revoked or has expired.
+            UpdateConflict: the data is no longer ``expected``; nothing was written.
+        """
+        check_handle(handle)
+        checked = check_json_object(data, "session data")
+
+        def replace(record: SessionRecord) -> SessionPatch:
+            unchanged_since_read(handle, record.session_data, expected)
+            return SessionPatch(session_data=checked)
+
+        await self._compare_and_set(handle, "session_data", replace)
+
     async def delete_expired_sessions(self) -> int:
         """Delete expired sessions (and expired automatic keys); return how many sessions.
 
         Storage I/O: one delete.
         """
-        return await self._store.delete_expired(now=self._clock())
+        count = await self._store.delete_expired(now=self._clock())
+        if _events.active:
+            _events.emit("sessionjar_expired_sessions_deleted", count=count)
+        return count
 
     async def anti_csrf_token(self, handle: str) -> str:
         """Return the anti-CSRF token of a session: the same for its whole life, in every process.
@@ -425,20 +559,56 @@ class AsyncSessionManager:
             raise SessionNotFound(handle)
         return updated
 
-    async def _update_payload_and_mint(self, session: AsyncSession, payload: JSONObject) -> str:
-        checked = check_payload(payload)
+    async def _compare_and_set(
+        self, handle: str, field: str, build: Callable[[SessionRecord], SessionPatch]
+    ) -> SessionRecord:
+        # update-only and conditioned on the version read: a revoked session stays gone
+        # (the re-read raises SessionNotFound) and no concurrent write is overwritten
+        for attempt in range(_MERGE_ATTEMPTS):
+            if attempt:
+                # a random, growing pause spreads the losers out, so that many writers of
+                # one session all land instead of racing in lockstep
+                pause = _MERGE_BACKOFF_S * 2 ** min(attempt, 8)
+                await asleep(random.uniform(0, pause))  # noqa: S311 (jitter, not a secret)
+            now = self._clock()
+            record = await self._read_live(handle, now)
+            patch = build(record)
+            updated = await self._store.update(
+                handle, patch, expected_version=record.version, now=now
+            )
+            if updated is not None:
+                if not is_live(updated, now):
+                    raise SessionNotFound(handle)
+                return updated
+        raise UpdateConflict(handle, field, attempts=_MERGE_ATTEMPTS)
+
+    async def _merge_payload_and_mint(
+        self, session: AsyncSession, patch: JSONObject
+    ) -> tuple[str, JSONObject]:
         now = self._clock()
         key = await self._ring.signing_key(now)
-        token = self._tokens.mint(
+        payload = await self.merge_jwt_payload(session.handle, patch)
+        return self._mint_for(session, key, int(now.timestamp()), payload), payload
+
+    def _mint_for(
+        self, session: AsyncSession, key: SigningKey, now_s: int, payload: JSONObject
+    ) -> str:
+        return self._tokens.mint(
             key,
             handle=session.handle,
             tenant=session.tenant,
             user_id=session.user_id,
             created_at=session.created_at,
-            issued_at=int(now.timestamp()),
+            issued_at=now_s,
             expires_at=int(session.expires_at.timestamp()),
-            payload=checked,
+            payload=payload,
         )
+
+    async def _update_payload_and_mint(self, session: AsyncSession, payload: JSONObject) -> str:
+        checked = check_payload(payload)
+        now = self._clock()
+        key = await self._ring.signing_key(now)
+        token = self._mint_for(session, key, int(now.timestamp()), checked)
         await self._update(session.handle, SessionPatch(access_payload=checked))
         return token
 

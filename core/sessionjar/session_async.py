@@ -121,6 +121,24 @@ class AsyncSession:
         self.access_token = await self._manager._update_payload_and_mint(self, payload)
         self._payload = copy.deepcopy(payload)
 
+    async def merge_jwt_payload(self, patch: JSONObject) -> None:
+        """Merge ``patch`` into the access-token payload atomically and issue a new
+        `access_token` with the same expiry.
+
+        Only the top-level keys of ``patch`` change; a `None` value removes the key; a
+        concurrent change of other keys is kept (see
+        `AsyncSessionManager.merge_jwt_payload`). Protected claims can never be set or
+        removed. Storage I/O: one read and one conditional write per attempt (at most 16;
+        and, at most once per key-rotation interval, a key load).
+
+        Raises:
+            SerializationError: the patch does not round-trip through JSON.
+            ConfigurationError: the patch names a protected claim.
+            SessionNotFound: the session was revoked or has expired.
+            UpdateConflict: other writes won every attempt; nothing was written.
+        """
+        self.access_token, self._payload = await self._manager._merge_payload_and_mint(self, patch)
+
     async def get_session_data(self) -> JSONObject:
         """Return the session data. Storage I/O: one read.
 
@@ -139,6 +157,31 @@ class AsyncSession:
             SessionNotFound: the session was revoked or has expired.
         """
         await self._manager.update_session_data(self.handle, data)
+
+    async def merge_session_data(self, patch: JSONObject) -> JSONObject:
+        """Merge ``patch`` into the session data atomically; return the data as written.
+
+        Only the top-level keys of ``patch`` change; a `None` value removes the key; a
+        concurrent change of other keys is kept. Never resurrects a revoked session.
+        Storage I/O: one read and one conditional write per attempt (at most 16).
+
+        Raises:
+            SerializationError: the patch does not round-trip through JSON.
+            SessionNotFound: the session was revoked or has expired.
+            UpdateConflict: other writes won every attempt; nothing was written.
+        """
+        return await self._manager.merge_session_data(self.handle, patch)
+
+    async def compare_and_set_session_data(self, expected: JSONObject, data: JSONObject) -> None:
+        """Replace the session data with ``data`` only if it still equals ``expected``
+        (what the caller read). Storage I/O: one read and one conditional write.
+
+        Raises:
+            SerializationError: ``data`` does not round-trip through JSON.
+            SessionNotFound: the session was revoked or has expired.
+            UpdateConflict: the data changed since it was read; nothing was written.
+        """
+        await self._manager.compare_and_set_session_data(self.handle, expected, data)
 
     async def revoke_session(self) -> None:
         """Delete the session and set `revoked`. Storage I/O: one delete.
