@@ -96,8 +96,11 @@ def tests(session: nox.Session) -> None:
 def drivers(session: nox.Session, driver: str) -> None:
     """A driver's own tests and the whole conformance suite against its real server."""
     _install_core(session)
-    session.install("-e", f"drivers/{driver}")
+    # WEB_DEPS: core's test fixtures import Starlette and httpx
+    session.install("-e", f"drivers/{driver}", *WEB_DEPS)
     session.run("pytest", f"drivers/{driver}/tests", *session.posargs)
+    if not session.posargs:  # the CLI's tests that need this driver installed run here
+        session.run("pytest", "core/tests/test_cli.py")
 
 
 @nox.session(python=DJANGO_PYTHON)

@@ -211,6 +211,8 @@ class SigningKey:
         if self.algorithm == "HS256":
             return None
         jwk = jwt.get_algorithm_by_name(self.algorithm).to_jwk(self.verifier, as_dict=True)
+        # RFC 7517 §4.3: not both "use" and "key_ops" (PyJWT adds key_ops to RSA keys).
+        jwk.pop("key_ops", None)
         return {**jwk, "kid": self.kid, "alg": self.algorithm, "use": "sig"}
 
 

@@ -29,7 +29,15 @@ from sessionjar.errors import StorageUnavailable
 if TYPE_CHECKING:
     from sessionjar.storage import Store
 
-__all__ = ["SupportsMigrate", "SupportsPing", "LogTrail", "probe", "migrate", "within"]
+__all__ = [
+    "SupportsMigrate",
+    "SupportsPing",
+    "LogTrail",
+    "probe",
+    "migrate",
+    "within",
+    "one_line",
+]
 
 DEFAULT_TIMEOUT: Final = 3.0
 """Seconds the command waits for a server's first answer."""
@@ -100,11 +108,11 @@ class LogTrail(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Keep the record's message."""
-        self.messages.append(" ".join(mask_credentials(record.getMessage()).split()))
+        self.messages.append(one_line(record.getMessage()))
 
     def cause_of(self, exc: BaseException) -> str | None:
         """The likeliest cause of ``exc`` that its message does not already say."""
-        message = str(exc)
+        message = one_line(str(exc))
         candidates = [*reversed(self.messages), *_causes(exc)]
         return next((c for c in candidates if c and c not in message), None)
 
@@ -123,6 +131,11 @@ def _causes(exc: BaseException) -> list[str]:
     chain: list[str] = []
     current = exc.__cause__ or exc.__context__
     while current is not None and len(chain) < 10:
-        chain.append(" ".join(mask_credentials(str(current)).split()))
+        chain.append(one_line(str(current)))
         current = current.__cause__ or current.__context__
     return list(reversed(chain))
+
+
+def one_line(text: str) -> str:
+    """``text`` with passwords masked and its whitespace (newlines too) collapsed."""
+    return " ".join(mask_credentials(text).split())

@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _error(exc: SessionjarError, trail: _maintenance.LogTrail) -> None:
-    print(f"sessionjar: error: {mask_credentials(str(exc))}", file=sys.stderr)
+    print(f"sessionjar: error: {_maintenance.one_line(str(exc))}", file=sys.stderr)
     cause = trail.cause_of(exc)
     if cause:
         print(f"sessionjar: cause: {cause}", file=sys.stderr)

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from contextlib import closing
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -202,15 +203,23 @@ CLOSED_PORT_URLS = [
             not _installed("sessionjar-redis"), reason="sessionjar-redis is not installed"
         ),
     ),
+    pytest.param(
+        "mongodb://sessionjar:hunter2@127.0.0.1:1/sessionjar",
+        marks=pytest.mark.skipif(
+            not _installed("sessionjar-mongodb"), reason="sessionjar-mongodb is not installed"
+        ),
+    ),
 ]
 
 
 def assert_failed_with_cause(result: subprocess.CompletedProcess[str], cause: str) -> None:
-    """Exit 1, an error line and a cause line naming ``cause``, no password, no log spam."""
+    """Exit 1, an error line (and a cause line if it does not say it) naming ``cause``, no
+    password, no log spam."""
     assert result.returncode == 1, result
-    error, said_cause = result.stderr.splitlines()
+    error, *said_cause = result.stderr.splitlines()
     assert error.startswith("sessionjar: error: ")
-    assert said_cause.startswith("sessionjar: cause: ")
+    assert all(line.startswith("sessionjar: cause: ") for line in said_cause)
+    assert len(said_cause) <= 1
     assert cause in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
 
@@ -232,3 +241,25 @@ def test_migrate_with_a_wrong_password_says_so() -> None:
     # the server of .ci/services/postgres.sh, whose password is "sessionjar"
     result = sessionjar("migrate", "postgresql://sessionjar:hunter2@127.0.0.1:5432/sessionjar")
     assert_failed_with_cause(result, 'password authentication failed for user "sessionjar"')
+
+
+@pytest.mark.skipif(not _installed("sessionjar-mongodb"), reason="needs sessionjar-mongodb")
+def test_migrate_creates_the_mongodb_indexes_and_says_so() -> None:
+    namespace = f"cli_{uuid.uuid4().hex[:12]}"
+    result = sessionjar(
+        "migrate",
+        "mongodb://127.0.0.1:27017/sessionjar?accept_non_atomic_updates=true",
+        "--namespace",
+        namespace,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"indexes in place: {namespace}.sessions (tenant_user, expires_at)" in result.stdout
+
+
+@pytest.mark.skipif(not _installed("sessionjar-redis"), reason="needs sessionjar-redis")
+def test_migrate_on_redis_pings_it_and_has_nothing_to_migrate() -> None:
+    result = sessionjar("migrate", "redis://127.0.0.1:6379/0")
+    assert (result.returncode, result.stdout) == (
+        0,
+        "redis://127.0.0.1:6379/0 answers; the redis driver keeps no schema: nothing to migrate\n",
+    )

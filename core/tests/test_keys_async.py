@@ -100,6 +100,7 @@ async def test_explicit_keys_sign_and_verify(make_amanager: MakeAsync, algorithm
         (published,) = jwks["keys"]
         assert (published["kid"], published["alg"], published["use"]) == ("main", algorithm, "sig")
         assert not {"d", "p", "q", "dp", "dq", "qi", "k"} & published.keys()
+        assert "key_ops" not in published  # RFC 7517 §4.3: "use" alone
         public = jwt.PyJWK(published).key
         # the fake clock is not the wall clock: no exp check here
         claims = jwt.decode(

@@ -118,6 +118,16 @@ def test_schema_is_created_on_first_use_once_per_namespace(db: Path) -> None:
     assert "app_sessions_user" in str(plan)
 
 
+def test_migrate_says_whether_it_created_the_tables(db: Path) -> None:
+    with closing(SqliteStore(str(db), "app")) as store:
+        assert store.migrate() == (
+            f"created tables app_sessions, app_signing_keys (schema version {SCHEMA_VERSION})"
+        )
+        assert store.migrate() == f"already at schema version {SCHEMA_VERSION}"
+    with closing(SqliteStore(str(db), "app")) as again:
+        assert again.migrate() == f"already at schema version {SCHEMA_VERSION}"
+
+
 def test_newer_schema_is_refused(db: Path, store: SqliteStore) -> None:
     store.migrate()
     with closing(sqlite3.connect(db)) as conn, conn:

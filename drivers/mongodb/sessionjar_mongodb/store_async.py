@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+import pymongo
 from pymongo import AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConfigurationError as ClientConfigurationError
@@ -46,6 +47,8 @@ __all__ = ["AsyncMongoStore"]
 
 _NOT_IMPLEMENTED: Final = 238  # server error code, e.g. FerretDB v1 has no TTL indexes
 _ID_ONLY: Final = {"_id": 1}
+_PING_TIMEOUT: Final = 2.0
+"""Seconds `ping` waits for the server (selection included), whatever the URL's timeout."""
 
 
 class AsyncMongoStore:
@@ -104,6 +107,34 @@ class AsyncMongoStore:
     def __repr__(self) -> str:
         name = self._sessions.database.name
         return f"<{type(self).__name__} database={name!r} namespace={self._namespace!r}>"
+
+    async def migrate(self) -> str:
+        """Create the collections' indexes now rather than at first use; idempotent.
+
+        ``sessionjar migrate`` calls it. Storage I/O: one ``buildInfo`` and three
+        ``createIndexes`` the first time in this store, none after.
+
+        Returns:
+            one sentence naming the indexes in place.
+
+        Raises:
+            StorageUnavailable: the server failed, or its updates are not atomic.
+        """
+        await self._ensure_indexes()
+        sessions, keys = self._sessions.name, self._keys.name
+        return f"indexes in place: {sessions} (tenant_user, expires_at), {keys} (expires_at)"
+
+    async def ping(self) -> None:
+        """Check that the server answers and lets us in; ``sessionjar check`` calls it.
+
+        Storage I/O: one ``ping`` command, bounded by two seconds.
+
+        Raises:
+            StorageUnavailable: no answer in time, or the server refused us (the cause in
+                the message).
+        """
+        with pymongo.timeout(_PING_TIMEOUT), Translated("answer a ping"):
+            await self._client.admin.command("ping")
 
     async def create(self, record: SessionRecord) -> None:
         """Insert a new record; insert-only (one ``insert``)."""

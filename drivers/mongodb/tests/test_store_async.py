@@ -156,10 +156,11 @@ async def test_expectations_of_other_types_are_refused(
     assert await store.get(record.handle) == record
 
 
-async def test_first_call_creates_indexes(
-    store: AsyncMongoStore, raw_database: Any, namespace: str, is_ferretdb: bool
+@pytest.mark.parametrize("first_call", ["list_signing_keys", "migrate"])
+async def test_first_call_or_migrate_creates_indexes(
+    store: AsyncMongoStore, raw_database: Any, namespace: str, is_ferretdb: bool, first_call: str
 ) -> None:
-    await store.list_signing_keys()
+    await getattr(store, first_call)()
     sessions = raw_database[f"{namespace}.sessions"].index_information()
     keys = raw_database[f"{namespace}.signing_keys"].index_information()
     assert sessions["tenant_user"]["key"] == [("tenant", 1), ("user_id", 1)]
@@ -183,6 +184,35 @@ async def test_indexes_are_created_once_per_store_and_idempotently(
     for opened in stores:
         await opened.close()
     assert len(raw_database[f"{namespace}.sessions"].index_information()) == 3
+
+
+async def test_migrate_says_which_indexes_are_in_place(
+    store: AsyncMongoStore, namespace: str
+) -> None:
+    indexes = [
+        f"{namespace}.sessions (tenant_user, expires_at)",
+        f"{namespace}.signing_keys (expires_at)",
+    ]
+    said = "indexes in place: " + ", ".join(indexes)
+    assert await store.migrate() == said
+    assert await store.migrate() == said
+
+
+async def test_ping_answers_without_creating_anything(
+    store: AsyncMongoStore, raw_database: Any, namespace: str
+) -> None:
+    await store.ping()
+    assert f"{namespace}.sessions" not in raw_database.list_collection_names()
+
+
+async def test_ping_on_a_closed_port_names_the_cause_within_seconds(namespace: str) -> None:
+    closed = AsyncMongoStore.from_url("mongodb://127.0.0.1:1/sessionjar", namespace=namespace)
+    try:
+        refused = r"failed to answer a ping: .*(refused|Errno 111)"
+        with pytest.raises(StorageUnavailable, match=refused):
+            await closed.ping()
+    finally:
+        await closed.close()
 
 
 async def test_parallel_delete_for_user_reports_each_handle_once(

@@ -15,7 +15,15 @@ from psycopg import sql
 
 from sessionjar_postgres._sql import Statements
 
-__all__ = ["LOCK_KEY", "Migration", "migrations", "LATEST_VERSION", "bootstrap", "too_new"]
+__all__ = [
+    "LOCK_KEY",
+    "Migration",
+    "migrations",
+    "LATEST_VERSION",
+    "bootstrap",
+    "migrated",
+    "too_new",
+]
 
 LOCK_KEY: Final = 0x73_6A_5F_6D_69_67_72_74
 """The advisory lock every sessionjar migration takes (``"sj_migrt"`` as 64 bits)."""
@@ -55,6 +63,15 @@ def migrations(names: Statements) -> list[Migration]:
 
 LATEST_VERSION: Final = 1
 """The schema version this driver writes and reads."""
+
+
+def migrated(namespace: str, before: int) -> str:
+    """Return the sentence saying what a migration from schema version ``before`` did."""
+    if before == LATEST_VERSION:
+        return f"already at schema version {LATEST_VERSION}"
+    if before == 0:
+        return f"created the tables of namespace {namespace!r} (schema version {LATEST_VERSION})"
+    return f"upgraded namespace {namespace!r} from schema version {before} to {LATEST_VERSION}"
 
 
 def too_new(namespace: str, version: int) -> str:

@@ -34,6 +34,7 @@ from sessionjar_postgres._migrations import (
     LATEST_VERSION,
     LOCK_KEY,
     bootstrap,
+    migrated,
     migrations,
     too_new,
 )
@@ -166,23 +167,42 @@ class AsyncPostgresStore:
         opts = self.options
         return f"<{type(self).__name__} {opts.where} {opts.schema}.{self._namespace}_*>"
 
-    async def migrate(self) -> int:
+    async def migrate(self) -> str:
         """Bring the namespace's tables to the driver's schema version; idempotent.
 
         Safe to run from several processes at once. Used by ``sessionjar migrate URL``
-        and, unless ``auto_migrate=false``, on the store's first use.
+        and, unless ``auto_migrate=false``, on the store's first use. Storage I/O: one
+        transaction on a pooled connection.
 
         Returns:
-            the schema version now in place.
+            one sentence saying what was done, e.g. ``"created the tables of namespace
+            'web' (schema version 1)"`` or ``"already at schema version 1"``.
 
         Raises:
             StorageUnavailable: the server failed, or holds a newer schema version.
         """
         async with self._connection("migrate", migrate=False) as conn:
-            await self._migrate(conn)
-        return LATEST_VERSION
+            before = await self._migrate(conn)
+        return migrated(self._namespace, before)
 
-    async def _migrate(self, conn: AsyncConnection[Any]) -> None:
+    async def ping(self) -> None:
+        """Check that the server answers and lets us in, on one direct connection.
+
+        Bypasses the pool and its reconnection attempts, so that a wrong password or a
+        closed port fails at once with the server's own words. Storage I/O: one
+        connection, one ``SELECT 1``.
+
+        Raises:
+            StorageUnavailable: the server cannot be reached or refused us (the cause in
+                the message).
+        """
+        with Translated(self.options, "answer"):
+            conn = await AsyncConnection.connect(self.options.conninfo, autocommit=True)
+            async with conn:
+                await conn.execute("SELECT 1")
+
+    async def _migrate(self, conn: AsyncConnection[Any]) -> int:
+        """Apply the missing steps; return the schema version found before."""
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             current = await self._schema_version(conn)
@@ -196,6 +216,7 @@ class AsyncPostgresStore:
                     (step.version, step.description),
                 )
         self._migrated = True
+        return current
 
     async def _schema_version(self, conn: AsyncConnection[Any]) -> int:
         names = self._sql

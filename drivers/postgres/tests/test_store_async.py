@@ -54,7 +54,7 @@ def exists(raw: Raw, schema: str, name: str) -> bool:
 async def test_tables_use_timestamptz_jsonb_and_index_handle_user_and_expiry(
     store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
 ) -> None:
-    assert await store.migrate() == 1
+    await store.migrate()
     types = {
         str(name): str(kind)
         for name, kind in raw.execute(COLUMN_TYPES, (test_schema, f"{namespace}_sessions"))
@@ -76,8 +76,9 @@ async def test_tables_use_timestamptz_jsonb_and_index_handle_user_and_expiry(
 async def test_migrate_is_idempotent_and_records_each_version_once(
     store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
 ) -> None:
-    assert await store.migrate() == 1
-    assert await store.migrate() == 1
+    created = f"created the tables of namespace {namespace!r} (schema version 1)"
+    assert await store.migrate() == created
+    assert await store.migrate() == "already at schema version 1"
     rows = raw.execute(
         sql.SQL("SELECT version, description FROM {}").format(
             table(test_schema, f"{namespace}_migrations")
@@ -95,7 +96,9 @@ async def test_processes_migrating_at_once_apply_each_step_once(
     finally:
         for opened in stores:
             await opened.close()
-    assert results == [1, 1, 1, 1]
+    created = f"created the tables of namespace {namespace!r} (schema version 1)"
+    said = sorted([result for result in results if isinstance(result, str)])
+    assert said == ["already at schema version 1"] * 3 + [created]
     count = raw.execute(
         sql.SQL("SELECT count(*) FROM {}").format(table(test_schema, f"{namespace}_migrations"))
     ).fetchone()
@@ -301,3 +304,30 @@ async def test_a_tampered_json_shape_is_refused_by_the_table(
             (record.handle,),
         )
     assert await store.get(record.handle) == record
+
+
+async def test_ping_answers_on_one_connection_without_migrating(
+    store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
+) -> None:
+    await store.ping()
+    assert not exists(raw, test_schema, f"{namespace}_sessions")
+
+
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("postgresql://sessionjar:sessionjar@127.0.0.1:1/sessionjar", "Connection refused"),
+        (
+            "postgresql://sessionjar:hunter2@127.0.0.1:5432/sessionjar",
+            'password authentication failed for user "sessionjar"',
+        ),
+    ],
+)
+async def test_ping_fails_at_once_naming_the_cause(url: str, cause: str, namespace: str) -> None:
+    unreachable = AsyncPostgresStore.from_url(url, namespace=namespace)
+    try:
+        with pytest.raises(StorageUnavailable, match=cause) as raised:
+            await unreachable.ping()
+        assert "hunter2" not in str(raised.value)
+    finally:
+        await unreachable.close()

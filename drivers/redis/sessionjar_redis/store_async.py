@@ -82,6 +82,19 @@ class AsyncRedisStore:
         where = self._options.describe()
         return f"<{type(self).__name__} {where} namespace={self._namespace!r}>"
 
+    async def ping(self) -> None:
+        """Check that the server answers and lets us in; ``sessionjar check`` calls it.
+
+        Storage I/O: one ``PING`` (to one node of a cluster), within the URL's ``timeout``.
+
+        Raises:
+            StorageUnavailable: the server cannot be reached or refused us (the cause in
+                the message), or the store is closed.
+        """
+        async with self._errors("answer a PING"):
+            client = await self._connected()
+            await client.ping()
+
     async def create(self, record: SessionRecord) -> None:
         """Insert a new record and index it under its owner; insert-only."""
         check_record(record)

@@ -435,3 +435,21 @@ async def test_the_timeout_bounds_a_call_on_a_paused_server(
         await store.delete_expired(now=FAR_FUTURE)
         await store.close()
         server.close()
+
+
+async def test_ping_gets_an_answer_and_writes_nothing(
+    store: AsyncRedisStore, servers: list[redis.Redis], namespace: str
+) -> None:
+    await store.ping()
+    assert _namespace_keys(servers, namespace) == set()
+
+
+async def test_ping_on_a_closed_port_names_the_cause(namespace: str) -> None:
+    closed = AsyncRedisStore.from_url("redis://127.0.0.1:1/0", namespace=namespace)
+    try:
+        # "Connection refused" (sync) or "Connect call failed" (asyncio), errno 111
+        refused = "failed to answer a PING: .*(refused|111)"
+        with pytest.raises(StorageUnavailable, match=refused):
+            await closed.ping()
+    finally:
+        await closed.close()

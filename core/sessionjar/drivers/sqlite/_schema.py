@@ -26,6 +26,8 @@ class Tables:
 
     def __init__(self, namespace: str) -> None:
         self.schema_name = f"{namespace}_schema"
+        self.names = (f"{namespace}_sessions", f"{namespace}_signing_keys")
+        """The unquoted names of the data tables, for messages."""
         self.schema = _quoted(self.schema_name)
         self.sessions = _quoted(f"{namespace}_sessions")
         self.keys = _quoted(f"{namespace}_signing_keys")
@@ -114,8 +116,8 @@ def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> None:
-    """Create the namespace's tables unless they exist.
+def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> bool:
+    """Create the namespace's tables unless they exist; return whether this call did.
 
     The usual case, tables in place, is one read: opening never waits for another
     process's write lock. Otherwise one write transaction creates them; several
@@ -125,8 +127,7 @@ def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> None:
     Raises:
         StorageUnavailable: the database holds a newer schema than this code reads.
     """
-    if _stored_version(conn, tables) is None:
-        _create_schema(conn, tables)
+    return _stored_version(conn, tables) is None and _create_schema(conn, tables)
 
 
 def _stored_version(conn: sqlite3.Connection, tables: Tables) -> int | None:
@@ -148,7 +149,7 @@ def _check_version(version: int | None) -> None:
         )
 
 
-def _create_schema(conn: sqlite3.Connection, tables: Tables) -> None:
+def _create_schema(conn: sqlite3.Connection, tables: Tables) -> bool:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(f"CREATE TABLE IF NOT EXISTS {tables.schema} (version INTEGER NOT NULL)")
@@ -160,6 +161,7 @@ def _create_schema(conn: sqlite3.Connection, tables: Tables) -> None:
             conn.execute(f"INSERT INTO {tables.schema} (version) VALUES (?)", (SCHEMA_VERSION,))
         _check_version(version)
         conn.execute("COMMIT")
+        return version is None
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

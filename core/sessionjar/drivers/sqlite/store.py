@@ -32,7 +32,7 @@ from sessionjar.drivers import (
     query_options,
     update_applies,
 )
-from sessionjar.drivers.sqlite._schema import Tables, ensure_schema
+from sessionjar.drivers.sqlite._schema import SCHEMA_VERSION, Tables, ensure_schema
 from sessionjar.errors import ConfigurationError, DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
 
@@ -106,6 +106,7 @@ class SqliteStore:
         self._conn: sqlite3.Connection | None = None
         self._pid = os.getpid()
         self._closed = False
+        self._created = False  # this store created the tables since `migrate` last said
 
     @classmethod
     def from_url(cls, url: str, namespace: str = "sessionjar") -> SqliteStore:
@@ -136,14 +137,22 @@ class SqliteStore:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} path={self.path!r}>"
 
-    def migrate(self) -> None:
+    def migrate(self) -> str:
         """Create this namespace's tables if they do not exist yet.
 
-        Every store does this on first use; call it to prepare a database ahead of time.
-        Storage I/O: one connection, one write transaction.
+        Every store does this on first use; call it to prepare a database ahead of time
+        (``sessionjar migrate``). Storage I/O: one connection, one write transaction.
+
+        Returns:
+            one sentence saying what was done: the tables created, or the schema
+            version already in place.
         """
         with self._connection():
-            pass
+            created, self._created = self._created, False
+        if created:
+            names = ", ".join(self._tables.names)
+            return f"created tables {names} (schema version {SCHEMA_VERSION})"
+        return f"already at schema version {SCHEMA_VERSION}"
 
     def create(self, record: SessionRecord) -> None:
         """Insert a new record; insert-only. See `AsyncStore.create`."""
@@ -294,7 +303,8 @@ class SqliteStore:
             try:
                 _use_wal(conn, self.busy_timeout_ms / 1000)
                 conn.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
-                ensure_schema(conn, self._tables)
+                if ensure_schema(conn, self._tables):
+                    self._created = True
             except BaseException:
                 conn.close()
                 raise
