@@ -71,7 +71,11 @@ def serve_fastapi(db: Path, clock: MovableClock) -> Iterator[str]:
     yield f"http://localhost:{port}"
     server.should_exit = True
     thread.join(timeout=20)
-    asyncio.run(manager.close())  # the app leaves the manager to whoever made it
+    # the app leaves the manager to whoever made it; Playwright's sync API keeps an event
+    # loop running in this thread, so the close runs on a loop of its own
+    closer = threading.Thread(target=asyncio.run, args=(manager.close(),))
+    closer.start()
+    closer.join(timeout=20)
 
 
 @contextmanager
