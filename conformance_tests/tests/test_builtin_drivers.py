@@ -35,17 +35,10 @@ class TestMemory(StoreConformance):
 
 
 _SQLITE_CAPABILITIES = frozenset({"shared_namespace", "multi_process", "unreachable"})
-# The sqlite store names its tables after the namespace, and SQLite matches table names
-# case-insensitively, quoted or not: namespaces "app" and "APP" share one set of tables.
-_SQLITE_KNOWN_FAILURES = {
-    "test_namespace_differing_in_case_is_apart": "SQLite table names ignore case: "
-    "namespaces differing only in case share their tables",
-}
 
 
 class TestSqliteAsync(AsyncStoreConformance):
     capabilities = _SQLITE_CAPABILITIES
-    known_failures = _SQLITE_KNOWN_FAILURES
 
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> AsyncStoreFactory:
@@ -58,7 +51,6 @@ class TestSqliteAsync(AsyncStoreConformance):
 
 class TestSqlite(StoreConformance):
     capabilities = _SQLITE_CAPABILITIES
-    known_failures = _SQLITE_KNOWN_FAILURES
 
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> StoreFactory:

@@ -9,7 +9,8 @@ def test_zero_code_run_without_any_ini_prints_no_warning(pytester: pytest.Pytest
     # No ini file at all, as in a fresh project: pytest-asyncio has no loop scope set.
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--pyargs", "sessionjar_conformance",
-        "--sessionjar-url", "memory://", "-k", "test_create and Async", "-W", "error",
+        "--sessionjar-url", "memory://", "-k", "test_create and Async and not reset",
+        "-W", "error",
     )  # fmt: skip
     result.assert_outcomes(passed=result.parseoutcomes()["passed"])
     output = result.stdout.str() + result.stderr.str()

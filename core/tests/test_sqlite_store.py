@@ -118,6 +118,13 @@ def test_schema_is_created_on_first_use_once_per_namespace(db: Path) -> None:
     assert "app_sessions_user" in str(plan)
 
 
+def test_namespaces_differing_in_case_get_tables_of_their_own(db: Path) -> None:
+    for namespace in ["shop", "Shop", "SHOP"]:
+        with closing(SqliteStore(str(db), namespace)) as store:
+            store.migrate()
+    assert {"shop_sessions", "^shop_sessions", "^s^h^o^p_sessions"} <= tables(db)
+
+
 def test_migrate_says_whether_it_created_the_tables(db: Path) -> None:
     with closing(SqliteStore(str(db), "app")) as store:
         assert store.migrate() == (

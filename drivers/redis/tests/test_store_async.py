@@ -27,7 +27,7 @@ ALICE = owner_tag("public", "alice")
 
 Clock = Callable[[], datetime]
 MakeRecord = Callable[..., SessionRecord]
-Log = Callable[[], AbstractContextManager[Callable[[], list[str]]]]
+Log = Callable[[str], AbstractContextManager[Callable[[], list[str]]]]
 
 
 @pytest.fixture

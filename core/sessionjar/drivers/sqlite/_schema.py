@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Final
 
 from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
 from sessionjar.errors import StorageUnavailable
 
-__all__ = ["SCHEMA_VERSION", "Tables", "ensure_schema"]
+__all__ = ["SCHEMA_VERSION", "Tables", "ensure_schema", "table_prefix"]
 
 SCHEMA_VERSION: Final = 1
 """Version of the tables this code reads and writes."""
@@ -25,14 +26,15 @@ class Tables:
     """
 
     def __init__(self, namespace: str) -> None:
-        self.schema_name = f"{namespace}_schema"
-        self.names = (f"{namespace}_sessions", f"{namespace}_signing_keys")
+        prefix = table_prefix(namespace)
+        self.schema_name = f"{prefix}_schema"
+        self.names = (f"{prefix}_sessions", f"{prefix}_signing_keys")
         """The unquoted names of the data tables, for messages."""
         self.schema = _quoted(self.schema_name)
-        self.sessions = _quoted(f"{namespace}_sessions")
-        self.keys = _quoted(f"{namespace}_signing_keys")
-        self.user_index = _quoted(f"{namespace}_sessions_user")
-        self.expiry_index = _quoted(f"{namespace}_sessions_expiry")
+        self.sessions = _quoted(f"{prefix}_sessions")
+        self.keys = _quoted(f"{prefix}_signing_keys")
+        self.user_index = _quoted(f"{prefix}_sessions_user")
+        self.expiry_index = _quoted(f"{prefix}_sessions_expiry")
         sessions, keys = self.sessions, self.keys
         columns = ", ".join(SESSION_FIELDS)
         key_columns = ", ".join(SIGNING_KEY_FIELDS)
@@ -110,6 +112,19 @@ class Tables:
                 expires_at INTEGER NOT NULL
             )""",
         ]
+
+
+def table_prefix(namespace: str) -> str:
+    """Return the prefix of a namespace's table names, apart from every other namespace's.
+
+    SQLite matches table names without regard to case, so ``App`` and ``app`` would
+    share tables: each capital letter is written as ``^`` and its lower case, a character
+    no namespace holds. A namespace without capitals keeps its name.
+    """
+    return _CAPITALS.sub(lambda capital: "^" + capital[0].lower(), namespace)
+
+
+_CAPITALS: Final = re.compile("[A-Z]")
 
 
 def _quoted(identifier: str) -> str:
