@@ -164,9 +164,16 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PYTHON)
 def docs(session: nox.Session) -> None:
-    """Build the user guide with mkdocs in strict mode (warnings fail the build)."""
-    session.install("-e", "core", "mkdocs>=1.6", "mkdocstrings[python]>=0.26")
+    """Build the user guide with mkdocs in strict mode (warnings fail the build), then run
+    every Python block of the guide and the READMEs (``tools/test_doc_samples.py``).
+
+    ``-- ARGS`` go to that pytest run (e.g. ``-- -k fastapi``).
+    """
+    _install_core(session, "flask", "fastapi", "djangorestframework")
+    session.install("mkdocs>=1.6", "mkdocstrings[python]>=0.26", *WEB_DEPS, *DJANGO_DEPS)
+    session.install(*(f"-e{path}" for path in _driver_paths()), "-e", "examples/driver-example")
     session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+    session.run("pytest", "tools/test_doc_samples.py", *session.posargs)
 
 
 @nox.session(python=MAIN_PYTHON)
