@@ -205,7 +205,8 @@ def bench(session: nox.Session) -> None:
     Django layer with Django's own database- and cache-backed sessions.
     """
     names = session.posargs or ["core", "sqlite", "web", "django", *DRIVERS]
-    session.install("-e", "core", *(f"-e{p}" for p in _driver_paths()))
+    # conformance_tests: the benchmarks build records with its public test helpers
+    session.install("-e", "core", "-e", "conformance_tests", *(f"-e{p}" for p in _driver_paths()))
     if "web" in names:
         session.install("-e", "core[flask,fastapi]", *WEB_DEPS, *WEB_BENCH_PEERS)
         session.run("bash", "bench/install_wrk.sh", external=True)

@@ -43,6 +43,7 @@ from sessionjar import (
     SigningKey,
     SigningKeyRecord,
 )
+from sessionjar_conformance.helpers import new_record, utc_now
 from sessionjar_mongodb._options import ACCEPT_NON_ATOMIC, parse_url
 from sessionjar_mongodb.store import MongoStore
 from sessionjar_mongodb.store_async import AsyncMongoStore
@@ -55,27 +56,14 @@ Call = Callable[[int], object]
 ACall = Callable[[int], Awaitable[object]]
 
 
-def now() -> datetime:
-    """Return the current time in whole milliseconds."""
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def record(user_id: str = "alice") -> SessionRecord:
     """Return a session record shaped like the ones core creates."""
-    created = now()
-    return SessionRecord(
-        handle=secrets.token_urlsafe(16),
-        tenant="public",
+    return new_record(
+        utc_now(),
         user_id=user_id,
-        created_at=created,
-        expires_at=created + timedelta(days=30),
-        absolute_deadline=None,
+        ttl=timedelta(days=30),
         access_payload={"role": "user", "plan": "pro"},
         session_data={"theme": "dark", "cart": [1, 2, 3]},
-        refresh_hash=secrets.token_hex(32),
-        prev_refresh_hash=None,
-        rotated_at=None,
     )
 
 
@@ -133,7 +121,7 @@ def sync_operations(
     version = [0]
 
     def compare_and_set(_: int) -> object:
-        updated = store.update(one.handle, patch, expected_version=version[0], now=now())
+        updated = store.update(one.handle, patch, expected_version=version[0], now=utc_now())
         assert updated is not None
         version[0] = updated.version
         return updated
@@ -147,7 +135,7 @@ def sync_operations(
     current_hash = [one.refresh_hash]
 
     def rotate(_: int) -> object:
-        moment, child = now(), secrets.token_hex(32)
+        moment, child = utc_now(), secrets.token_hex(32)
         rotation = SessionPatch(
             expires_at=moment + timedelta(days=30),
             refresh_hash=child,
@@ -169,17 +157,19 @@ def sync_operations(
     yield "get", lambda: lambda i: store.get(one.handle)
     yield (
         "is_live",
-        lambda: lambda i: store.is_live(one.handle, tenant="public", user_id="alice", now=now()),
+        lambda: (
+            lambda i: store.is_live(one.handle, tenant="public", user_id="alice", now=utc_now())
+        ),
     )
     yield (
         "update",
-        lambda: lambda i: store.update(one.handle, patch, expected_version=None, now=now()),
+        lambda: lambda i: store.update(one.handle, patch, expected_version=None, now=utc_now()),
     )
     yield "update (CAS)", read_version
     yield "update (rotate)", lambda: rotate
-    yield "list_for_user", lambda: lambda i: store.list_for_user("public", "alice", now=now())
+    yield "list_for_user", lambda: lambda i: store.list_for_user("public", "alice", now=utc_now())
     yield "delete", delete
-    yield "delete_expired", lambda: lambda i: store.delete_expired(now=now())
+    yield "delete_expired", lambda: lambda i: store.delete_expired(now=utc_now())
     yield "add_signing_key", add_key
     yield from manager_operations(manager)
 
@@ -207,7 +197,7 @@ def manager_operations(manager: SessionManager) -> Iterator[tuple[str, Prepare]]
 
 def signing_key() -> SigningKeyRecord:
     """Return a signing-key record shaped like the automatic keys core stores."""
-    created = now()
+    created = utc_now()
     return SigningKeyRecord(
         kid=secrets.token_urlsafe(12),
         algorithm="EdDSA",
@@ -270,7 +260,7 @@ async def run_async(url: str, namespace: str) -> list[tuple[str, float, float]]:
         return lambda i: store.get(one.handle)
 
     async def update() -> ACall:
-        return lambda i: store.update(one.handle, patch, expected_version=None, now=now())
+        return lambda i: store.update(one.handle, patch, expected_version=None, now=utc_now())
 
     prepares: list[tuple[str, APrepare]] = [
         ("create", create), ("get", get), ("update", update), ("delete", delete)
@@ -331,7 +321,7 @@ def checked_verify(url: str, namespace: str) -> None:
     try:
         rows = {
             "is_live": lambda i: store.is_live(
-                session.handle, tenant="public", user_id="dave", now=now()
+                session.handle, tenant="public", user_id="dave", now=utc_now()
             ),
             "verify (check_database)": lambda i: manager.get_session(
                 session.access_token, check_database=True

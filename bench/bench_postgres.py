@@ -28,7 +28,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any, cast
 
@@ -37,6 +37,7 @@ from psycopg import sql
 
 from sessionjar import SessionManager, SessionPatch, SessionRecord, SigningKey, Store
 from sessionjar.codec import SESSION_FIELDS
+from sessionjar_conformance.helpers import new_record, utc_now
 from sessionjar_postgres._sql import Statements
 from sessionjar_postgres.store import PostgresStore
 
@@ -54,27 +55,9 @@ Calls = tuple[Call | None, ...]
 Raw = psycopg.Connection[tuple[Any, ...]]
 
 
-def now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def record(user_id: str = "alice") -> SessionRecord:
     """Return a fresh session record like the ones core creates."""
-    created = now()
-    return SessionRecord(
-        handle=secrets.token_urlsafe(16),
-        tenant="public",
-        user_id=user_id,
-        created_at=created,
-        expires_at=created + timedelta(hours=1),
-        absolute_deadline=None,
-        access_payload={"role": "reader"},
-        session_data={"cart": [1, 2, 3]},
-        refresh_hash=secrets.token_hex(32),
-        prev_refresh_hash=None,
-        rotated_at=None,
-    )
+    return new_record(utc_now(), user_id=user_id)
 
 
 def per_call(func: Call) -> float:
@@ -173,7 +156,7 @@ class Chain:
 
     def rotate(self) -> tuple[SessionPatch, str]:
         """Return the next refresh's patch and the refresh hash it expects."""
-        moment, presented = now(), self.current
+        moment, presented = utc_now(), self.current
         self.current = secrets.token_hex(32)
         patch = SessionPatch(
             expires_at=moment + timedelta(hours=1),
@@ -216,13 +199,13 @@ def operations(
     raw_update = sql_of.update(("session_data",), False, False)
 
     def compare_and_set(_: int) -> object:
-        updated = store.update(one.handle, patch, expected_version=version[0], now=now())
+        updated = store.update(one.handle, patch, expected_version=version[0], now=utc_now())
         assert updated is not None
         version[0] = updated.version
         return updated
 
     def raw_set(_: int) -> object:
-        params = (json.dumps({"theme": "light"}), other.handle, now())
+        params = (json.dumps({"theme": "light"}), other.handle, utc_now())
         return raw.execute(raw_update, params).fetchone()
 
     ours, theirs = (
@@ -234,7 +217,11 @@ def operations(
     def rotate(_: int) -> object:
         patch, presented = ours.rotate()
         updated = store.update(
-            ours.handle, patch, expected_version=None, now=now(), expected_refresh_hash=presented
+            ours.handle,
+            patch,
+            expected_version=None,
+            now=utc_now(),
+            expected_refresh_hash=presented,
         )
         assert updated is not None
         return updated
@@ -242,7 +229,7 @@ def operations(
     def raw_rotate_call(_: int) -> object:
         patch, presented = theirs.rotate()
         changes = list(patch.changes().values())
-        params = [*changes, theirs.handle, now(), presented, patch.expires_at]
+        params = [*changes, theirs.handle, utc_now(), presented, patch.expires_at]
         return raw.execute(raw_rotate, params).fetchone()
 
     def delete() -> Calls:
@@ -269,7 +256,7 @@ def operations(
         return raw.execute(sql_of.get, (one.handle,)).fetchone()
 
     def list_one(_: int) -> object:
-        return raw.execute(sql_of.list_for_user, ("public", "bob", now())).fetchall()
+        return raw.execute(sql_of.list_for_user, ("public", "bob", utc_now())).fetchall()
 
     def list_keys(_: int) -> object:
         return raw.execute(sql_of.list_signing_keys).fetchall()
@@ -289,7 +276,7 @@ def operations(
             select_one,
             floors.select,
             list_one,
-            lambda i: store.list_for_user("public", "bob", now=now()),
+            lambda i: store.list_for_user("public", "bob", now=utc_now()),
         ),
     )
     yield "delete", target, delete
@@ -314,10 +301,10 @@ def checked_verify(
     live = (session.handle, "public", "frank")
 
     def raw_is_live(_: int) -> object:
-        return raw.execute(sql_of.is_live, (*live, now())).fetchone()
+        return raw.execute(sql_of.is_live, (*live, utc_now())).fetchone()
 
     def is_live(_: int) -> object:
-        return store.is_live(session.handle, tenant="public", user_id="frank", now=now())
+        return store.is_live(session.handle, tenant="public", user_id="frank", now=utc_now())
 
     def verify(_: int) -> object:
         return verifier.get_session(session.access_token, check_database=True)
@@ -338,8 +325,8 @@ def fill(raw: Raw, store: PostgresStore, size: int) -> None:
     table = sql.Identifier(store.options.schema, f"scale{size}_sessions")
     raw.execute(
         sql.SQL(
-            "INSERT INTO {} SELECT 'h' || i, 'public', 'u' || (i / 10), now(),"
-            " now() + interval '1 hour', NULL, '{{\"role\": \"reader\"}}',"
+            "INSERT INTO {} SELECT 'h' || i, 'public', 'u' || (i / 10), utc_now(),"
+            " utc_now() + interval '1 hour', NULL, '{{\"role\": \"reader\"}}',"
             " '{{\"cart\": [1, 2, 3]}}', md5(i::text), NULL, NULL, 1"
             " FROM generate_series(0, %s::int - 1) AS i"
         ).format(table),
@@ -355,10 +342,10 @@ def scaled_calls(store: PostgresStore, size: int) -> dict[str, Callable[[int], o
     return {
         "get": lambda _: store.get(f"h{rng.randrange(size)}"),
         "update": lambda _: store.update(
-            f"h{rng.randrange(size)}", patch, expected_version=None, now=now()
+            f"h{rng.randrange(size)}", patch, expected_version=None, now=utc_now()
         ),
         "list_for_user": lambda _: store.list_for_user(
-            "public", f"u{rng.randrange(size // 10)}", now=now()
+            "public", f"u{rng.randrange(size // 10)}", now=utc_now()
         ),
     }
 

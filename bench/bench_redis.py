@@ -44,6 +44,7 @@ import redis
 
 from sessionjar import SessionManager, SessionPatch, SessionRecord, SigningKey, open_store
 from sessionjar.codec import session_to_row
+from sessionjar_conformance.helpers import new_record, utc_now
 from sessionjar_redis import _scripts
 from sessionjar_redis._keys import KeyLayout, owner_tag
 from sessionjar_redis._rows import native_ttl, record_json, update_args
@@ -59,31 +60,18 @@ LIVENESS_FIELDS = ("tenant", "user_id", "expires_at")
 FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-def now() -> datetime:
-    """Return the current time in whole milliseconds."""
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def record(user_id: str = "alice", data_size: int = 0) -> SessionRecord:
     """Return a session record shaped like the ones core creates.
 
     Args:
         data_size: pad the session data with this many bytes.
     """
-    created = now()
-    return SessionRecord(
-        handle=secrets.token_urlsafe(16),
-        tenant="public",
+    return new_record(
+        utc_now(),
         user_id=user_id,
-        created_at=created,
-        expires_at=created + timedelta(days=30),
-        absolute_deadline=None,
+        ttl=timedelta(days=30),
         access_payload={"role": "user", "plan": "pro"},
         session_data={"theme": "dark", "cart": [1, 2, 3], "pad": "x" * data_size},
-        refresh_hash=secrets.token_hex(32),
-        prev_refresh_hash=None,
-        rotated_at=None,
     )
 
 
@@ -165,7 +153,7 @@ class Scripts:
     def update(self, handle: str, patch: SessionPatch) -> Callable[[int], object]:
         """Return a call that applies ``patch`` to the record of ``handle``."""
         key = self._layout.record(handle)
-        args = update_args(patch, now=now(), expected_version=None, expected_refresh_hash=None)
+        args = update_args(patch, now=utc_now(), expected_version=None, expected_refresh_hash=None)
         return lambda i: self._raw.evalsha(_scripts.UPDATE.sha, 1, key, args)
 
     def delete(self, records: list[SessionRecord]) -> Callable[[int], object]:
@@ -235,7 +223,7 @@ def operations(
             return raw.hset(f"{tag}one", "session_data", '{"theme":"light"}')
 
         def ours(i: int) -> object:
-            return store.update(one.handle, patch, expected_version=None, now=now())
+            return store.update(one.handle, patch, expected_version=None, now=utc_now())
 
         return raw_cmd, raw_update, floor, scripts.update(one.handle, patch), ours
 
@@ -272,10 +260,10 @@ def operations(
             return raw.hgetall(f"{tag}one")
 
         rotation = SessionPatch(
-            expires_at=now() + timedelta(days=30),
+            expires_at=utc_now() + timedelta(days=30),
             refresh_hash=secrets.token_hex(32),
             prev_refresh_hash=secrets.token_hex(32),
-            rotated_at=now(),
+            rotated_at=utc_now(),
         )
         script = scripts.update(one.handle, rotation)
         return raw_get, raw_get, rotator(core_alone), script, rotator(manager)
@@ -293,7 +281,7 @@ def operations(
 
     def is_live() -> Calls:
         def ours(i: int) -> object:
-            return store.is_live(one.handle, tenant="public", user_id="alice", now=now())
+            return store.is_live(one.handle, tenant="public", user_id="alice", now=utc_now())
 
         return raw_hget, raw_hmget, ping, raw_hmget, ours
 

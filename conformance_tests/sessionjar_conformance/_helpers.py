@@ -11,6 +11,7 @@ from typing import Any, Final
 import jwt
 
 from sessionjar import JSONObject, SessionRecord, SigningKeyRecord
+from sessionjar.testing import ManualClock
 
 __all__ = [
     "FAR_FUTURE",
@@ -58,23 +59,16 @@ def millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-class MutableClock:
-    """A clock that starts at the real time (whole milliseconds) and moves only when told.
+class MutableClock(ManualClock):
+    """`sessionjar.testing.ManualClock`, started at the real time in whole milliseconds.
 
-    Starting at the real time keeps backends with native TTLs honest: nothing expires
-    in the backend while the test moves this clock forward.
+    The real time keeps backends with native TTLs honest: nothing expires in the backend
+    while the test moves this clock forward. Milliseconds (where `ManualClock` starts at
+    a whole second) make a store that rounds times to seconds fail the boundary tests.
     """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = millis(start or datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move the clock forward by ``timedelta(**delta)``; return the new time."""
-        self.now += timedelta(**delta)
-        return self.now
+        super().__init__(millis(start or datetime.now(UTC)))
 
 
 def new_namespace() -> str:

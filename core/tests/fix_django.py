@@ -17,9 +17,9 @@ import django
 import pytest
 from django.http import HttpResponseBase
 from django.test import AsyncClient, Client, override_settings
-from fix_clock import FakeClock
 
 from sessionjar.django._runtime import runtime
+from sessionjar.testing import ManualClock
 
 __all__ = [
     "REFRESH",
@@ -71,7 +71,7 @@ def store_setting(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[di
 
 
 @pytest.fixture
-def jar(store_setting: dict[str, str], clock: FakeClock) -> Jar:
+def jar(store_setting: dict[str, str], clock: ManualClock) -> Jar:
     """Run a block with ``SESSIONJAR`` set to the test's store and clock plus the keywords."""
 
     @contextlib.contextmanager

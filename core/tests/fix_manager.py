@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from fix_clock import FakeClock
 
 import sessionjar
 from sessionjar import AsyncSessionManager, SessionManager, StorageUnavailable
+from sessionjar.testing import ManualClock
 
 __all__ = [
     "CountingStore",
@@ -41,7 +41,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def make_amanager(store_url: str, clock: FakeClock) -> AsyncIterator[MakeAsync]:
+async def make_amanager(store_url: str, clock: ManualClock) -> AsyncIterator[MakeAsync]:
     """Build async managers on the test's store (closed at teardown).
 
     Keywords pass through to the manager, except ``calls``: a list that records the
@@ -62,7 +62,7 @@ async def make_amanager(store_url: str, clock: FakeClock) -> AsyncIterator[MakeA
 
 
 @pytest.fixture
-def make_manager(store_url: str, clock: FakeClock) -> Iterator[MakeSync]:
+def make_manager(store_url: str, clock: ManualClock) -> Iterator[MakeSync]:
     """Build sync managers on the test's store (closed at teardown); see `make_amanager`."""
     made: list[SessionManager] = []
 

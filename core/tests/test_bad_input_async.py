@@ -15,7 +15,6 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from fix_clock import FakeClock
 from fix_manager import MakeAsync
 
 from sessionjar import (
@@ -29,6 +28,7 @@ from sessionjar import (
     TryRefreshToken,
 )
 from sessionjar._json import MAX_DEPTH
+from sessionjar.testing import ManualClock
 
 NOT_TEXT: list[object] = [{"$ne": None}, ["a"], 42, None, b"token", 1.5]
 BAD_TEXT = [
@@ -235,7 +235,7 @@ async def test_tampered_tokens_are_refused(amanager: AsyncSessionManager) -> Non
 
 
 async def test_time_claims_follow_the_clock(
-    make_amanager: MakeAsync, rsa_key: SigningKey, clock: FakeClock
+    make_amanager: MakeAsync, rsa_key: SigningKey, clock: ManualClock
 ) -> None:
     manager = make_amanager(keys=[rsa_key])
     genuine = await manager.create_session("alice")

@@ -13,7 +13,6 @@ from typing import Any
 
 import jwt
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeSync
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +25,7 @@ from sessionjar import (
     SigningKey,
     TryRefreshToken,
 )
+from sessionjar.testing import ManualClock
 from sessionjar.tokens import MAX_TIME
 
 KEY = SigningKey.hs256(b"0123456789abcdefghijklmnopqrstuvwxyz", kid="hs")
@@ -179,7 +179,7 @@ def test_a_bad_audience_setting_is_refused(make_manager: MakeSync, audience: obj
 
 
 def test_time_claims_outside_datetimes_range_are_refused(
-    keyed: tuple[SessionManager, dict[str, Any], list[str]], clock: FakeClock
+    keyed: tuple[SessionManager, dict[str, Any], list[str]], clock: ManualClock
 ) -> None:
     manager, claims, _ = keyed
     for changes in ({"exp": 10**20}, {"exp": True}, {"nbf": "now"}, {"auth_time": -5}):

@@ -14,7 +14,6 @@ pytest.importorskip("django", reason="Django is not installed (run `nox -s djang
 import django_urls
 from django.http import HttpResponseBase
 from django.test import override_settings
-from fix_clock import FakeClock
 from fix_django import (
     BOTH,
     REFRESH,
@@ -27,6 +26,7 @@ from fix_django import (
 
 from sessionjar import TokenTheftDetected
 from sessionjar.django._runtime import runtime
+from sessionjar.testing import ManualClock
 
 
 def body(response: Any) -> Any:
@@ -98,7 +98,7 @@ class TestErrors:
             assert not response.cookies
             assert body(c.get("/maybe")) == {"user": None}
 
-    def test_expired_access_token_then_refresh(self, jar: Jar, clock: FakeClock) -> None:
+    def test_expired_access_token_then_refresh(self, jar: Jar, clock: ManualClock) -> None:
         with jar():
             c = client()
             old = set_cookies(signin(c))
@@ -149,7 +149,7 @@ class TestErrors:
 
 
 class TestRefreshAndSignout:
-    def test_reused_refresh_token_is_theft(self, jar: Jar, clock: FakeClock) -> None:
+    def test_reused_refresh_token_is_theft(self, jar: Jar, clock: ManualClock) -> None:
         thefts: list[tuple[str, str]] = []
 
         def record(error: TokenTheftDetected) -> None:
@@ -171,7 +171,7 @@ class TestRefreshAndSignout:
             assert runtime().manager.get_session_information(handle) is None
 
     def test_script_prefix_scopes_the_refresh_cookie_below_it(
-        self, jar: Jar, clock: FakeClock
+        self, jar: Jar, clock: ManualClock
     ) -> None:
         with jar(), override_settings(FORCE_SCRIPT_NAME="/app"):
             c = client()
@@ -184,7 +184,7 @@ class TestRefreshAndSignout:
             assert set_cookies(refreshed)["sRefreshToken"]["path"] == "/app" + REFRESH
 
     def test_refresh_cookie_follows_where_the_urls_are_included(
-        self, jar: Jar, clock: FakeClock
+        self, jar: Jar, clock: ManualClock
     ) -> None:
         with override_settings(ROOT_URLCONF="django_urls_api"), jar():
             c = client()
@@ -234,7 +234,7 @@ class TestRefreshAndSignout:
 
 
 class TestHeaderTransferAndCsrf:
-    def test_header_mode(self, jar: Jar, clock: FakeClock) -> None:
+    def test_header_mode(self, jar: Jar, clock: ManualClock) -> None:
         with jar():
             c = client()
             signed = post(c, "/signin", {"user": "bob"}, **{"auth-mode": "header"})
@@ -284,7 +284,7 @@ class TestClassBasedViews:
 
 
 class TestAsyncViews:
-    async def test_async_views_use_the_async_manager(self, ajar: AJar, clock: FakeClock) -> None:
+    async def test_async_views_use_the_async_manager(self, ajar: AJar, clock: ManualClock) -> None:
         async with ajar():
             c = aclient()
             signed = await c.post(

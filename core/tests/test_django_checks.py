@@ -13,11 +13,11 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
-from fix_clock import FakeClock
 from fix_django import Jar, client
 
 from sessionjar import ConfigurationError
 from sessionjar.django._runtime import runtime
+from sessionjar.testing import ManualClock
 
 MIDDLEWARE = ["sessionjar.django.middleware.SessionMiddleware"]
 
@@ -82,7 +82,7 @@ class TestSettings:
 
 
 class TestCleanup:
-    def test_deletes_expired_sessions(self, jar: Jar, clock: FakeClock) -> None:
+    def test_deletes_expired_sessions(self, jar: Jar, clock: ManualClock) -> None:
         with jar():
             runtime().manager.create_session("alice")
             clock.advance(days=31)

@@ -9,11 +9,11 @@ import pytest
 pytest.importorskip("rest_framework", reason="Django REST framework is not installed")
 
 from django.http import HttpResponseBase
-from fix_clock import FakeClock
 from fix_django import BOTH, HTTPS, REFRESH, Jar, set_cookies
 from rest_framework.test import APIClient
 
 from sessionjar.django._runtime import runtime
+from sessionjar.testing import ManualClock
 
 
 def api() -> APIClient:
@@ -65,7 +65,7 @@ class TestRefusals:
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
         assert not response.cookies
 
-    def test_expired_token_is_401_try_refresh(self, jar: Jar, clock: FakeClock) -> None:
+    def test_expired_token_is_401_try_refresh(self, jar: Jar, clock: ManualClock) -> None:
         with jar():
             c = api()
             signin(c)
@@ -86,7 +86,7 @@ class TestRefusals:
         assert data(response)["error"] == "unauthorised"
         assert set(set_cookies(response)) == BOTH
 
-    def test_theft_is_401_and_clears_cookies(self, jar: Jar, clock: FakeClock) -> None:
+    def test_theft_is_401_and_clears_cookies(self, jar: Jar, clock: ManualClock) -> None:
         with jar():
             c = api()
             stolen = set_cookies(signin(c))["sRefreshToken"]["value"]

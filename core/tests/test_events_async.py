@@ -8,7 +8,6 @@ from typing import Any
 
 import pluggy
 import pytest
-from fix_clock import FakeClock
 
 import sessionjar
 from sessionjar import (
@@ -20,6 +19,7 @@ from sessionjar import (
     _events,
     hookimpl,
 )
+from sessionjar.testing import ManualClock
 
 
 class Recorder:
@@ -90,7 +90,7 @@ async def test_revoked_one_and_all(amanager: AsyncSessionManager, recorder: Reco
 
 
 async def test_theft_detected(
-    amanager: AsyncSessionManager, clock: FakeClock, recorder: Recorder
+    amanager: AsyncSessionManager, clock: ManualClock, recorder: Recorder
 ) -> None:
     session = await amanager.create_session("alice")
     assert session.refresh_token is not None
@@ -102,7 +102,7 @@ async def test_theft_detected(
 
 
 async def test_rejected_tokens_carry_a_reason_and_a_salted_hash(
-    amanager: AsyncSessionManager, clock: FakeClock, recorder: Recorder
+    amanager: AsyncSessionManager, clock: ManualClock, recorder: Recorder
 ) -> None:
     session = await amanager.create_session("alice")
     for _ in range(2):
@@ -144,7 +144,7 @@ async def test_refresh_of_a_revoked_session_is_rejected(
 
 
 async def test_expired_sessions_deleted(
-    amanager: AsyncSessionManager, clock: FakeClock, recorder: Recorder
+    amanager: AsyncSessionManager, clock: ManualClock, recorder: Recorder
 ) -> None:
     await amanager.create_session("alice")
     clock.advance(days=31)

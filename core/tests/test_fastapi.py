@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, Request
-from fix_clock import FakeClock
 from fix_web import Barrier, set_cookies
 
 from sessionjar import AsyncSession, AsyncSessionManager
 from sessionjar.fastapi import SessionMiddleware, create_new_session, verify_session
+from sessionjar.testing import ManualClock
 
 Client = Callable[..., httpx.AsyncClient]
 Required = Annotated[AsyncSession, Depends(verify_session())]
@@ -61,7 +61,7 @@ async def test_dependency_gives_the_session(
 
 
 async def test_dependency_errors_become_session_responses(
-    amanager: AsyncSessionManager, aclient: Client, clock: FakeClock
+    amanager: AsyncSessionManager, aclient: Client, clock: ManualClock
 ) -> None:
     client = aclient(fastapi_app(amanager))
     assert (await client.get("/me")).json()["error"] == "unauthorised"

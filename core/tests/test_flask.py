@@ -9,7 +9,6 @@ from typing import Any, cast
 
 import flask
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeSync
 from fix_web import RecordingStore
 from flask import Flask, request
@@ -31,6 +30,7 @@ from sessionjar.flask import (
     revoke_session,
     verify_session,
 )
+from sessionjar.testing import ManualClock
 
 REFRESH = "/auth/session/refresh"
 BOTH = {"sAccessToken", "sRefreshToken"}
@@ -191,7 +191,7 @@ class TestErrors:
         assert client.get("/maybe").json == {"user": None}
 
     def test_expired_access_token_then_refresh(
-        self, manager: SessionManager, clock: FakeClock
+        self, manager: SessionManager, clock: ManualClock
     ) -> None:
         client = client_of(flask_app(manager))
         old = set_cookies(signin(client))
@@ -277,7 +277,7 @@ class TestErrors:
 
 class TestRefreshAndSignout:
     def test_reused_refresh_token_is_theft(
-        self, manager: SessionManager, clock: FakeClock
+        self, manager: SessionManager, clock: ManualClock
     ) -> None:
         thefts: list[tuple[str, str, str]] = []
 
@@ -301,7 +301,7 @@ class TestRefreshAndSignout:
         assert manager.get_session_information(handle) is None
 
     def test_app_under_a_prefix_scopes_the_refresh_cookie_below_it(
-        self, manager: SessionManager, clock: FakeClock
+        self, manager: SessionManager, clock: ManualClock
     ) -> None:
         client, base = client_of(flask_app(manager)), "https://localhost/app"
         response = client.post("/signin", json={"user": "alice"}, base_url=base)
@@ -360,7 +360,7 @@ class TestRefreshAndSignout:
 
 
 class TestHeaderTransferAndCsrf:
-    def test_header_mode(self, manager: SessionManager, clock: FakeClock) -> None:
+    def test_header_mode(self, manager: SessionManager, clock: ManualClock) -> None:
         client = client_of(flask_app(manager))
         signed = client.post("/signin", json={"user": "bob"}, headers={"auth-mode": "header"})
         assert "Set-Cookie" not in signed.headers
@@ -413,7 +413,7 @@ class TestIsolation:
             thread.join(timeout=20)
         assert seen == {u: ({"user": u, "payload": {"name": u}}, None) for u in users}
 
-    def test_anonymous_requests_touch_no_store(self, store_url: str, clock: FakeClock) -> None:
+    def test_anonymous_requests_touch_no_store(self, store_url: str, clock: ManualClock) -> None:
         store = RecordingStore(sessionjar.open_store(store_url))
         with SessionManager(cast(Store, store), clock=clock) as manager:
             store.calls.clear()

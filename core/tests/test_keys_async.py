@@ -10,7 +10,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from fix_clock import FakeClock
 from fix_manager import MakeAsync, aparallel_calls
 
 from sessionjar import (
@@ -21,6 +20,7 @@ from sessionjar import (
     SigningKeyRecord,
 )
 from sessionjar._acompat import asleep
+from sessionjar.testing import ManualClock
 
 WEAK_RSA_BITS = 1024
 STRONG = b"k9#Lq2@vX7!pR4$zM8&nW3*tY6^bH1(e"
@@ -189,7 +189,7 @@ def _insert_after_every_list(
 
 
 async def test_next_key_is_published_before_it_signs(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     manager = make_amanager(keys=AutomaticKeys(rotation_interval=timedelta(days=1)))
     first = await manager.create_session("alice")
@@ -203,7 +203,7 @@ async def test_next_key_is_published_before_it_signs(
 
 
 async def test_rotation_keeps_old_keys_until_their_tokens_expire(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     options = {
         "keys": AutomaticKeys(rotation_interval=timedelta(hours=1)),
@@ -227,7 +227,7 @@ async def test_rotation_keeps_old_keys_until_their_tokens_expire(
 
 
 async def test_verify_only_process_sees_new_keys_after_load_keys(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     options = {"keys": AutomaticKeys(rotation_interval=timedelta(hours=1))}
     signer, verifier = make_amanager(**options), make_amanager(**options)

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from fix_clock import FakeClock
 from fix_manager import CountingStore, MakeAsync
 
 from sessionjar import (
@@ -20,10 +19,11 @@ from sessionjar import (
     TryRefreshToken,
 )
 from sessionjar._clock import utc_now
+from sessionjar.testing import ManualClock
 
 
 async def test_create_returns_both_tokens_and_the_facts(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     session = await amanager.create_session(
         "alice", tenant="acme", access_payload={"role": "admin"}, session_data={"cart": [1]}
@@ -69,7 +69,7 @@ async def test_the_default_clock_is_the_wall_clock(make_amanager: MakeAsync) -> 
 
 
 async def test_times_from_a_custom_clock_are_cut_to_milliseconds(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     manager = make_amanager(clock=lambda: clock.now.astimezone(timezone(timedelta(hours=2))))
     clock.advance(microseconds=123456)
@@ -99,7 +99,7 @@ async def test_get_session_does_no_storage_io(make_amanager: MakeAsync) -> None:
 
 
 async def test_check_database_on_a_protocol_2_store_reads_the_record(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     calls: list[str] = []
     manager = make_amanager(calls=calls)
@@ -136,7 +136,7 @@ async def test_check_database_refuses_revoked_session(amanager: AsyncSessionMana
 
 
 async def test_expired_session_has_no_information(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     created = await amanager.create_session("alice")
     clock.advance(days=30, milliseconds=-1)
@@ -146,7 +146,7 @@ async def test_expired_session_has_no_information(
 
 
 async def test_access_token_never_outlives_its_session(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     manager = make_amanager(
         access_token_validity=timedelta(hours=1), refresh_token_validity=timedelta(minutes=10)
@@ -156,7 +156,7 @@ async def test_access_token_never_outlives_its_session(
 
 
 async def test_expired_access_token_asks_for_refresh(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     created = await amanager.create_session("alice")
     clock.advance(minutes=15)
@@ -166,7 +166,7 @@ async def test_expired_access_token_asks_for_refresh(
     assert (await amanager.get_session(created.access_token)).user_id == "alice"
 
 
-async def test_session_information(amanager: AsyncSessionManager, clock: FakeClock) -> None:
+async def test_session_information(amanager: AsyncSessionManager, clock: ManualClock) -> None:
     created = await amanager.create_session(
         "alice", tenant="acme", access_payload={"a": 1}, session_data={"b": [2]}
     )
@@ -198,7 +198,7 @@ async def test_handles_are_listed_per_user_and_tenant(amanager: AsyncSessionMana
 
 
 async def test_expired_sessions_are_not_listed(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     await amanager.create_session("alice")
     clock.advance(days=30)
@@ -240,7 +240,7 @@ async def test_update_by_handle_never_resurrects(amanager: AsyncSessionManager) 
 
 
 async def test_an_update_a_store_let_through_after_expiry_is_refused(
-    amanager: AsyncSessionManager, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    amanager: AsyncSessionManager, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     created = await amanager.create_session("alice", access_payload={"v": 1})
     token = created.access_token
@@ -259,7 +259,7 @@ async def test_an_update_a_store_let_through_after_expiry_is_refused(
     assert (created.access_token, created.get_jwt_payload()) == (token, {"v": 1})
 
 
-async def test_delete_expired_sessions(amanager: AsyncSessionManager, clock: FakeClock) -> None:
+async def test_delete_expired_sessions(amanager: AsyncSessionManager, clock: ManualClock) -> None:
     old = await amanager.create_session("alice")
     clock.advance(days=20)
     young = await amanager.create_session("alice")
@@ -271,7 +271,7 @@ async def test_delete_expired_sessions(amanager: AsyncSessionManager, clock: Fak
 
 
 async def test_absolute_lifetime_sets_a_deadline(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     manager = make_amanager(absolute_lifetime=timedelta(days=2))
     created = await manager.create_session("alice")

@@ -9,7 +9,6 @@ from functools import partial
 from typing import Any
 
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeAsync, aparallel_calls
 
 import sessionjar
@@ -21,6 +20,7 @@ from sessionjar import (
     SessionPatch,
     UpdateConflict,
 )
+from sessionjar.testing import ManualClock
 
 Interference = Callable[[AsyncStore, str], Any]
 
@@ -42,7 +42,7 @@ class InterferingStore:
         return record
 
 
-async def _interfered(store_url: str, clock: FakeClock, interfere: Interference) -> Any:
+async def _interfered(store_url: str, clock: ManualClock, interfere: Interference) -> Any:
     store = InterferingStore(sessionjar.open_async_store(store_url), interfere)
     manager = AsyncSessionManager(store, clock=clock)
     await manager.load_keys()
@@ -121,7 +121,7 @@ async def test_merge_of_a_revoked_session_is_refused(amanager: AsyncSessionManag
         await session.merge_jwt_payload({"a": 1})
 
 
-async def test_revoked_during_a_merge_stays_revoked(store_url: str, clock: FakeClock) -> None:
+async def test_revoked_during_a_merge_stays_revoked(store_url: str, clock: ManualClock) -> None:
     async def revoke(store: AsyncStore, handle: str) -> None:
         await store.delete([handle])
 
@@ -134,7 +134,7 @@ async def test_revoked_during_a_merge_stays_revoked(store_url: str, clock: FakeC
         assert await manager.get_session_information(session.handle) is None
 
 
-async def test_merge_gives_up_after_its_retry_bound(store_url: str, clock: FakeClock) -> None:
+async def test_merge_gives_up_after_its_retry_bound(store_url: str, clock: ManualClock) -> None:
     async def write(store: AsyncStore, handle: str) -> None:
         patch = SessionPatch(session_data={"other": "writer"})
         await store.update(handle, patch, expected_version=None, now=clock())

@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeAsync, aparallel_calls
 
 from sessionjar import (
@@ -19,6 +18,7 @@ from sessionjar import (
     TryRefreshToken,
 )
 from sessionjar._acompat import asleep
+from sessionjar.testing import ManualClock
 
 
 async def _tokens(manager: AsyncSessionManager, user: str = "alice") -> tuple[str, str]:
@@ -33,7 +33,7 @@ def _without_key_loads(calls: list[str]) -> list[str]:
 
 
 async def test_refresh_rotates_and_slides_expiry(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     handle, first = await _tokens(amanager)
     clock.advance(days=10)
@@ -51,7 +51,7 @@ async def test_refresh_rotates_and_slides_expiry(
 
 
 async def test_refresh_keeps_a_session_alive_past_its_first_expiry(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     handle, token = await _tokens(amanager)
     for _ in range(4):
@@ -63,7 +63,7 @@ async def test_refresh_keeps_a_session_alive_past_its_first_expiry(
 
 
 async def test_expiry_never_slides_past_the_absolute_deadline(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     manager = make_amanager(absolute_lifetime=timedelta(days=40))
     handle, token = await _tokens(manager)
@@ -80,7 +80,7 @@ async def test_expiry_never_slides_past_the_absolute_deadline(
 
 
 async def test_near_the_deadline_refresh_reads_and_caps_the_expiry(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     calls: list[str] = []
     manager = make_amanager(absolute_lifetime=timedelta(days=40), calls=calls)
@@ -102,7 +102,7 @@ async def test_near_the_deadline_refresh_reads_and_caps_the_expiry(
 
 
 async def test_no_token_outlives_the_absolute_deadline(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     manager = make_amanager(absolute_lifetime=timedelta(minutes=20))
     deadline = clock.now + timedelta(minutes=20)
@@ -121,7 +121,7 @@ async def test_no_token_outlives_the_absolute_deadline(
 
 
 async def test_refresh_is_one_conditional_write(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     calls: list[str] = []
     manager = make_amanager(calls=calls)
@@ -138,7 +138,7 @@ async def test_refresh_is_one_conditional_write(
 
 
 async def test_previous_token_within_grace_gets_the_same_child_without_a_write(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     calls: list[str] = []
     manager = make_amanager(calls=calls)
@@ -155,7 +155,7 @@ async def test_previous_token_within_grace_gets_the_same_child_without_a_write(
 
 
 async def test_previous_token_after_grace_is_theft(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     handle, parent = await _tokens(amanager)
     child = await amanager.refresh_session(parent)
@@ -202,7 +202,7 @@ async def test_a_forged_secret_leaves_the_session_alone(amanager: AsyncSessionMa
 
 
 async def test_refresh_of_expired_session_is_not_found(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     _, token = await _tokens(amanager)
     clock.advance(days=30)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeAsync
 
 from sessionjar import (
@@ -17,6 +16,7 @@ from sessionjar import (
     StorageUnavailable,
     TokenTheftDetected,
 )
+from sessionjar.testing import ManualClock
 
 
 async def test_reads_need_no_storage(make_amanager: MakeAsync) -> None:
@@ -70,7 +70,7 @@ async def test_update_session_data_never_resurrects(amanager: AsyncSessionManage
 
 
 async def test_update_session_data_after_expiry_fails(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     session = await amanager.create_session("alice")
     clock.advance(days=30)
@@ -79,7 +79,7 @@ async def test_update_session_data_after_expiry_fails(
 
 
 async def test_update_jwt_payload_issues_a_new_token_with_the_same_expiry(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     calls: list[str] = []
     manager = make_amanager(calls=calls)
@@ -133,7 +133,7 @@ async def test_a_failed_revoke_leaves_revoked_false(make_amanager: MakeAsync) ->
     assert session.revoked is False
 
 
-async def test_created_and_expiry_times(amanager: AsyncSessionManager, clock: FakeClock) -> None:
+async def test_created_and_expiry_times(amanager: AsyncSessionManager, clock: ManualClock) -> None:
     clock.advance(milliseconds=123)
     created = await amanager.create_session("alice")
     session = await amanager.get_session(created.access_token)
@@ -230,7 +230,7 @@ async def test_failing_key_storage_yields_no_session(make_amanager: MakeAsync) -
 
 
 async def test_theft_with_a_failing_delete_yields_no_session(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     broken: set[str] = set()
     manager = make_amanager(broken=broken)

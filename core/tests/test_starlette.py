@@ -8,7 +8,6 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeAsync
 from fix_web import (
     BASE_URL,
@@ -41,6 +40,7 @@ from sessionjar.starlette import (
     get_session,
     handle_error,
 )
+from sessionjar.testing import ManualClock
 
 Client = Callable[..., httpx.AsyncClient]
 REFRESH = "/auth/session/refresh"
@@ -152,7 +152,7 @@ class TestErrors:
         assert "set-cookie" not in response.headers
 
     async def test_expired_access_token_asks_for_refresh_and_keeps_cookies(
-        self, amanager: AsyncSessionManager, aclient: Client, clock: FakeClock
+        self, amanager: AsyncSessionManager, aclient: Client, clock: ManualClock
     ) -> None:
         client = aclient(starlette_app(amanager))
         await signin(client)
@@ -259,7 +259,7 @@ async def _handle(manager: AsyncSessionManager, user: str) -> str:
 
 class TestRefreshAndSignout:
     async def test_refresh_rotates_both_cookies(
-        self, amanager: AsyncSessionManager, aclient: Client, clock: FakeClock
+        self, amanager: AsyncSessionManager, aclient: Client, clock: ManualClock
     ) -> None:
         client = aclient(starlette_app(amanager))
         old = set_cookies(await signin(client))
@@ -276,7 +276,7 @@ class TestRefreshAndSignout:
         assert (await client.get("/me")).json()["user"] == "alice"
 
     async def test_parallel_refreshes_of_two_tabs_both_succeed(
-        self, amanager: AsyncSessionManager, aclient: Client, clock: FakeClock
+        self, amanager: AsyncSessionManager, aclient: Client, clock: ManualClock
     ) -> None:
         app = starlette_app(amanager)
         refresh = set_cookies(await signin(aclient(app)))["sRefreshToken"]["value"]
@@ -289,7 +289,7 @@ class TestRefreshAndSignout:
         assert (await tabs[0].get("/me")).json()["user"] == "alice"
 
     async def test_app_under_a_root_path_scopes_the_refresh_cookie_below_it(
-        self, amanager: AsyncSessionManager, clock: FakeClock
+        self, amanager: AsyncSessionManager, clock: ManualClock
     ) -> None:
         transport = httpx.ASGITransport(app=starlette_app(amanager), root_path="/api")
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
@@ -316,7 +316,7 @@ class TestRefreshAndSignout:
         assert (await aclient(starlette_app(amanager)).get(REFRESH)).status_code == 404
 
     async def test_reused_refresh_token_is_theft(
-        self, amanager: AsyncSessionManager, aclient: Client, clock: FakeClock
+        self, amanager: AsyncSessionManager, aclient: Client, clock: ManualClock
     ) -> None:
         thefts: list[tuple[str, str, str]] = []
 
@@ -400,7 +400,7 @@ class TestRefreshAndSignout:
 
 class TestHeaderTransfer:
     async def test_header_mode_returns_tokens_in_headers(
-        self, amanager: AsyncSessionManager, aclient: Client, clock: FakeClock
+        self, amanager: AsyncSessionManager, aclient: Client, clock: ManualClock
     ) -> None:
         client = aclient(starlette_app(amanager))
         response = await client.post(
@@ -518,7 +518,7 @@ class TestKeyLoading:
             assert "StorageUnavailable" in sent[0]["message"]
 
     async def test_concurrent_first_requests_without_lifespan_load_the_keys_once(
-        self, amanager: AsyncSessionManager, store_url: str, clock: FakeClock, aclient: Client
+        self, amanager: AsyncSessionManager, store_url: str, clock: ManualClock, aclient: Client
     ) -> None:
         access = (await amanager.create_session("alice")).access_token
         store = YieldingKeyStore(sessionjar.open_async_store(store_url))
@@ -560,7 +560,7 @@ class TestIsolation:
         assert all("set-cookie" not in r.headers for r in responses)
 
     async def test_anonymous_requests_touch_no_store(
-        self, store_url: str, clock: FakeClock, aclient: Client
+        self, store_url: str, clock: ManualClock, aclient: Client
     ) -> None:
         store = RecordingStore(sessionjar.open_async_store(store_url))
         async with AsyncSessionManager(cast(AsyncStore, store), clock=clock) as manager:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeAsync, MakeSync, parallel_calls
 
 from sessionjar import (
@@ -20,6 +19,7 @@ from sessionjar import (
 )
 from sessionjar._keys import AutomaticKeys, KeyRingState
 from sessionjar._token_cache import VerifiedTokens
+from sessionjar.testing import ManualClock
 from sessionjar.tokens import AccessClaims, AccessTokens
 
 NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
@@ -68,7 +68,7 @@ def test_a_hit_never_outlives_exp_nor_precedes_iat() -> None:
         tokens.verify(token, {"k": key}, NOW.timestamp() - 3600)  # a clock set back
 
 
-def test_a_hit_follows_the_managers_clock(make_manager: MakeSync, clock: FakeClock) -> None:
+def test_a_hit_follows_the_managers_clock(make_manager: MakeSync, clock: ManualClock) -> None:
     manager = make_manager(keys=[SigningKey.generate(kid="k")])
     token = manager.create_session("alice").access_token
     assert manager.get_session(token).user_id == "alice"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from sessionjar import (
 )
 from sessionjar.codec import to_millis as millis
 from sessionjar_conformance._acompat import aparallel
+from sessionjar_conformance.helpers import new_record, utc_now
 from sessionjar_mongodb.store_async import AsyncMongoStore
 
 SESSION_FIELDS = {
@@ -48,29 +49,6 @@ FERRETDB_RACE = "FerretDB v1 findAndModify is not atomic: racing conditional upd
 FERRETDB_LOST = "FerretDB v1 findAndModify is not atomic: racing updates lose writes"
 
 
-def now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def new_record(*, tenant: str = "public", user_id: str = "alice", **fields: Any) -> SessionRecord:
-    created = now()
-    values: dict[str, Any] = {
-        "handle": secrets.token_urlsafe(16),
-        "tenant": tenant,
-        "user_id": user_id,
-        "created_at": created,
-        "expires_at": created + timedelta(hours=1),
-        "absolute_deadline": None,
-        "access_payload": {"role": "admin"},
-        "session_data": {"cart": [1, 2]},
-        "refresh_hash": secrets.token_hex(32),
-        "prev_refresh_hash": None,
-        "rotated_at": None,
-    }
-    return SessionRecord(**{**values, **fields})
-
-
 @pytest.fixture
 def namespace() -> str:
     return f"sjm_{secrets.token_hex(6)}"
@@ -86,13 +64,13 @@ async def store(mongodb_url: str, namespace: str) -> AsyncIterator[AsyncMongoSto
 async def test_session_document_has_fixed_fields_and_json_text(
     store: AsyncMongoStore, raw_database: Any, namespace: str
 ) -> None:
-    record = new_record(absolute_deadline=now() + timedelta(days=1))
+    record = new_record(utc_now(), absolute_deadline=utc_now() + timedelta(days=1))
     await store.create(record)
     document = raw_database[f"{namespace}.sessions"].find_one({"_id": record.handle})
     assert set(document) == SESSION_FIELDS
     assert document["expires_at"] == record.expires_at  # a BSON date, for the TTL index
     assert document["absolute_deadline"] == record.absolute_deadline
-    assert document["access_payload"] == '{"role":"admin"}'
+    assert document["access_payload"] == '{"role":"reader"}'
     assert document["version"] == 1
 
 
@@ -100,11 +78,11 @@ async def test_keys_with_dollar_and_dot_round_trip(
     store: AsyncMongoStore, raw_database: Any, namespace: str
 ) -> None:
     payload = {"$where": "sleep(1)", "a.b": {"$gt": ""}, "$": [{".": None}], "": 2**70}
-    record = new_record(access_payload=payload, session_data={"$set": {"x.y": 1.5}})
+    record = new_record(utc_now(), access_payload=payload, session_data={"$set": {"x.y": 1.5}})
     await store.create(record)
     assert await store.get(record.handle) == record
     patch = SessionPatch(session_data={"$inc": {"version": 100}})
-    updated = await store.update(record.handle, patch, expected_version=1, now=now())
+    updated = await store.update(record.handle, patch, expected_version=1, now=utc_now())
     assert updated is not None
     assert updated.session_data == {"$inc": {"version": 100}}
     assert updated.version == 2
@@ -113,24 +91,30 @@ async def test_keys_with_dollar_and_dot_round_trip(
 
 
 async def test_operator_shaped_names_match_literally(store: AsyncMongoStore) -> None:
-    alice = new_record(user_id="alice")
-    odd = [new_record(user_id=name) for name in ("$ne", '{"$gt": ""}', ".*", "alice.")]
+    alice = new_record(utc_now(), user_id="alice")
+    odd = [new_record(utc_now(), user_id=name) for name in ("$ne", '{"$gt": ""}', ".*", "alice.")]
     for record in (alice, *odd):
         await store.create(record)
     for record in odd:
-        assert await store.list_for_user("public", record.user_id, now=now()) == [record.handle]
+        assert await store.list_for_user("public", record.user_id, now=utc_now()) == [
+            record.handle
+        ]
     assert await store.delete_for_user("public", "$ne") == [odd[0].handle]
-    assert await store.list_for_user("public", "alice", now=now()) == [alice.handle]
+    assert await store.list_for_user("public", "alice", now=utc_now()) == [alice.handle]
     assert await store.get("$ne") is None
 
 
 async def test_operator_shaped_refresh_hash_matches_literally(store: AsyncMongoStore) -> None:
-    record = new_record()
+    record = new_record(utc_now())
     await store.create(record)
     patch = SessionPatch(session_data={"hit": True})
     for expected in ('{"$ne": ""}', "$ne", ".*"):
         updated = await store.update(
-            record.handle, patch, expected_version=None, expected_refresh_hash=expected, now=now()
+            record.handle,
+            patch,
+            expected_version=None,
+            expected_refresh_hash=expected,
+            now=utc_now(),
         )
         assert updated is None
     assert await store.get(record.handle) == record
@@ -148,11 +132,11 @@ async def test_operator_shaped_refresh_hash_matches_literally(store: AsyncMongoS
 async def test_expectations_of_other_types_are_refused(
     store: AsyncMongoStore, expectations: dict[str, Any]
 ) -> None:
-    record = new_record()
+    record = new_record(utc_now())
     await store.create(record)
     patch = SessionPatch(session_data={"hit": True})
     with pytest.raises(ConfigurationError):
-        await store.update(record.handle, patch, now=now(), **expectations)
+        await store.update(record.handle, patch, now=utc_now(), **expectations)
     assert await store.get(record.handle) == record
 
 
@@ -174,10 +158,10 @@ async def test_first_call_or_migrate_creates_indexes(
 async def test_indexes_are_created_once_per_store_and_idempotently(
     mongodb_url: str, namespace: str, raw_database: Any
 ) -> None:
-    record = new_record()
+    record = new_record(utc_now())
     for _ in range(2):  # the second store meets existing indexes
         second = AsyncMongoStore.from_url(mongodb_url, namespace=namespace)
-        await second.create(new_record())
+        await second.create(new_record(utc_now()))
         await second.close()
     stores = [AsyncMongoStore.from_url(mongodb_url, namespace=namespace) for _ in range(3)]
     await aparallel(3, lambda index: stores[index].get(record.handle))
@@ -219,7 +203,7 @@ async def test_parallel_delete_for_user_reports_each_handle_once(
     mongodb_url: str, namespace: str
 ) -> None:
     stores = [AsyncMongoStore.from_url(mongodb_url, namespace=namespace) for _ in range(4)]
-    records = [new_record(user_id="bob") for _ in range(6)]
+    records = [new_record(utc_now(), user_id="bob") for _ in range(6)]
     for record in records:
         await stores[0].create(record)
     results = await aparallel(4, lambda index: stores[index].delete_for_user("public", "bob"))
@@ -233,7 +217,7 @@ async def test_parallel_deletes_of_one_handle_report_it_once(
     mongodb_url: str, namespace: str
 ) -> None:
     stores = [AsyncMongoStore.from_url(mongodb_url, namespace=namespace) for _ in range(4)]
-    record = new_record()
+    record = new_record(utc_now())
     await stores[0].create(record)
     results = await aparallel(4, lambda index: stores[index].delete([record.handle, "nope"]))
     for opened in stores:
@@ -256,7 +240,7 @@ async def test_conditional_update_races_have_one_winner_every_round(
 async def race_conditional_updates(store: AsyncMongoStore, condition: str) -> int:
     """Race 30 rotations of a new record, each conditioned on its version or its refresh
     hash as created; return how many won."""
-    record = new_record()
+    record = new_record(utc_now())
     await store.create(record)
     as_created: dict[str, Any] = {
         "expected_version": 1,
@@ -268,7 +252,7 @@ async def race_conditional_updates(store: AsyncMongoStore, condition: str) -> in
         patch = SessionPatch(
             refresh_hash=secrets.token_hex(32), prev_refresh_hash=record.refresh_hash
         )
-        return await store.update(record.handle, patch, now=now(), **expectations)
+        return await store.update(record.handle, patch, now=utc_now(), **expectations)
 
     results = await aparallel(30, rotate)
     assert [result for result in results if isinstance(result, BaseException)] == []
@@ -290,11 +274,11 @@ async def test_unconditional_update_races_apply_every_update_every_round(
 
 async def race_unconditional_updates(store: AsyncMongoStore) -> int:
     """Race 30 unconditional updates of a new record; return how many it shows applied."""
-    record = new_record()
+    record = new_record(utc_now())
     await store.create(record)
     patch = SessionPatch(session_data={"raced": True})
     results = await aparallel(
-        30, lambda _: store.update(record.handle, patch, expected_version=None, now=now())
+        30, lambda _: store.update(record.handle, patch, expected_version=None, now=utc_now())
     )
     assert [result for result in results if isinstance(result, BaseException)] == []
     got = await store.get(record.handle)
@@ -305,7 +289,7 @@ async def race_unconditional_updates(store: AsyncMongoStore) -> int:
 async def test_unreadable_documents_raise_storage_unavailable(
     store: AsyncMongoStore, raw_database: Any, namespace: str
 ) -> None:
-    record = new_record()
+    record = new_record(utc_now())
     await store.create(record)
     sessions = raw_database[f"{namespace}.sessions"]
     sessions.update_one({"_id": record.handle}, {"$set": {"session_data": {"not": "text"}}})
@@ -328,15 +312,15 @@ async def test_unreadable_documents_raise_storage_unavailable(
 
 
 async def test_oversized_values_write_nothing(store: AsyncMongoStore) -> None:
-    record = new_record(session_data={"blob": TOO_LARGE})
+    record = new_record(utc_now(), session_data={"blob": TOO_LARGE})
     with pytest.raises(SerializationError):
         await store.create(record)
     assert await store.get(record.handle) is None
-    small = new_record()
+    small = new_record(utc_now())
     await store.create(small)
     patch = SessionPatch(session_data={"blob": TOO_LARGE})
     with pytest.raises(SerializationError):
-        await store.update(small.handle, patch, expected_version=None, now=now())
+        await store.update(small.handle, patch, expected_version=None, now=utc_now())
     assert await store.get(small.handle) == small
 
 
@@ -345,12 +329,12 @@ async def test_cut_connections_fail_closed_and_the_store_recovers(
 ) -> None:
     running, url = proxy
     store = AsyncMongoStore.from_url(url, namespace=namespace)
-    record = new_record()
+    record = new_record(utc_now())
     await store.create(record)
     running.cutting = True
     with pytest.raises(StorageUnavailable) as caught:
         await store.update(
-            record.handle, SessionPatch(session_data={}), expected_version=1, now=now()
+            record.handle, SessionPatch(session_data={}), expected_version=1, now=utc_now()
         )
     assert caught.value.__cause__ is not None
     with pytest.raises(StorageUnavailable):
@@ -382,7 +366,7 @@ async def test_database_is_the_url_path(
     database = f"{namespace}_db"
     base, _, query = mongodb_url.partition("?")
     store = AsyncMongoStore.from_url(f"{base.rstrip('/')}/{database}?{query}", namespace=namespace)
-    await store.create(new_record())
+    await store.create(new_record(utc_now()))
     await store.close()
     client = raw_database.client
     try:
@@ -402,7 +386,7 @@ async def test_a_server_with_non_atomic_updates_is_refused_unless_accepted(
         with pytest.raises(ConfigurationError, match="findAndModify is not atomic"):
             await store.get("x" * 22)
         with pytest.raises(ConfigurationError, match="not atomic"):  # on every call
-            await store.create(new_record())
+            await store.create(new_record(utc_now()))
     finally:
         await store.close()
 
@@ -410,14 +394,14 @@ async def test_a_server_with_non_atomic_updates_is_refused_unless_accepted(
 async def test_is_live_reads_the_id_alone_and_checks_owner_and_expiry(
     store: AsyncMongoStore,
 ) -> None:
-    record = new_record()
+    record = new_record(utc_now())
     await store.create(record)
     live = {"tenant": "public", "user_id": "alice"}
-    assert await store.is_live(record.handle, **live, now=now())
+    assert await store.is_live(record.handle, **live, now=utc_now())
     assert not await store.is_live(record.handle, **live, now=record.expires_at)
-    assert not await store.is_live(record.handle, tenant="public", user_id="bob", now=now())
-    assert not await store.is_live(record.handle, tenant="other", user_id="alice", now=now())
-    assert not await store.is_live("x" * 22, **live, now=now())
+    assert not await store.is_live(record.handle, tenant="public", user_id="bob", now=utc_now())
+    assert not await store.is_live(record.handle, tenant="other", user_id="alice", now=utc_now())
+    assert not await store.is_live("x" * 22, **live, now=utc_now())
 
 
 async def test_calls_on_a_killed_server_fail_within_the_timeout_then_recover(
@@ -425,7 +409,7 @@ async def test_calls_on_a_killed_server_fail_within_the_timeout_then_recover(
 ) -> None:
     url = acknowledged(f"{ferretdb.url}?timeoutMS=2000", is_ferretdb=True)
     store = AsyncMongoStore.from_url(url, namespace=namespace)
-    record = new_record()
+    record = new_record(utc_now())
     try:
         await store.create(record)
         ferretdb.kill()

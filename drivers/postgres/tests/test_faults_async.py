@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -21,7 +20,7 @@ from psycopg import errors, sql
 from sessionjar import SessionPatch, SessionRecord, StorageUnavailable
 from sessionjar._acompat import asleep
 from sessionjar_conformance._acompat import afixture, aparallel
-from sessionjar_conformance._helpers import millis, new_record
+from sessionjar_conformance.helpers import new_record, utc_now
 from sessionjar_postgres.store_async import AsyncPostgresStore
 
 Raw = psycopg.Connection[tuple[object, ...]]
@@ -73,10 +72,6 @@ async def wait_until_blocked(raw: Raw, application_name: str) -> int:
     pytest.fail("the store's statement never waited for the lock")
 
 
-def now() -> datetime:
-    return millis(datetime.now(UTC))
-
-
 async def test_connection_lost_mid_statement_fails_closed(
     store: AsyncPostgresStore,
     raw: Raw,
@@ -84,7 +79,7 @@ async def test_connection_lost_mid_statement_fails_closed(
     sessions: sql.Identifier,
     application_name: str,
 ) -> None:
-    record = new_record(now())
+    record = new_record(utc_now())
     await store.create(record)
     patch = SessionPatch(session_data={"written": True})
     with psycopg.connect(server_url) as blocker:
@@ -95,7 +90,7 @@ async def test_connection_lost_mid_statement_fails_closed(
 
         async def act(index: int) -> object:
             if index == 0:
-                return await store.update(record.handle, patch, expected_version=1, now=now())
+                return await store.update(record.handle, patch, expected_version=1, now=utc_now())
             pid = await wait_until_blocked(raw, application_name)
             return raw.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()
 
@@ -138,8 +133,8 @@ async def make_deadlock(
     application_name: str,
 ) -> tuple[Any, SessionRecord, SessionRecord]:
     """Make the store's delete of two records deadlock with a plain connection."""
-    first = new_record(now(), handle=f"a{secrets.token_hex(8)}")
-    second = new_record(now(), handle=f"b{secrets.token_hex(8)}")
+    first = new_record(utc_now(), handle=f"a{secrets.token_hex(8)}")
+    second = new_record(utc_now(), handle=f"b{secrets.token_hex(8)}")
     await store.create(first)
     await store.create(second)
     lock = sql.SQL("SELECT 1 FROM {} WHERE handle = %s FOR UPDATE").format(sessions)
@@ -172,7 +167,7 @@ async def test_serialization_failure_fails_closed(
         options="-c%20default_transaction_isolation%3Dserializable",
     )
     opened = AsyncPostgresStore.from_url(url, namespace=namespace)
-    record = new_record(now())
+    record = new_record(utc_now())
     try:
         await opened.create(record)
         with psycopg.connect(server_url) as other:
@@ -182,7 +177,7 @@ async def test_serialization_failure_fails_closed(
                 if index == 0:
                     patch = SessionPatch(session_data={"by": "store"})
                     return await opened.update(
-                        record.handle, patch, expected_version=None, now=now()
+                        record.handle, patch, expected_version=None, now=utc_now()
                     )
                 await wait_until_blocked(raw, application_name)
                 other.commit()
@@ -203,7 +198,7 @@ async def test_a_slow_statement_fails_at_the_timeout(
 ) -> None:
     url = with_options(postgres_url, timeout=1)
     opened = AsyncPostgresStore.from_url(url, namespace=namespace)
-    record = new_record(now())
+    record = new_record(utc_now())
     try:
         await opened.create(record)
         with psycopg.connect(server_url) as blocker:
@@ -211,7 +206,7 @@ async def test_a_slow_statement_fails_at_the_timeout(
             blocker.execute(lock, (record.handle,))
             patch = SessionPatch(session_data={"late": True})
             with pytest.raises(StorageUnavailable, match="timeout") as raised:
-                await opened.update(record.handle, patch, expected_version=None, now=now())
+                await opened.update(record.handle, patch, expected_version=None, now=utc_now())
             blocker.rollback()
         assert isinstance(raised.value.__cause__, psycopg.OperationalError)
         # The server finishes what the client gave up on unless its statement_timeout

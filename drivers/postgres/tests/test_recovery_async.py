@@ -7,26 +7,21 @@ shared test server.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import pytest
 from fix_cluster import Cluster
 from fix_server import with_options
 
 from sessionjar import StorageUnavailable
-from sessionjar_conformance._helpers import millis, new_record
+from sessionjar_conformance.helpers import new_record, utc_now
 from sessionjar_postgres.store_async import AsyncPostgresStore
-
-
-def now() -> datetime:
-    return millis(datetime.now(UTC))
 
 
 async def test_fails_closed_while_the_server_is_down_then_recovers(cluster: Cluster) -> None:
     # timeout: the longest a call waits, here for the pool's next reconnection attempt.
     url = with_options(cluster.url, timeout=4, connect_timeout=1)
     store = AsyncPostgresStore.from_url(url, namespace="recovery")
-    record, later = new_record(now()), new_record(now())
+    record, later = new_record(utc_now()), new_record(utc_now())
     try:
         await store.create(record)
         cluster.stop()
@@ -48,7 +43,7 @@ async def test_connections_closed_by_a_restart_are_replaced_without_an_error(
 ) -> None:
     url = with_options(cluster.url, pool_min_size=2, timeout=5)
     store = AsyncPostgresStore.from_url(url, namespace="restart")
-    record = new_record(now())
+    record = new_record(utc_now())
     try:
         await store.create(record)
         cluster.stop()
@@ -65,7 +60,7 @@ async def test_calls_on_a_killed_server_fail_within_the_timeout_then_recover(
 ) -> None:
     url = with_options(cluster.url, pool_min_size=2, timeout=2, connect_timeout=2)
     store = AsyncPostgresStore.from_url(url, namespace="killed")
-    record = new_record(now())
+    record = new_record(utc_now())
     try:
         await store.create(record)
         cluster.kill()

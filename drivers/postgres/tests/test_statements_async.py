@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,15 +15,11 @@ from fix_cluster import Cluster
 
 from sessionjar import SessionPatch
 from sessionjar_conformance._acompat import afixture
-from sessionjar_conformance._helpers import millis, new_record, new_signing_key
+from sessionjar_conformance.helpers import new_record, new_signing_key, utc_now
 from sessionjar_postgres.store_async import AsyncPostgresStore
 
 # One line per statement run: simple queries log "statement:", prepared ones "execute".
 STATEMENT = re.compile(r"LOG:  (statement|execute [^:]*): ")
-
-
-def now() -> datetime:
-    return millis(datetime.now(UTC))
 
 
 @afixture
@@ -49,7 +45,7 @@ async def test_every_operation_is_one_statement(
     store: AsyncPostgresStore, statement_log_cluster: Cluster, repeat: int
 ) -> None:
     for _ in range(repeat):
-        record, key, moment = new_record(now()), new_signing_key(now()), now()
+        record, key, moment = new_record(utc_now()), new_signing_key(utc_now()), utc_now()
         patch = SessionPatch(session_data={"n": 1})
         calls: list[tuple[str, tuple[Any, ...]]] = [
             ("create", (record,)),
@@ -76,7 +72,7 @@ class CountedCalls:
         return getattr(self.store, name)
 
     async def update_cas(self, handle: str, patch: SessionPatch) -> object:
-        return await self.store.update(handle, patch, expected_version=1, now=now())
+        return await self.store.update(handle, patch, expected_version=1, now=utc_now())
 
     async def list_for_user(self, tenant: str, user_id: str, moment: datetime) -> object:
         return await self.store.list_for_user(tenant, user_id, now=moment)
@@ -87,7 +83,7 @@ async def test_delete_expired_is_one_statement_per_batch_and_one_for_keys(
 ) -> None:
     url = f"{statement_log_cluster.url}?delete_batch_size=2"
     opened = AsyncPostgresStore.from_url(url, namespace="batches")
-    moment = now()
+    moment = utc_now()
     try:
         for _ in range(5):
             await opened.create(new_record(moment - timedelta(hours=2), ttl=timedelta(hours=1)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import psycopg
@@ -14,7 +14,7 @@ from psycopg import sql
 
 from sessionjar import SerializationError, SessionPatch, StorageUnavailable
 from sessionjar_conformance._acompat import afixture, aparallel
-from sessionjar_conformance._helpers import millis, new_record, new_signing_key
+from sessionjar_conformance.helpers import new_record, new_signing_key, utc_now
 from sessionjar_postgres.store_async import AsyncPostgresStore
 
 Raw = psycopg.Connection[tuple[object, ...]]
@@ -24,10 +24,6 @@ COLUMN_TYPES = " ".join(
         "WHERE table_schema = %s AND table_name = %s",
     ]
 )
-
-
-def now() -> datetime:
-    return millis(datetime.now(UTC))
 
 
 @pytest.fixture
@@ -144,7 +140,7 @@ async def test_times_come_back_in_utc_whatever_the_session_time_zone(
     url = with_options(postgres_url, options="-c%20TimeZone%3DAsia/Tokyo")
     opened = AsyncPostgresStore.from_url(url, namespace=namespace)
     india = timezone(timedelta(hours=5, minutes=30))
-    record = new_record(now().astimezone(india), rotated_at=now().astimezone(india))
+    record = new_record(utc_now().astimezone(india), rotated_at=utc_now().astimezone(india))
     try:
         await opened.create(record)
         got = await opened.get(record.handle)
@@ -170,7 +166,7 @@ async def test_times_come_back_in_utc_whatever_the_session_time_zone(
 async def test_nul_characters_are_refused_before_writing(
     store: AsyncPostgresStore, fields: dict[str, Any]
 ) -> None:
-    record = new_record(now(), **fields)
+    record = new_record(utc_now(), **fields)
     with pytest.raises(SerializationError, match="NUL"):
         await store.create(record)
     assert await store.get(record.handle) is None
@@ -179,17 +175,17 @@ async def test_nul_characters_are_refused_before_writing(
 async def test_patches_and_keys_with_nul_characters_write_nothing(
     store: AsyncPostgresStore,
 ) -> None:
-    record = new_record(now())
+    record = new_record(utc_now())
     await store.create(record)
     with pytest.raises(SerializationError):
         await store.update(
             record.handle,
             SessionPatch(session_data={"a": "\x00"}, refresh_hash="new"),
             expected_version=None,
-            now=now(),
+            now=utc_now(),
         )
     assert await store.get(record.handle) == record
-    key = new_signing_key(now(), private_jwk={"kty": "oct", "k": "\x00"})
+    key = new_signing_key(utc_now(), private_jwk={"kty": "oct", "k": "\x00"})
     with pytest.raises(SerializationError):
         await store.add_signing_key(key)
     assert await store.list_signing_keys() == []
@@ -198,7 +194,7 @@ async def test_patches_and_keys_with_nul_characters_write_nothing(
 async def test_text_postgresql_cannot_hold_is_never_found(store: AsyncPostgresStore) -> None:
     assert await store.get("a\x00b") is None
     assert await store.delete(["a\x00b"]) == []
-    assert await store.list_for_user("t\x00", "u", now=now()) == []
+    assert await store.list_for_user("t\x00", "u", now=utc_now()) == []
     assert await store.delete_for_user("t", "u\x00") == []
 
 
@@ -206,7 +202,7 @@ async def test_floats_jsonb_would_print_as_integers_keep_value_and_type(
     store: AsyncPostgresStore,
 ) -> None:
     data = {"huge": 1e300, "edge": 1e16, "neg": -1.5e20, "int": 10**20, "tiny": 5e-324}
-    record = new_record(now(), session_data=data)
+    record = new_record(utc_now(), session_data=data)
     await store.create(record)
     got = await store.get(record.handle)
     assert got is not None
@@ -220,7 +216,7 @@ async def test_delete_expired_deletes_in_batches(postgres_url: str, namespace: s
     opened = AsyncPostgresStore.from_url(
         with_options(postgres_url, delete_batch_size=3), namespace=namespace
     )
-    moment = now()
+    moment = utc_now()
     expired = [new_record(moment - timedelta(hours=2), ttl=timedelta(hours=1)) for _ in range(10)]
     live = [new_record(moment) for _ in range(2)]
     try:
@@ -239,7 +235,7 @@ async def test_delete_expired_skips_rows_locked_by_others(
     # statement_timeout: a delete that waited for the lock would fail instead of hanging.
     url = with_options(postgres_url, options="-c%20statement_timeout%3D5000")
     opened = AsyncPostgresStore.from_url(url, namespace=namespace)
-    moment = now()
+    moment = utc_now()
     locked, free = (new_record(moment, ttl=timedelta(seconds=-1)) for _ in range(2))
     try:
         await opened.create(locked)
@@ -265,7 +261,7 @@ async def test_namespace_and_schema_are_quoted_identifiers(
     schema, namespace = f"{test_schema}_Mixed", "Odd-Name_1"
     url = with_options(server_url, schema=schema)
     opened = AsyncPostgresStore.from_url(url, namespace=namespace)
-    record = new_record(now())
+    record = new_record(utc_now())
     try:
         await opened.create(record)
         assert await opened.get(record.handle) == record
@@ -282,20 +278,22 @@ async def test_a_closed_store_refuses_work(store: AsyncPostgresStore) -> None:
 
 
 async def test_is_live_checks_owner_and_expiry(store: AsyncPostgresStore) -> None:
-    record = new_record(now())
+    record = new_record(utc_now())
     await store.create(record)
     owner = {"tenant": record.tenant, "user_id": record.user_id}
-    assert await store.is_live(record.handle, **owner, now=now())
+    assert await store.is_live(record.handle, **owner, now=utc_now())
     assert not await store.is_live(record.handle, **owner, now=record.expires_at)
-    assert not await store.is_live(record.handle, tenant=record.tenant, user_id="x", now=now())
-    assert not await store.is_live(record.handle, tenant="x", user_id=record.user_id, now=now())
-    assert not await store.is_live("no\x00such", **owner, now=now())
+    assert not await store.is_live(record.handle, tenant=record.tenant, user_id="x", now=utc_now())
+    assert not await store.is_live(
+        record.handle, tenant="x", user_id=record.user_id, now=utc_now()
+    )
+    assert not await store.is_live("no\x00such", **owner, now=utc_now())
 
 
 async def test_a_tampered_json_shape_is_refused_by_the_table(
     store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
 ) -> None:
-    record = new_record(now())
+    record = new_record(utc_now())
     await store.create(record)
     table = sql.Identifier(test_schema, f"{namespace}_sessions")
     with pytest.raises(psycopg.errors.CheckViolation):

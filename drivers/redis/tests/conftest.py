@@ -10,8 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 import redis
 
 from sessionjar import SessionRecord, SigningKeyRecord
+from sessionjar_conformance.helpers import new_record, new_signing_key, utc_now
 
 STANDALONE_URL = os.environ.get("SESSIONJAR_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLUSTER_URL = os.environ.get("SESSIONJAR_REDIS_CLUSTER_URL", "redis+cluster://127.0.0.1:7001")
@@ -193,54 +193,19 @@ def namespace() -> str:
 @pytest.fixture
 def clock() -> Callable[[], datetime]:
     """Return the current time truncated to whole milliseconds, as core passes it."""
-
-    def now() -> datetime:
-        moment = datetime.now(UTC)
-        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-    return now
+    return utc_now
 
 
 @pytest.fixture
 def make_record() -> Callable[..., SessionRecord]:
     """Return a factory of fresh session records: ``make_record(created, **fields)``."""
-
-    def new_record(
-        created: datetime, ttl: timedelta = timedelta(hours=1), **fields: Any
-    ) -> SessionRecord:
-        record = SessionRecord(
-            handle=secrets.token_urlsafe(16),
-            tenant="public",
-            user_id="alice",
-            created_at=created,
-            expires_at=created + ttl,
-            absolute_deadline=None,
-            access_payload={"role": "reader"},
-            session_data={"cart": [1, 2]},
-            refresh_hash=secrets.token_hex(32),
-            prev_refresh_hash=None,
-            rotated_at=None,
-        )
-        return replace(record, **fields)
-
     return new_record
 
 
 @pytest.fixture
 def make_key() -> Callable[[datetime], SigningKeyRecord]:
     """Return a factory of fresh signing keys valid for a day: ``make_key(created)``."""
-
-    def new_key(created: datetime) -> SigningKeyRecord:
-        return SigningKeyRecord(
-            kid=secrets.token_hex(8),
-            algorithm="HS256",
-            private_jwk={"kty": "oct", "k": secrets.token_urlsafe(32)},
-            created_at=created,
-            not_before=created,
-            expires_at=created + timedelta(days=1),
-        )
-
-    return new_key
+    return new_signing_key
 
 
 @pytest.fixture
