@@ -600,7 +600,7 @@ class AsyncSessionManager:
             user_id=session.user_id,
             created_at=session.created_at,
             issued_at=now_s,
-            expires_at=int(session.expires_at.timestamp()),
+            expires_at=int(session.access_token_expires_at.timestamp()),
             payload=payload,
         )
 

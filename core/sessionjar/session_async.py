@@ -91,8 +91,9 @@ class AsyncSession:
         return _EPOCH + timedelta(milliseconds=self._created_ms)
 
     @property
-    def expires_at(self) -> datetime:
-        """When the current access token expires."""
+    def access_token_expires_at(self) -> datetime:
+        """When the current access token expires (the session's own expiry is
+        `SessionInformation.expires_at`)."""
         return _EPOCH + timedelta(seconds=self._expires_s)
 
     def get_user_id(self) -> str:

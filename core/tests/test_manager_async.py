@@ -32,7 +32,7 @@ async def test_create_returns_both_tokens_and_the_facts(
     assert session.tenant == "acme"
     assert len(session.handle) >= 22
     assert session.created_at == clock.now
-    assert session.expires_at == clock.now + timedelta(minutes=15)
+    assert session.access_token_expires_at == clock.now + timedelta(minutes=15)
     assert session.refresh_token is not None
     assert session.refresh_token.startswith(session.handle + ".")
     assert session.get_jwt_payload() == {"role": "admin"}
@@ -47,7 +47,7 @@ async def test_get_session_states_what_create_issued(amanager: AsyncSessionManag
         "alice",
     )
     assert session.created_at == created.created_at
-    assert session.expires_at == created.expires_at
+    assert session.access_token_expires_at == created.access_token_expires_at
     assert session.access_token == created.access_token
     assert session.refresh_token is None
     assert session.get_jwt_payload() == {"n": 1}
@@ -152,7 +152,7 @@ async def test_access_token_never_outlives_its_session(
         access_token_validity=timedelta(hours=1), refresh_token_validity=timedelta(minutes=10)
     )
     created = await manager.create_session("alice")
-    assert created.expires_at == clock.now + timedelta(minutes=10)
+    assert created.access_token_expires_at == clock.now + timedelta(minutes=10)
 
 
 async def test_expired_access_token_asks_for_refresh(

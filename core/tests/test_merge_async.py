@@ -95,7 +95,7 @@ async def test_payload_merge_issues_a_token_with_the_merged_payload(
     assert session.get_jwt_payload() == {"b": 2, "c": 3}
     verified = await amanager.get_session(session.access_token)
     assert verified.get_jwt_payload() == {"b": 2, "c": 3}
-    assert verified.expires_at == session.expires_at
+    assert verified.access_token_expires_at == session.access_token_expires_at
 
 
 @pytest.mark.parametrize("patch", [{"sub": "mallory"}, {"sid": None}, {"exp": 1, "x": 1}])

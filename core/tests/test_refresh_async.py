@@ -42,7 +42,7 @@ async def test_refresh_rotates_and_slides_expiry(
     assert refreshed.refresh_token is not None
     assert refreshed.refresh_token != first
     assert refreshed.get_jwt_payload() == {"p": 1}
-    assert refreshed.expires_at == clock.now + timedelta(minutes=15)
+    assert refreshed.access_token_expires_at == clock.now + timedelta(minutes=15)
     info = await amanager.get_session_information(handle)
     assert info is not None
     assert info.expires_at == clock.now + timedelta(days=30)
@@ -109,8 +109,8 @@ async def test_no_token_outlives_the_absolute_deadline(
     handle, token = await _tokens(manager)
     clock.advance(minutes=10)
     session = await manager.refresh_session(token)
-    assert session.expires_at == deadline  # not ten minutes later, when 15 would end
-    assert (await manager.get_session(session.access_token)).expires_at == deadline
+    assert session.access_token_expires_at == deadline  # not ten minutes later, when 15 would end
+    assert (await manager.get_session(session.access_token)).access_token_expires_at == deadline
     clock.advance(minutes=10)
     with pytest.raises(TryRefreshToken):
         await manager.get_session(session.access_token)

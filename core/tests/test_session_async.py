@@ -93,7 +93,7 @@ async def test_update_jwt_payload_issues_a_new_token_with_the_same_expiry(
     assert session.get_jwt_payload() == {"v": 2}
     verified = await manager.get_session(session.access_token)
     assert verified.get_jwt_payload() == {"v": 2}
-    assert verified.expires_at == created.expires_at
+    assert verified.access_token_expires_at == created.access_token_expires_at
     assert verified.created_at == created.created_at
 
 
@@ -138,7 +138,8 @@ async def test_created_and_expiry_times(amanager: AsyncSessionManager, clock: Ma
     created = await amanager.create_session("alice")
     session = await amanager.get_session(created.access_token)
     assert session.created_at == clock.now
-    assert session.expires_at == (clock.now + timedelta(minutes=15)).replace(microsecond=0)
+    expected = (clock.now + timedelta(minutes=15)).replace(microsecond=0)
+    assert session.access_token_expires_at == expected
 
 
 async def test_tokens_of_another_issuer_are_refused(make_amanager: MakeAsync) -> None:
