@@ -35,6 +35,7 @@ class AsyncStoreOpener:
     url: str
 
     def __call__(self, namespace: str) -> AsyncStore:
+        """Open a new async store of ``url`` on ``namespace``; no I/O."""
         from sessionjar import open_async_store
 
         return open_async_store(self.url, namespace=namespace)
@@ -47,6 +48,7 @@ class StoreOpener:
     url: str
 
     def __call__(self, namespace: str) -> Store:
+        """Open a new sync store of ``url`` on ``namespace``; no I/O."""
         from sessionjar import open_store
 
         return open_store(self.url, namespace=namespace)

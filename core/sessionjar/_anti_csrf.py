@@ -1,8 +1,8 @@
-"""Anti-CSRF tokens: an HMAC of the session handle with the refresh key.
+r"""Anti-CSRF tokens: an HMAC of the session handle with the refresh key.
 
 The refresh key also seals and derives refresh secrets (`sessionjar._handles`, whose
-HMAC messages start with ``tag\\0`` and ``child\\0``). Anti-CSRF messages start with
-``anti-csrf\\0``, so the three uses never share an input: an anti-CSRF token tells
+HMAC messages start with ``tag\0`` and ``child\0``). Anti-CSRF messages start with
+``anti-csrf\0``, so the three uses never share an input: an anti-CSRF token tells
 nothing about a refresh secret, and the reverse.
 """
 

@@ -95,6 +95,7 @@ class SessionMiddleware:
         self.on_token_theft = on_token_theft
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI call: HTTP through the session flow, lifespan and others through."""
         if scope["type"] == "lifespan":
             await self.app(scope, receive, self._load_keys_on_startup(send))
             return
