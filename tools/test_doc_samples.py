@@ -14,12 +14,17 @@ The convention (docs/development.md, "Code samples"):
   another page's samples as an importable module);
   ``<!-- sample: excerpt PATH -->`` runs nothing but requires the block's lines, in
   order, in the repository file PATH, so a quoted excerpt follows its source.
+- A block of any language marked ``<!-- sample: transcript -->`` is a terminal session:
+  each ``$ sessionjar ...`` line runs, and prints the lines below it (``...`` matches
+  anything).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import shlex
+import subprocess
 import sys
 import textwrap
 import types
@@ -46,7 +51,9 @@ FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>\w*)\s*$")
 # Recent Starlette announces that its TestClient moves from httpx to httpx2: a user sees
 # a warning, not an error, and the pages show the TestClient as users import it.
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-MARKER = re.compile(r"<!-- sample: (?P<kind>skip|setup|excerpt)(?P<rest>.*?)-->\s*$", re.DOTALL)
+MARKER = re.compile(
+    r"<!-- sample: (?P<kind>skip|setup|excerpt|transcript)(?P<rest>.*?)-->\s*$", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,12 @@ def blocks_of(page: Path) -> Iterator[Block]:
         end = index + 1
         while lines[end].strip() != "```":
             end += 1
+        code = textwrap.dedent("\n".join(lines[index + 1 : end]))
+        comment = _comment_before(lines, index)
         if fence["lang"] in ("python", "py"):
-            code = textwrap.dedent("\n".join(lines[index + 1 : end]))
-            yield _with_marker(Block(page, index + 1, code, "run"), _comment_before(lines, index))
+            yield _with_marker(Block(page, index + 1, code, "run"), comment)
+        elif comment.startswith("<!-- sample: transcript"):
+            yield Block(page, index + 1, code, "transcript")
         index = end + 1
 
 
@@ -119,6 +129,8 @@ def run_page(name: str, page: str | Path) -> types.ModuleType:
             _run(block, module.__dict__)
         elif block.kind == "excerpt":
             _check_excerpt(block)
+        elif block.kind == "transcript":
+            _check_transcript(block)
     return module
 
 
@@ -146,6 +158,27 @@ def _check_excerpt(block: Block) -> None:
     found = iter(map(_code_of, source))
     missing = [line for line in wanted if line not in found]
     assert not missing, f"{block.where}: not in {block.argument} (in order): {missing[0]!r}"
+
+
+def _check_transcript(block: Block) -> None:
+    """Run each ``$ sessionjar ...`` line; what it prints must be the lines below it."""
+    steps = re.split(r"^\$ ", block.code, flags=re.MULTILINE)[1:]
+    for step in steps:
+        command, *expected = step.rstrip("\n").split("\n")
+        words = shlex.split(command)
+        assert words[0] == "sessionjar", f"{block.where}: a transcript runs sessionjar only"
+        result = subprocess.run(
+            [sys.executable, "-m", "sessionjar", *words[1:]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        printed = (result.stdout + result.stderr).rstrip("\n").split("\n")
+        pattern = [re.escape(line).replace(re.escape("..."), ".*") for line in expected]
+        assert len(printed) == len(pattern), f"{block.where}: $ {command}\n{printed}"
+        for line, wanted in zip(printed, pattern, strict=True):
+            assert re.fullmatch(wanted, line), f"{block.where}: $ {command}\n{line!r}"
 
 
 def _code_of(line: str) -> str:
