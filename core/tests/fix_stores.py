@@ -9,7 +9,15 @@ import pytest
 
 from sessionjar import SessionRecord, SigningKeyRecord
 
-__all__ = ["NOW", "RecordFactory", "KeyFactory", "new_record", "new_key"]
+__all__ = [
+    "NOW",
+    "RecordFactory",
+    "KeyFactory",
+    "session_record",
+    "key_record",
+    "new_record",
+    "new_key",
+]
 
 NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 """The instant store tests pass as ``now``; records are created at it."""
@@ -31,7 +39,7 @@ class KeyFactory(Protocol):
     def __call__(self, kid: str, *, ttl: timedelta = ...) -> SigningKeyRecord: ...
 
 
-def _record(
+def session_record(
     handle: str,
     *,
     tenant: str = "public",
@@ -39,6 +47,7 @@ def _record(
     ttl: timedelta = timedelta(hours=1),
     **fields: Any,
 ) -> SessionRecord:
+    """Return a session record created at `NOW`, living ``ttl``; ``fields`` override."""
     values: dict[str, Any] = {
         "handle": handle,
         "tenant": tenant,
@@ -55,7 +64,8 @@ def _record(
     return SessionRecord(**(values | fields))
 
 
-def _key(kid: str, *, ttl: timedelta = timedelta(days=7)) -> SigningKeyRecord:
+def key_record(kid: str, *, ttl: timedelta = timedelta(days=7)) -> SigningKeyRecord:
+    """Return a signing key created at `NOW`, kept ``ttl``."""
     return SigningKeyRecord(
         kid=kid,
         algorithm="EdDSA",
@@ -69,10 +79,10 @@ def _key(kid: str, *, ttl: timedelta = timedelta(days=7)) -> SigningKeyRecord:
 @pytest.fixture
 def new_record() -> RecordFactory:
     """Make a session record created at `NOW`, living ``ttl`` (default one hour)."""
-    return _record
+    return session_record
 
 
 @pytest.fixture
 def new_key() -> KeyFactory:
     """Make a signing key created at `NOW`, kept ``ttl`` (default seven days)."""
-    return _key
+    return key_record

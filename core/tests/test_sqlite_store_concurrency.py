@@ -7,37 +7,20 @@ import multiprocessing
 import sqlite3
 import threading
 import warnings
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fix_stores import NOW, session_record
 
-from sessionjar import DuplicateHandle, SessionPatch, SessionRecord, StorageUnavailable
+from sessionjar import DuplicateHandle, SessionPatch, StorageUnavailable
 from sessionjar.drivers.sqlite.store import SqliteStore
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event
 
-NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 PROCESSES = 4
 INCREMENTS = 25
-
-
-def _record(handle: str, user_id: str, data: dict[str, int] | None = None) -> SessionRecord:
-    return SessionRecord(
-        handle=handle,
-        tenant="public",
-        user_id=user_id,
-        created_at=NOW,
-        expires_at=NOW + timedelta(hours=1),
-        absolute_deadline=None,
-        access_payload={},
-        session_data=dict(data or {}),
-        refresh_hash="a" * 64,
-        prev_refresh_hash=None,
-        rotated_at=None,
-    )
 
 
 def _increment(store: SqliteStore) -> None:
@@ -56,9 +39,9 @@ def _worker(path: str, worker: int, start: Event) -> None:
     store = SqliteStore(path, "app", busy_timeout_ms=30_000)
     start.wait()
     with contextlib.suppress(DuplicateHandle):  # one process wins; the others find it
-        store.create(_record("counter", f"p{worker}", {"n": 0}))
+        store.create(session_record("counter", user_id=f"p{worker}", session_data={"n": 0}))
     for n in range(INCREMENTS):
-        store.create(_record(f"p{worker}-{n}", f"p{worker}"))
+        store.create(session_record(f"p{worker}-{n}", user_id=f"p{worker}"))
         _increment(store)
     store.close()
 
@@ -88,7 +71,7 @@ def test_processes_share_one_file_without_losing_writes(tmp_path: Path) -> None:
 def test_threads_on_one_store_and_on_own_stores_lose_no_update(tmp_path: Path) -> None:
     path = str(tmp_path / "threads.db")
     shared = SqliteStore(path, "app")
-    shared.create(_record("counter", "alice", {"n": 0}))
+    shared.create(session_record("counter", user_id="alice", session_data={"n": 0}))
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
 
@@ -147,12 +130,14 @@ def test_threads_opening_a_new_file_at_once_all_connect(tmp_path: Path) -> None:
 
 
 def _create_in_child(store: SqliteStore) -> None:
-    store.create(_record("from-child", "child"))
+    store.create(session_record("from-child", user_id="child"))
 
 
 def test_store_used_before_fork_works_in_parent_and_child(tmp_path: Path) -> None:
     store = SqliteStore(str(tmp_path / "fork.db"), "app")
-    store.create(_record("from-parent", "parent"))  # the parent's connection is open
+    store.create(
+        session_record("from-parent", user_id="parent")
+    )  # the parent's connection is open
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, 3.12+
         child = multiprocessing.get_context("fork").Process(target=_create_in_child, args=(store,))
@@ -160,7 +145,7 @@ def test_store_used_before_fork_works_in_parent_and_child(tmp_path: Path) -> Non
     child.join(timeout=60)
     assert child.exitcode == 0
     assert store.get("from-child") is not None
-    store.create(_record("after-fork", "parent"))
+    store.create(session_record("after-fork", user_id="parent"))
     assert store.get("after-fork") is not None
     store.close()
 
@@ -179,7 +164,7 @@ def _hold_write_lock(path: str, locked: Event, release: Event) -> None:
 def test_reads_keep_working_while_another_process_writes(tmp_path: Path) -> None:
     path = str(tmp_path / "locked.db")
     store = SqliteStore(path, "app", busy_timeout_ms=100)
-    store.create(_record("h1", "alice"))
+    store.create(session_record("h1", user_id="alice"))
     late = SqliteStore(path, "app", busy_timeout_ms=100)
     context = multiprocessing.get_context("spawn")
     locked, release = context.Event(), context.Event()
@@ -188,7 +173,9 @@ def test_reads_keep_working_while_another_process_writes(tmp_path: Path) -> None
     try:
         assert locked.wait(timeout=60)
         with pytest.raises(StorageUnavailable, match="locked"):
-            store.create(_record("h2", "alice"))  # times out on the other process's lock
+            store.create(
+                session_record("h2", user_id="alice")
+            )  # times out on the other process's lock
         with pytest.raises(StorageUnavailable, match="locked"):
             store.update("h1", SessionPatch(session_data={"n": 1}), expected_version=None, now=NOW)
         # the same store, and a store opening the file now, both read without waiting
@@ -201,7 +188,7 @@ def test_reads_keep_working_while_another_process_writes(tmp_path: Path) -> None
         release.set()
         holder.join(timeout=60)
     assert holder.exitcode == 0
-    store.create(_record("h2", "alice"))
+    store.create(session_record("h2", user_id="alice"))
     assert store.update("h1", SessionPatch(session_data={"n": 1}), expected_version=1, now=NOW)
     store.close()
     late.close()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from fix_stores import NOW, session_record
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,7 +29,6 @@ from sessionjar.storage import SessionRecord
 from sessionjar.tokens import AccessTokens
 
 KEY = b"0123456789abcdefghijklmnopqrstuvwxyz"
-NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
@@ -102,21 +102,8 @@ def test_children_are_deterministic_sealed_and_distinct() -> None:
 
 
 def _record(secret: str, **fields: Any) -> SessionRecord:
-    values: dict[str, Any] = {
-        "handle": "h" * 22,
-        "tenant": "public",
-        "user_id": "alice",
-        "created_at": NOW,
-        "expires_at": NOW + timedelta(days=30),
-        "absolute_deadline": None,
-        "access_payload": {},
-        "session_data": {},
-        "refresh_hash": hash_secret(secret),
-        "prev_refresh_hash": None,
-        "rotated_at": None,
-    }
-    values.update(fields)
-    return SessionRecord(**values)
+    fields.setdefault("refresh_hash", hash_secret(secret))
+    return session_record("h" * 22, ttl=timedelta(days=30), **fields)
 
 
 def _decide(record: SessionRecord, secret: str, now: datetime) -> Rotate | Reuse | Theft:
