@@ -111,6 +111,8 @@ def _with_marker(block: Block, comment: str) -> Block:
     assert marker, f"{block.where}: unreadable sample marker {comment!r}"
     kind, rest = marker["kind"], marker["rest"]
     if kind == "setup":
+        # a blank line could end the comment's HTML block and show the code on the site
+        assert "\n\n" not in rest.strip(), f"{block.where}: a setup holds no blank line"
         return Block(block.page, block.line, block.code, "run", setup=textwrap.dedent(rest))
     argument = rest.strip()
     if kind == "skip":
