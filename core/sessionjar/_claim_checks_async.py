@@ -1,0 +1,62 @@
+"""Fetching claim values and checking a session's claims (async version).
+
+The decisions (which claims are due, which validators fail) are in `sessionjar.claims`;
+this module only fetches values and writes them through the session's payload merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sessionjar._acompat import aresolve
+from sessionjar._types import JSONObject
+from sessionjar.claims import ClaimValidator, SessionClaim, claims_to_refetch, failures
+from sessionjar.errors import ClaimValidationError
+
+if TYPE_CHECKING:
+    from sessionjar.session_async import AsyncSession
+
+__all__ = ["fetch_claims", "check_claims"]
+
+
+async def fetch_claims(
+    claims: Iterable[SessionClaim[Any]], user_id: str, tenant: str, now: datetime
+) -> JSONObject:
+    """Fetch the value of each claim; return the payload entries that keep them.
+
+    Raises:
+        ConfigurationError: in the sync flavour, a claim's fetch function is ``async``.
+    """
+    entries: JSONObject = {}
+    for claim in claims:
+        value = await aresolve(claim.fetch(user_id, tenant), f"the fetch of claim {claim.key!r}")
+        entries[claim.key] = claim.entry(value, now)
+    return entries
+
+
+async def check_claims(
+    session: AsyncSession, validators: Sequence[ClaimValidator], now: datetime
+) -> None:
+    """Check a session's claims, first fetching again those missing or too old.
+
+    Storage I/O: none when every value is present and fresh; otherwise one payload
+    merge (one read and one conditional write), which gives the session a new access
+    token carrying the fetched values.
+
+    Raises:
+        ClaimValidationError: a validator failed; the error carries the session (with
+            its new access token if values were fetched).
+        SessionNotFound: a value was due and the session is gone.
+    """
+    payload = session.get_jwt_payload()
+    due = claims_to_refetch(validators, payload, now)
+    if due:
+        await session.merge_jwt_payload(
+            await fetch_claims(due, session.user_id, session.tenant, now)
+        )
+        payload = session.get_jwt_payload()
+    failed = failures(validators, payload)
+    if failed:
+        raise ClaimValidationError(failed, session)
