@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sessionjar._acompat import aresolve
+from sessionjar._claims import check_payload
 from sessionjar._types import JSONObject
 from sessionjar.claims import ClaimValidator, SessionClaim, claims_to_refetch, failures
 from sessionjar.errors import ClaimValidationError
@@ -18,13 +19,14 @@ from sessionjar.errors import ClaimValidationError
 if TYPE_CHECKING:
     from sessionjar.session_async import AsyncSession
 
-__all__ = ["fetch_claims", "check_claims"]
+__all__ = ["fetch_claims", "with_claims", "check_claims"]
 
 
 async def fetch_claims(
-    claims: Iterable[SessionClaim[Any]], user_id: str, tenant: str, now: datetime
+    claims: Iterable[SessionClaim[Any]], user_id: str, tenant: str, now_ms: int
 ) -> JSONObject:
-    """Fetch the value of each claim; return the payload entries that keep them.
+    """Fetch the value of each claim; return the payload entries that keep them, fetched
+    at ``now_ms`` (ms since the epoch).
 
     Raises:
         ConfigurationError: in the sync flavour, a claim's fetch function is ``async``.
@@ -32,14 +34,33 @@ async def fetch_claims(
     entries: JSONObject = {}
     for claim in claims:
         value = await aresolve(claim.fetch(user_id, tenant), f"the fetch of claim {claim.key!r}")
-        entries[claim.key] = claim.entry(value, now)
+        entries[claim.key] = claim.entry(value, now_ms)
     return entries
 
 
+async def with_claims(
+    payload: JSONObject,
+    claims: Iterable[SessionClaim[Any]],
+    user_id: str,
+    tenant: str,
+    now: datetime,
+) -> JSONObject:
+    """Return a new session's payload with the values of ``claims`` fetched into it.
+
+    Raises:
+        ConfigurationError: the payload with the values is too large, or (sync
+            flavour) a fetch function is ``async``.
+        SerializationError: a value does not round-trip through JSON.
+    """
+    fetched = await fetch_claims(claims, user_id, tenant, round(now.timestamp() * 1000))
+    return check_payload({**payload, **fetched})
+
+
 async def check_claims(
-    session: AsyncSession, validators: Sequence[ClaimValidator], now: datetime
+    session: AsyncSession, validators: Sequence[ClaimValidator], now_ms: int
 ) -> None:
-    """Check a session's claims, first fetching again those missing or too old.
+    """Check a session's claims at ``now_ms`` (ms since the epoch), first fetching again
+    those missing or too old.
 
     Storage I/O: none when every value is present and fresh; otherwise one payload
     merge (one read and one conditional write), which gives the session a new access
@@ -50,13 +71,11 @@ async def check_claims(
             its new access token if values were fetched).
         SessionNotFound: a value was due and the session is gone.
     """
-    payload = session.get_jwt_payload()
-    due = claims_to_refetch(validators, payload, now)
+    due = claims_to_refetch(validators, session._read_payload(), now_ms)
     if due:
         await session.merge_jwt_payload(
-            await fetch_claims(due, session.user_id, session.tenant, now)
+            await fetch_claims(due, session.user_id, session.tenant, now_ms)
         )
-        payload = session.get_jwt_payload()
-    failed = failures(validators, payload)
+    failed = failures(validators, session._read_payload())
     if failed:
         raise ClaimValidationError(failed, session)

@@ -14,9 +14,9 @@ fetch and the write are in ``_claim_checks_async.py`` (and its generated sync tw
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final, Generic, TypeVar, final
 
 from sessionjar._claims import PROTECTED_CLAIMS
@@ -75,19 +75,20 @@ class SessionClaim(Generic[T]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key!r}>"
 
-    def entry(self, value: T | None, now: datetime) -> JSONObject:
-        """Return what the payload keeps under `key` for ``value`` fetched at ``now``."""
-        return {_VALUE: value, _FETCHED_AT: round(now.timestamp() * 1000)}  # type: ignore[dict-item]
+    def entry(self, value: T | None, now_ms: int) -> JSONObject:
+        """Return what the payload keeps under `key` for ``value`` fetched at ``now_ms``
+        (ms since the epoch)."""
+        return {_VALUE: value, _FETCHED_AT: now_ms}  # type: ignore[dict-item]
 
-    def value_of(self, payload: JSONObject) -> T | None:
+    def value_of(self, payload: Mapping[str, Any]) -> T | None:
         """Return the claim's value in an access-token payload, or `None`. Storage I/O: none.
 
         ``payload`` is what `Session.get_jwt_payload` returns.
         """
         entry = payload.get(self.key)
-        return entry.get(_VALUE) if isinstance(entry, dict) else None  # type: ignore[return-value]
+        return entry.get(_VALUE) if isinstance(entry, dict) else None
 
-    def fetched_at_ms(self, payload: JSONObject) -> int | None:
+    def fetched_at_ms(self, payload: Mapping[str, Any]) -> int | None:
         """Return when the value in ``payload`` was fetched (ms since the epoch), or `None`
         when the payload holds no value of this claim."""
         entry = payload.get(self.key)
@@ -182,6 +183,8 @@ def _same(value: object, expected: object) -> bool:
 
 
 def _holds(value: list[Item], item: Item) -> bool:
+    if isinstance(item, str):  # a string equals strings only: the fast test is exact
+        return item in value
     return any(_same(held, item) for held in value)
 
 
@@ -254,13 +257,13 @@ class ClaimValidator:
         max_age_ms = float("inf") if self.max_age is None else self.max_age.total_seconds() * 1000
         object.__setattr__(self, "_max_age_ms", max_age_ms)
 
-    def should_refetch(self, payload: JSONObject, now_ms: int) -> bool:
+    def should_refetch(self, payload: Mapping[str, Any], now_ms: int) -> bool:
         """Tell whether the claim's value is missing from ``payload`` or older than
         `max_age` at ``now_ms`` (ms since the epoch)."""
         fetched = self.claim.fetched_at_ms(payload)
         return fetched is None or now_ms - fetched > self._max_age_ms
 
-    def failure(self, payload: JSONObject) -> ClaimFailure | None:
+    def failure(self, payload: Mapping[str, Any]) -> ClaimFailure | None:
         """Return why ``payload`` fails the validator, or `None` when it passes."""
         value = self.claim.value_of(payload)
         if value is None:
@@ -306,14 +309,21 @@ def claims_to_add(
 
 
 def claims_to_refetch(
-    validators: Iterable[ClaimValidator], payload: JSONObject, now: datetime
+    validators: Iterable[ClaimValidator], payload: Mapping[str, Any], now_ms: int
 ) -> list[SessionClaim[Any]]:
-    """Return the claims some validator wants fetched again (missing or too old), each once."""
-    now_ms = round(now.timestamp() * 1000)
+    """Return the claims some validator wants fetched again (missing or too old at
+    ``now_ms``, ms since the epoch), each once."""
     due = {v.claim.key: v.claim for v in validators if v.should_refetch(payload, now_ms)}
     return list(due.values())
 
 
-def failures(validators: Iterable[ClaimValidator], payload: JSONObject) -> list[ClaimFailure]:
+def failures(
+    validators: Iterable[ClaimValidator], payload: Mapping[str, Any]
+) -> list[ClaimFailure]:
     """Return the failures of ``validators`` on ``payload``, in the validators' order."""
-    return [f for f in (v.failure(payload) for v in validators) if f is not None]
+    found = []
+    for validator in validators:
+        failure = validator.failure(payload)
+        if failure is not None:
+            found.append(failure)
+    return found

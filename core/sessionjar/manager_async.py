@@ -12,7 +12,7 @@ from typing import Any, Final
 from sessionjar import _events
 from sessionjar._acompat import asleep
 from sessionjar._anti_csrf import derive_anti_csrf_token
-from sessionjar._claim_checks_async import check_claims, fetch_claims
+from sessionjar._claim_checks_async import check_claims, with_claims
 from sessionjar._claims import check_payload
 from sessionjar._clock import store_clock, utc_now
 from sessionjar._config import Settings, check_name
@@ -215,9 +215,7 @@ class AsyncSessionManager:
         data = check_json_object({} if session_data is None else session_data, "session data")
         now = self._clock()
         if self._claims:
-            payload = check_payload(
-                {**payload, **await fetch_claims(self._claims, user_id, tenant, now)}
-            )
+            payload = await with_claims(payload, self._claims, user_id, tenant, now)
         record, refresh_token = new_record(
             self._settings,
             user_id=user_id,
@@ -294,7 +292,7 @@ class AsyncSessionManager:
         if override_global_claim_validators is not None:
             validators = override_global_claim_validators(list(validators))
         if validators:
-            await check_claims(session, validators, self._clock())
+            await check_claims(session, validators, int(self._seconds() * 1000))
         return session
 
     async def refresh_session(self, refresh_token: str) -> AsyncSession:

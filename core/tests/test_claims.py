@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -34,11 +34,15 @@ Roles = RolesClaim(never)
 Perms = PermissionsClaim(never)
 
 
-def payload_of(*pairs: tuple[Any, Any], now: Any = START) -> JSONObject:
+def ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def payload_of(*pairs: tuple[Any, Any], now: datetime = START) -> JSONObject:
     """A payload holding each ``(claim, value)`` as fetched at ``now``."""
     payload: JSONObject = {"theme": "dark"}
     for claim, value in pairs:
-        payload.update({claim.key: claim.entry(value, now)})
+        payload.update({claim.key: claim.entry(value, ms(now))})
     return payload
 
 
@@ -49,12 +53,12 @@ def reason(validator: ClaimValidator, payload: JSONObject) -> JSONObject | None:
 
 class TestEntries:
     def test_entry_keeps_the_value_and_the_fetch_time_in_milliseconds(self) -> None:
-        assert Plan.entry("pro", START) == {"v": "pro", "t": int(START.timestamp() * 1000)}
+        assert Plan.entry("pro", ms(START)) == {"v": "pro", "t": ms(START)}
 
     def test_value_and_fetch_time_are_read_back(self) -> None:
         payload = payload_of((Plan, "pro"))
         assert Plan.value_of(payload) == "pro"
-        assert Plan.fetched_at_ms(payload) == int(START.timestamp() * 1000)
+        assert Plan.fetched_at_ms(payload) == ms(START)
 
     @pytest.mark.parametrize("entry", [None, "pro", ["pro"], {"v": "pro"}, {"v": 1, "t": True}])
     def test_a_missing_or_foreign_entry_has_no_fetch_time(self, entry: Any) -> None:
@@ -191,18 +195,18 @@ class TestRefetchTiming:
     ) -> None:
         payload = payload_of((Roles, ["admin"]), now=clock())
         clock.advance(days=365)
-        assert claims_to_refetch([Roles.includes("admin")], payload, clock()) == []
+        assert claims_to_refetch([Roles.includes("admin")], payload, ms(clock())) == []
 
     def test_a_value_is_fetched_again_once_older_than_max_age(self, clock: FakeClock) -> None:
         payload = payload_of((Roles, ["admin"]), now=clock())
         validators = [Roles.includes("admin", max_age=timedelta(minutes=5))]
         clock.advance(minutes=5)
-        assert claims_to_refetch(validators, payload, clock()) == []
+        assert claims_to_refetch(validators, payload, ms(clock())) == []
         clock.advance(milliseconds=1)
-        assert claims_to_refetch(validators, payload, clock()) == [Roles]
+        assert claims_to_refetch(validators, payload, ms(clock())) == [Roles]
 
     def test_a_missing_value_is_fetched(self, clock: FakeClock) -> None:
-        assert claims_to_refetch([Verified.is_true()], {}, clock()) == [Verified]
+        assert claims_to_refetch([Verified.is_true()], {}, ms(clock())) == [Verified]
 
     def test_a_claim_is_fetched_once_for_many_validators(self, clock: FakeClock) -> None:
         payload = payload_of((Roles, ["a"]), now=clock())
@@ -212,22 +216,22 @@ class TestRefetchTiming:
             Roles.excludes("b", max_age=timedelta(minutes=1)),
             Verified.is_true(),
         ]
-        assert claims_to_refetch(validators, payload, clock()) == [Roles, Verified]
+        assert claims_to_refetch(validators, payload, ms(clock())) == [Roles, Verified]
 
     def test_the_strictest_max_age_wins(self, clock: FakeClock) -> None:
         payload = payload_of((Roles, ["a"]), now=clock())
         clock.advance(minutes=2)
         loose = Roles.includes("a", max_age=timedelta(hours=1))
         strict = Roles.includes("a", max_age=timedelta(minutes=1))
-        assert claims_to_refetch([loose], payload, clock()) == []
-        assert claims_to_refetch([loose, strict], payload, clock()) == [Roles]
+        assert claims_to_refetch([loose], payload, ms(clock())) == []
+        assert claims_to_refetch([loose, strict], payload, ms(clock())) == [Roles]
 
     def test_max_age_zero_fetches_on_every_later_millisecond(self, clock: FakeClock) -> None:
         payload = payload_of((Roles, ["a"]), now=clock())
         validators = [Roles.includes("a", max_age=timedelta(0))]
-        assert claims_to_refetch(validators, payload, clock()) == []
+        assert claims_to_refetch(validators, payload, ms(clock())) == []
         clock.advance(milliseconds=1)
-        assert claims_to_refetch(validators, payload, clock()) == [Roles]
+        assert claims_to_refetch(validators, payload, ms(clock())) == [Roles]
 
 
 class TestFailuresAndSetup:
