@@ -50,13 +50,17 @@ from sessionjar.errors import ClaimValidationError, SessionjarError, SessionRequ
 from sessionjar.session_async import AsyncSession
 
 if TYPE_CHECKING:
-    from sessionjar.claims import ValidatorsOverride
+    from sessionjar.claims import ClaimValidator, ValidatorsOverride
     from sessionjar.manager_async import AsyncSessionManager
 
 __all__ = ["AsyncWebFlow", "AsyncWebRequest", "BuiltinRoute"]
 
 BuiltinRoute = Literal["refresh", "signout"]
 """The routes the flow serves itself: token rotation and sign-out (both POST)."""
+
+
+def _none(validators: list[ClaimValidator]) -> list[ClaimValidator]:
+    return []
 
 
 class AsyncWebFlow:
@@ -246,12 +250,13 @@ class AsyncWebRequest:
     async def revoke(self) -> None:
         """Revoke the request's session, if it has one, and clear its tokens in the response.
 
+        Claim validators do not run: a user any route refuses can still sign out.
         Storage I/O: one delete when there is a session.
 
         Raises:
             TryRefreshToken: the access token expired; refresh, then revoke.
         """
-        session = await self.get_session(required=False)
+        session = await self.get_session(required=False, override_global_claim_validators=_none)
         if session is not None:
             await session.revoke_session()
         self.state.session, self.state.clear = None, True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import path
+from django.urls import include, path
 from django.views import View
 from django_urls import signin
 from rest_framework.request import Request
@@ -96,4 +96,5 @@ urlpatterns = [
     path("admin-view", AdminView.as_view()),
     path("api/me", ApiMe.as_view()),
     path("api/admin", ApiAdmin.as_view()),
+    path("auth/", include("sessionjar.django.urls")),
 ]

@@ -171,6 +171,15 @@ def _cookies(headers: list[str]) -> dict[str, str]:
 Get = Callable[[str], Awaitable[Answer]]
 
 
+def _split(path: str) -> tuple[str, str, Any]:
+    """Return the method, path and JSON body of a call: ``/signin?user=U`` posts the
+    user, ``/auth/signout`` posts nothing, every other path is a GET."""
+    route, _, user = path.partition("?user=")
+    if route == "/signin":
+        return "POST", route, {"user": user}
+    return ("POST", route, None) if route == "/auth/signout" else ("GET", route, None)
+
+
 @pytest.fixture(params=["starlette", "fastapi", "flask"])
 def web(
     request: pytest.FixtureRequest,
@@ -178,8 +187,8 @@ def web(
     make_manager: MakeSync,
     aclient: Callable[..., httpx.AsyncClient],
 ) -> tuple[Get, list[str]]:
-    """A client of the claims app on one framework (GET, and POST for /signin), and the
-    list of the store methods its manager calls."""
+    """A client of the claims app on one framework (see `_split`), and the list of the
+    store methods its manager calls."""
     calls: list[str] = []
     options: dict[str, Any] = {"calls": calls, "claim_validators": [NOT_BANNED]}
     if request.param == "flask":
@@ -188,11 +197,8 @@ def web(
         client.environ_base["wsgi.url_scheme"] = "https"
 
         async def flask_call(path: str) -> Answer:
-            user = path.removeprefix("/signin?user=")
-            if user != path:
-                response = client.post("/signin", json={"user": user})
-            else:
-                response = client.get(path)
+            method, path, body = _split(path)
+            response = client.open(path, method=method, json=body)
             return Answer(
                 response.status_code,
                 response.json,
@@ -209,11 +215,8 @@ def web(
     aclient_ = aclient(app)
 
     async def asgi_call(path: str) -> Answer:
-        user = path.removeprefix("/signin?user=")
-        if user != path:
-            response = await aclient_.post("/signin", json={"user": user})
-        else:
-            response = await aclient_.get(path)
+        method, path, body = _split(path)
+        response = await aclient_.request(method, path, json=body)
         return Answer(
             response.status_code,
             response.json(),
@@ -254,6 +257,19 @@ async def test_global_validators_run_unless_a_route_overrides_them(
     )
     assert (await get("/admin")).status == 403  # the override extends the global list
     assert (await get("/public")).body == {"public": True}  # ... or replaces it
+
+
+async def test_a_user_every_route_refuses_can_still_sign_out(
+    web: tuple[Get, list[str]],
+) -> None:
+    get, calls = web
+    await signin(get, "mallory")
+    assert (await get("/me")).status == 403
+    calls.clear()
+    answer = await get("/auth/signout")
+    assert answer.status == 200
+    assert answer.cookies == {"sAccessToken": "", "sRefreshToken": ""}
+    assert calls == ["delete"]
 
 
 async def test_a_fresh_value_costs_no_storage_io(

@@ -105,6 +105,18 @@ class TestViews:
                 assert c.get(path).status_code == 403, path
             assert body(c.get("/public")) == {"public": True}
 
+    def test_a_user_every_view_refuses_can_still_sign_out(self, claims_jar: Jar) -> None:
+        with claims_jar():
+            c = client()
+            signin(c, "mallory")
+            assert c.get("/me").status_code == 403
+            response = c.post("/auth/signout")
+            assert response.status_code == 200
+            assert {name: cookie["value"] for name, cookie in set_cookies(response).items()} == {
+                "sAccessToken": "",
+                "sRefreshToken": "",
+            }
+
     def test_a_fresh_value_costs_no_storage_io(self, claims_jar: Jar, clock: FakeClock) -> None:
         with claims_jar():
             c = client()
