@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 from sessionjar._acompat import aresolve
 from sessionjar._claims import check_payload
 from sessionjar._types import JSONObject
-from sessionjar.claims import ClaimValidator, SessionClaim, claims_to_refetch, failures
+from sessionjar.claims import (
+    ClaimValidator,
+    SessionClaim,
+    ValidatorsOverride,
+    claims_to_refetch,
+    failures,
+)
 from sessionjar.errors import ClaimValidationError
 
 if TYPE_CHECKING:
@@ -57,10 +63,14 @@ async def with_claims(
 
 
 async def check_claims(
-    session: AsyncSession, validators: Sequence[ClaimValidator], now_ms: int
+    session: AsyncSession,
+    validators: Sequence[ClaimValidator],
+    override: ValidatorsOverride | None,
+    now_ms: int,
 ) -> None:
-    """Check a session's claims at ``now_ms`` (ms since the epoch), first fetching again
-    those missing or too old.
+    """Check a session's claims at ``now_ms`` (ms since the epoch) with ``validators``,
+    or the validators ``override`` returns from them, first fetching again the values
+    missing or too old.
 
     Storage I/O: none when every value is present and fresh; otherwise one payload
     merge (one read and one conditional write), which gives the session a new access
@@ -71,6 +81,8 @@ async def check_claims(
             its new access token if values were fetched).
         SessionNotFound: a value was due and the session is gone.
     """
+    if override is not None:
+        validators = override(list(validators))
     due = claims_to_refetch(validators, session._read_payload(), now_ms)
     if due:
         await session.merge_jwt_payload(

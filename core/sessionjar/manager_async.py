@@ -288,11 +288,9 @@ class AsyncSessionManager:
             refresh_token=None,
             claims=claims.claims,
         )
-        validators: Sequence[ClaimValidator] = self._claim_validators
-        if override_global_claim_validators is not None:
-            validators = override_global_claim_validators(list(validators))
-        if validators:
-            await check_claims(session, validators, int(self._seconds() * 1000))
+        if self._claim_validators or override_global_claim_validators is not None:
+            validators, now_ms = self._claim_validators, int(self._seconds() * 1000)
+            await check_claims(session, validators, override_global_claim_validators, now_ms)
         return session
 
     async def refresh_session(self, refresh_token: str) -> AsyncSession:
