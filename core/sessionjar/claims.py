@@ -199,10 +199,10 @@ def _holds_none(items: list[Item]) -> Callable[[list[Item]], bool]:
 class RolesClaim(ListClaim[str]):
     """The user's roles, under the payload key ``roles`` by default.
 
-        Admin = RolesClaim(fetch=roles_of_user)     # roles_of_user(user_id, tenant)
-        manager = AsyncSessionManager(store, claims=[Admin])
-        await manager.get_session(token, override_global_claim_validators=lambda v: [
-            *v, Admin.includes("admin", max_age=timedelta(minutes=5))])
+        Roles = RolesClaim(roles_of_user)           # roles_of_user(user_id, tenant)
+        manager = AsyncSessionManager(store, claims=[Roles])
+        admins = lambda v: [*v, Roles.includes("admin", max_age=timedelta(minutes=5))]
+        await manager.get_session(token, override_global_claim_validators=admins)
 
     Args:
         fetch: returns the list of role names of ``(user_id, tenant)``.
