@@ -214,6 +214,23 @@ class TestRestFramework:
             assert response.status_code == 403
             assert body(response)["claim_validation_errors"][0]["reason"] == BANNED
 
+    def test_a_value_fetched_on_a_refused_request_still_reaches_the_client(
+        self, claims_jar: Jar, clock: FakeClock
+    ) -> None:
+        with claims_jar():
+            c = client()
+            signin(c, "alice")
+            ROLES["alice"] = ["viewer"]
+            clock.advance(minutes=6)
+            response = c.get("/api/admin")
+            assert response.status_code == 403
+            assert body(response)["claim_validation_errors"][0]["reason"]["actual_value"] == [
+                "viewer"
+            ]
+            assert set(set_cookies(response)) == {"sAccessToken"}
+            assert c.get("/api/admin").status_code == 403
+        assert FETCHED == ["alice", "alice"]
+
     def test_a_stale_value_is_fetched_again_once(self, claims_jar: Jar, clock: FakeClock) -> None:
         with claims_jar():
             c = client()
