@@ -23,6 +23,7 @@ from sessionjar._types import Clock, JSONObject, JSONValue
 from sessionjar.adapter import AsyncStoreAdapter
 from sessionjar.errors import (
     AntiCsrfCheckFailed,
+    ClaimValidationError,
     ClientError,
     ConfigurationError,
     DriverConflict,
@@ -98,6 +99,7 @@ __all__ = [
     "TokenTheftDetected",
     "SessionRequired",
     "AntiCsrfCheckFailed",
+    "ClaimValidationError",
     "StorageError",
     "StorageUnavailable",
     "DuplicateHandle",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sessionjar._types import JSONObject
 from sessionjar.errors import (
     AntiCsrfCheckFailed,
+    ClaimValidationError,
     SessionjarError,
     SessionRequired,
     StorageError,
@@ -41,9 +42,11 @@ def default_error_reply(error: SessionjarError) -> ErrorReply | None:
     Expired access token → 401 ``try_refresh_token`` (tokens kept, so the client
     refreshes); no token → 401 ``unauthorised``; bad, revoked or expired session → 401
     ``unauthorised`` with tokens cleared; refresh-token reuse → 401
-    ``token_theft_detected`` with tokens cleared; failed anti-CSRF check → 403; storage
-    down → 503 (fail closed: nothing cleared, nobody let in). Configuration and
-    serialization errors are the programmer's and return `None`, to surface as 500.
+    ``token_theft_detected`` with tokens cleared; failed anti-CSRF check → 403; failed
+    claim validators → 403 ``invalid_claim`` listing them in ``claim_validation_errors``
+    (tokens kept); storage down → 503 (fail closed: nothing cleared, nobody let in).
+    Configuration and serialization errors are the programmer's and return `None`, to
+    surface as 500.
     """
     if isinstance(error, TryRefreshToken):
         return _reply(401, "try_refresh_token", "try refresh token")
@@ -55,6 +58,14 @@ def default_error_reply(error: SessionjarError) -> ErrorReply | None:
         return _reply(401, "unauthorised", "unauthorised", clear=True)
     if isinstance(error, AntiCsrfCheckFailed):
         return _reply(403, "anti_csrf_check_failed", "anti-CSRF check failed")
+    if isinstance(error, ClaimValidationError):
+        failed = [failure.to_json() for failure in error.failures]
+        body: JSONObject = {
+            "error": "invalid_claim",
+            "message": "invalid claim",
+            "claim_validation_errors": failed,  # type: ignore[dict-item]
+        }
+        return ErrorReply(status=403, body=body)
     if isinstance(error, StorageError):
         return _reply(503, "storage_unavailable", "session storage unavailable")
     return None

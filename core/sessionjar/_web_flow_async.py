@@ -46,16 +46,21 @@ from sessionjar._web import (
     response_headers,
     session_cookies,
 )
-from sessionjar.errors import SessionjarError, SessionRequired
+from sessionjar.errors import ClaimValidationError, SessionjarError, SessionRequired
+from sessionjar.session_async import AsyncSession
 
 if TYPE_CHECKING:
+    from sessionjar.claims import ClaimValidator, ValidatorsOverride
     from sessionjar.manager_async import AsyncSessionManager
-    from sessionjar.session_async import AsyncSession
 
 __all__ = ["AsyncWebFlow", "AsyncWebRequest", "BuiltinRoute"]
 
 BuiltinRoute = Literal["refresh", "signout"]
 """The routes the flow serves itself: token rotation and sign-out (both POST)."""
+
+
+def _none(validators: list[ClaimValidator]) -> list[ClaimValidator]:
+    return []
 
 
 class AsyncWebFlow:
@@ -156,25 +161,42 @@ class AsyncWebRequest:
 
     @overload
     async def get_session(
-        self, *, required: Literal[True] = True, check_database: bool = False
+        self,
+        *,
+        required: Literal[True] = True,
+        check_database: bool = False,
+        override_global_claim_validators: ValidatorsOverride | None = None,
     ) -> AsyncSession: ...
     @overload
     async def get_session(
-        self, *, required: bool, check_database: bool = False
+        self,
+        *,
+        required: bool,
+        check_database: bool = False,
+        override_global_claim_validators: ValidatorsOverride | None = None,
     ) -> AsyncSession | None: ...
     async def get_session(
-        self, *, required: bool = True, check_database: bool = False
+        self,
+        *,
+        required: bool = True,
+        check_database: bool = False,
+        override_global_claim_validators: ValidatorsOverride | None = None,
     ) -> AsyncSession | None:
-        """Return the request's session, verifying its access token once per request.
+        """Return the request's session, verifying its access token (and checking its
+        claims) once per request.
 
-        Storage I/O: none, or one read with ``check_database`` (once per request).
+        Storage I/O: none, or one read with ``check_database`` (once per request); a
+        payload merge when a claim value is due (see `AsyncSessionManager.get_session`).
 
         Args:
             required: raise `SessionRequired` when the request has no token;
                 otherwise return `None` for it (a bad or expired token still raises).
             check_database: also check that the session still exists in the store.
+            override_global_claim_validators: maps the manager's claim validators to
+                those this request runs.
 
         Raises:
+            ClaimValidationError: a claim validator failed (the web layer answers 403).
             TryRefreshToken: the access token expired; the client should refresh.
             UnauthorisedError: the token is bad, or the session is gone.
             AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
@@ -192,7 +214,11 @@ class AsyncWebRequest:
         if token is None:
             return state.session
         manager = self.flow.manager
-        session = await manager.get_session(token, check_database=check_database)
+        session = await manager.get_session(
+            token,
+            check_database=check_database,
+            override_global_claim_validators=override_global_claim_validators,
+        )
         if anti_csrf_token_needed(config, state, self.method):
             expected = await manager.anti_csrf_token(session.handle)
             check_anti_csrf_token(config, self.headers, expected)
@@ -224,12 +250,13 @@ class AsyncWebRequest:
     async def revoke(self) -> None:
         """Revoke the request's session, if it has one, and clear its tokens in the response.
 
+        Claim validators do not run: a user any route refuses can still sign out.
         Storage I/O: one delete when there is a session.
 
         Raises:
             TryRefreshToken: the access token expired; refresh, then revoke.
         """
-        session = await self.get_session(required=False)
+        session = await self.get_session(required=False, override_global_claim_validators=_none)
         if session is not None:
             await session.revoke_session()
         self.state.session, self.state.clear = None, True
@@ -277,7 +304,10 @@ class AsyncWebRequest:
             return None
         reply = self.flow.config.error_reply(error)
         if reply is not None:
-            self.state.session, self.state.clear = None, reply.clear_tokens
+            # a session refused for its claims still gets the values fetched for it
+            kept = error.session if isinstance(error, ClaimValidationError) else None
+            self.state.session = kept if isinstance(kept, AsyncSession) else None
+            self.state.clear = reply.clear_tokens
         return reply
 
     def response_headers(self) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@
      ├── ClientError                 the client must act (refresh, log in, prove intent)
      │    ├── TryRefreshToken        access token expired: call refresh
      │    ├── AntiCsrfCheckFailed    an unsafe cookie-borne request failed the CSRF check
+     │    ├── ClaimValidationError   the session's claims fail a route's validators
      │    └── UnauthorisedError      no valid session: log in again
      │         ├── InvalidTokenError     malformed, forged or foreign token
      │         ├── SessionNotFound       revoked, expired or never existed
@@ -26,7 +27,12 @@ Every error keeps its facts in attributes as well as in its message, and pickles
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sessionjar.claims import ClaimFailure
+    from sessionjar.session import Session
+    from sessionjar.session_async import AsyncSession
 
 __all__ = [
     "SessionjarError",
@@ -38,6 +44,7 @@ __all__ = [
     "TokenTheftDetected",
     "SessionRequired",
     "AntiCsrfCheckFailed",
+    "ClaimValidationError",
     "StorageError",
     "StorageUnavailable",
     "DuplicateHandle",
@@ -146,6 +153,29 @@ class AntiCsrfCheckFailed(ClientError):
     """
 
     __module__ = "sessionjar"
+
+
+class ClaimValidationError(ClientError):
+    """Raised when a session's claims fail validators (a missing role, an unverified
+    e-mail …): the user may not do this, though the session is valid.
+
+    Parent: `ClientError`. ``failures`` lists each failed claim's key and reason;
+    ``session`` is the checked session (with a new access token when values were fetched
+    again), or `None` once unpickled. The web layer answers 403 and keeps the tokens.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(
+        self, failures: list[ClaimFailure], session: AsyncSession | Session | None = None
+    ) -> None:
+        self.failures = failures
+        self.session = session
+        keys = ", ".join(dict.fromkeys(failure.key for failure in failures))
+        super().__init__(f"the session's claims fail validation: {keys}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.failures,))
 
 
 class StorageError(SessionjarError):

@@ -32,6 +32,7 @@ from sessionjar.starlette import (
 )
 
 if TYPE_CHECKING:
+    from sessionjar.claims import ValidatorsOverride
     from sessionjar.session_async import AsyncSession
 
 __all__ = [
@@ -52,29 +53,43 @@ __all__ = [
 
 @overload
 def verify_session(
-    *, session_required: Literal[True] = True, check_database: bool = False
+    *,
+    session_required: Literal[True] = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Callable[[Request], Awaitable[AsyncSession]]: ...
 @overload
 def verify_session(
-    *, session_required: bool, check_database: bool = False
+    *,
+    session_required: bool,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Callable[[Request], Awaitable[AsyncSession | None]]: ...
 def verify_session(
-    *, session_required: bool = True, check_database: bool = False
+    *,
+    session_required: bool = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Callable[[Request], Awaitable[AsyncSession | None]]:
     """Return a dependency that yields the request's session (``Depends(verify_session())``).
 
     Storage I/O: none, or one read with ``check_database``. Errors propagate to
     `SessionMiddleware`, which answers them (401 to refresh or to log in again, 403 on a
-    failed anti-CSRF check, 503 when the store is down).
+    failed anti-CSRF check or failed claim validators, 503 when the store is down).
 
     Args:
         session_required: with `False`, a request without a token yields `None`.
         check_database: also check that the session still exists in the store.
+        override_global_claim_validators: maps the manager's claim validators to
+            those this route runs (see `sessionjar.claims`).
     """
 
     async def session_dependency(request: Request) -> AsyncSession | None:
         return await get_session(
-            request, session_required=session_required, check_database=check_database
+            request,
+            session_required=session_required,
+            check_database=check_database,
+            override_global_claim_validators=override_global_claim_validators,
         )
 
     return session_dependency

@@ -28,6 +28,7 @@ from sessionjar.errors import (
 )
 
 if TYPE_CHECKING:
+    from sessionjar.claims import ValidatorsOverride
     from sessionjar.manager import SessionManager
     from sessionjar.session import Session
 
@@ -144,32 +145,57 @@ def _web() -> WebRequest:
 
 @overload
 def get_session(
-    *, session_required: Literal[True] = True, check_database: bool = False
+    *,
+    session_required: Literal[True] = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Session: ...
 @overload
-def get_session(*, session_required: bool, check_database: bool = False) -> Session | None: ...
-def get_session(*, session_required: bool = True, check_database: bool = False) -> Session | None:
-    """Return the current request's session, verifying its access token once per request.
+def get_session(
+    *,
+    session_required: bool,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
+) -> Session | None: ...
+def get_session(
+    *,
+    session_required: bool = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
+) -> Session | None:
+    """Return the current request's session, verifying its access token (and checking its
+    claims) once per request.
 
     Storage I/O: none, or one read with ``check_database`` (which also notices a
-    revoked session before its access token expires).
+    revoked session before its access token expires); a payload merge when a claim
+    value is due.
 
     Args:
         session_required: raise `SessionRequired` when the request has no token;
             otherwise return `None` for it (a bad or expired token still raises).
         check_database: also check that the session still exists in the store.
+        override_global_claim_validators: maps the manager's claim validators to
+            those this request runs (see `sessionjar.claims`).
 
     Raises:
+        ClaimValidationError: a claim validator failed (answered with 403).
         TryRefreshToken: the access token expired; the client should refresh.
         UnauthorisedError: the token is bad, or the session is gone.
         AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
         StorageUnavailable: ``check_database`` and the store is down.
     """
-    return _web().get_session(required=session_required, check_database=check_database)
+    return _web().get_session(
+        required=session_required,
+        check_database=check_database,
+        override_global_claim_validators=override_global_claim_validators,
+    )
 
 
 def verify_session(
-    *, session_required: bool = True, check_database: bool = False
+    *,
+    session_required: bool = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Return a decorator that verifies the session before the view runs.
 
@@ -179,12 +205,18 @@ def verify_session(
     Args:
         session_required: with `False`, a request without a token still reaches the view.
         check_database: also check that the session still exists in the store.
+        override_global_claim_validators: maps the manager's claim validators to
+            those this route runs; a failure answers 403.
     """
 
     def decorate(view: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(view)
         def verified(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            _web().get_session(required=session_required, check_database=check_database)
+            _web().get_session(
+                required=session_required,
+                check_database=check_database,
+                override_global_claim_validators=override_global_claim_validators,
+            )
             return view(*args, **kwargs)
 
         return verified

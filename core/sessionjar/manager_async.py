@@ -12,6 +12,7 @@ from typing import Any, Final
 from sessionjar import _events
 from sessionjar._acompat import asleep
 from sessionjar._anti_csrf import derive_anti_csrf_token
+from sessionjar._claim_checks_async import check_claims, with_claims
 from sessionjar._claims import check_payload
 from sessionjar._clock import store_clock, utc_now
 from sessionjar._config import Settings, check_name
@@ -30,6 +31,7 @@ from sessionjar._records import new_record
 from sessionjar._rotation import Reuse, Theft, decide, is_live, rotation
 from sessionjar._token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from sessionjar._types import Clock, JSONObject
+from sessionjar.claims import ClaimValidator, SessionClaim, ValidatorsOverride, claims_to_add
 from sessionjar.drivers import record_is_live
 from sessionjar.errors import (
     ConfigurationError,
@@ -88,6 +90,8 @@ class AsyncSessionManager:
             that a repeat token costs a look-up instead of a signature check; 0 turns
             the cache off. A remembered token is still refused once past its ``exp``
             or once its key has left the key ring.
+        claims: claims `create_session` fetches into the payload (`sessionjar.claims`).
+        claim_validators: validators `get_session` runs (their claims count as ``claims``).
 
     Raises:
         ConfigurationError: a setting is invalid (a weak secret, a non-positive
@@ -110,6 +114,8 @@ class AsyncSessionManager:
         refresh_secret: bytes | str | None = None,
         clock: Clock = utc_now,
         token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
+        claims: Sequence[SessionClaim[Any]] = (),
+        claim_validators: Sequence[ClaimValidator] = (),
     ) -> None:
         version = getattr(store, "protocol_version", None)
         if version not in SUPPORTED_PROTOCOL_VERSIONS:
@@ -140,6 +146,8 @@ class AsyncSessionManager:
             refresh_secret=self._settings.refresh_key,
         )
         self._tokens = AccessTokens(issuer, audience=audience, cache_size=token_cache_size)
+        self._claims = claims_to_add(claims, claim_validators)
+        self._claim_validators = tuple(claim_validators)
 
     async def __aenter__(self) -> AsyncSessionManager:
         await self.load_keys()
@@ -193,6 +201,7 @@ class AsyncSessionManager:
     ) -> AsyncSession:
         """Create a session for a user and return it with its access and refresh tokens.
 
+        The values of the manager's claims are fetched into the payload first.
         Storage I/O: one insert (and, at most once per key-rotation interval, a key load).
 
         Raises:
@@ -205,6 +214,8 @@ class AsyncSessionManager:
         payload = check_payload({} if access_payload is None else access_payload)
         data = check_json_object({} if session_data is None else session_data, "session data")
         now = self._clock()
+        if self._claims:
+            payload = await with_claims(payload, self._claims, user_id, tenant, now)
         record, refresh_token = new_record(
             self._settings,
             user_id=user_id,
@@ -226,16 +237,25 @@ class AsyncSessionManager:
         return session
 
     async def get_session(
-        self, access_token: str, *, check_database: bool = False
+        self,
+        access_token: str,
+        *,
+        check_database: bool = False,
+        override_global_claim_validators: ValidatorsOverride | None = None,
     ) -> AsyncSession:
-        """Verify an access token and return its session.
+        """Verify an access token, check its claims and return its session.
 
         Storage I/O: none; with ``check_database``, one read, so that revoked and expired
         sessions are refused at once (plus a key load when the rotation slot has changed).
         A token verified before is served from the verified-token cache while it is
-        unexpired and its key is in the ring (see ``token_cache_size``).
+        unexpired and its key is in the ring (see ``token_cache_size``). A claim value
+        a validator finds missing or too old is fetched again: one payload merge.
+
+        Args:
+            override_global_claim_validators: maps ``claim_validators`` to those to run.
 
         Raises:
+            ClaimValidationError: a claim validator failed.
             InvalidTokenError: the token is malformed, forged, foreign or not yet valid.
             TryRefreshToken: the token has expired; the client should refresh.
             SessionNotFound: with ``check_database``, the session is revoked or expired.
@@ -257,7 +277,7 @@ class AsyncSessionManager:
             if _events.active:
                 _events.token_rejected("access", missing, access_token)
             raise missing
-        return AsyncSession(
+        session = AsyncSession(
             self,
             handle=claims.handle,
             tenant=claims.tenant,
@@ -268,6 +288,10 @@ class AsyncSessionManager:
             refresh_token=None,
             claims=claims.claims,
         )
+        if self._claim_validators or override_global_claim_validators is not None:
+            validators, now_ms = self._claim_validators, int(self._seconds() * 1000)
+            await check_claims(session, validators, override_global_claim_validators, now_ms)
+        return session
 
     async def refresh_session(self, refresh_token: str) -> AsyncSession:
         """Rotate a refresh token and return the session with new tokens.

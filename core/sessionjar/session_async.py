@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -95,6 +96,11 @@ class AsyncSession:
         """When the current access token expires (the session's own expiry is
         `SessionInformation.expires_at`)."""
         return _EPOCH + timedelta(seconds=self._expires_s)
+
+    def _read_payload(self) -> Mapping[str, Any]:
+        # core's claim checks read the payload without get_jwt_payload's copy; the
+        # verified claims hold it (beside the protected claims, which no claim uses)
+        return self._payload if self._payload is not None else self._claims or {}
 
     def get_user_id(self) -> str:
         """Return the id of the session's user. Storage I/O: none."""

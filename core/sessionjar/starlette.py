@@ -33,6 +33,7 @@ from sessionjar.errors import (
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from sessionjar.claims import ValidatorsOverride
     from sessionjar.manager_async import AsyncSessionManager
     from sessionjar.session_async import AsyncSession
 
@@ -200,32 +201,48 @@ async def get_session(
     *,
     session_required: Literal[True] = True,
     check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> AsyncSession: ...
 @overload
 async def get_session(
-    request: HTTPConnection, *, session_required: bool, check_database: bool = False
+    request: HTTPConnection,
+    *,
+    session_required: bool,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> AsyncSession | None: ...
 async def get_session(
-    request: HTTPConnection, *, session_required: bool = True, check_database: bool = False
+    request: HTTPConnection,
+    *,
+    session_required: bool = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> AsyncSession | None:
-    """Return the request's session, verifying its access token once per request.
+    """Return the request's session, verifying its access token (and checking its
+    claims) once per request.
 
     Storage I/O: none, or one read with ``check_database`` (which also notices a
-    revoked session before its access token expires).
+    revoked session before its access token expires); a payload merge when a claim
+    value is due.
 
     Args:
         session_required: raise `SessionRequired` when the request has no token;
             otherwise return `None` for it (a bad or expired token still raises).
         check_database: also check that the session still exists in the store.
+        override_global_claim_validators: maps the manager's claim validators to
+            those this request runs (see `sessionjar.claims`).
 
     Raises:
+        ClaimValidationError: a claim validator failed (answered with 403).
         TryRefreshToken: the access token expired; the client should refresh.
         UnauthorisedError: the token is bad, or the session is gone.
         AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
         StorageUnavailable: ``check_database`` and the store is down.
     """
     return await _context(request).web.get_session(
-        required=session_required, check_database=check_database
+        required=session_required,
+        check_database=check_database,
+        override_global_claim_validators=override_global_claim_validators,
     )
 
 

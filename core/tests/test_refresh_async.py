@@ -235,19 +235,19 @@ async def test_parallel_refreshes_converge_on_one_child(
     assert (await managers[1].refresh_session(child)).handle == handle
 
 
-async def test_fifty_refreshes_that_read_one_version_converge_on_one_write(
+async def test_fifty_refreshes_of_one_token_at_once_converge_on_one_write(
     make_amanager: MakeAsync, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     managers = [make_amanager() for _ in range(5)]
     handle, token = await _tokens(managers[0])
-    gate = _WritesAfterReads(50)
+    gate = _WritesHeldBack(50)
     for manager in managers:
         gate.install(manager._store, monkeypatch)
     results = await aparallel_calls([partial(m.refresh_session, token) for m in managers * 10])
     assert len(results) == 50
     assert len({session.refresh_token for session in results}) == 1
     assert len({session.access_token for session in results}) == 1
-    # all fifty tried to rotate the version they read: one won, the rest re-read and reused
+    # all fifty tried to rotate the same token: one won, the rest read and reused its child
     assert len(gate.writes) == 50
     assert gate.writes.count(None) == 49
     stored = await managers[0]._store.get(handle)
@@ -258,33 +258,28 @@ async def test_fifty_refreshes_that_read_one_version_converge_on_one_write(
     assert (await managers[1].refresh_session(child)).handle == handle
 
 
-class _WritesAfterReads:
-    """Holds every store write back until ``readers`` reads have happened, so that
-    racing refreshes all decide on the same version of the record."""
+class _WritesHeldBack:
+    """Holds every store write back until ``writers`` writes have arrived, so that
+    racing refreshes all try to rotate the same refresh token at once."""
 
-    def __init__(self, readers: int) -> None:
-        self.readers = readers
-        self.reads: list[str] = []  # list.append is atomic across threads
+    def __init__(self, writers: int) -> None:
+        self.writers = writers
+        self.arrivals: list[str] = []  # list.append is atomic across threads
         self.writes: list[SessionRecord | None] = []
 
     def install(self, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        get, update = store.get, store.update
+        update = store.update
 
-        async def gated_get(handle: str) -> SessionRecord | None:
-            record: SessionRecord | None = await get(handle)
-            self.reads.append(handle)
-            return record
-
-        async def gated_update(*args: Any, **kwargs: Any) -> SessionRecord | None:
-            for _ in range(10_000):  # bounded: a refresh that never reads fails, not hangs
-                if len(self.reads) >= self.readers:
+        async def gated_update(handle: str, *args: Any, **kwargs: Any) -> SessionRecord | None:
+            self.arrivals.append(handle)
+            for _ in range(10_000):  # bounded: a refresh that never writes fails, not hangs
+                if len(self.arrivals) >= self.writers:
                     break
                 await asleep(0.001)
-            record: SessionRecord | None = await update(*args, **kwargs)
+            record: SessionRecord | None = await update(handle, *args, **kwargs)
             self.writes.append(record)
             return record
 
-        monkeypatch.setattr(store, "get", gated_get)
         monkeypatch.setattr(store, "update", gated_update)
 
 

@@ -13,6 +13,7 @@ from sessionjar.django._runtime import runtime
 from sessionjar.errors import ConfigurationError, TokenTheftDetected
 
 if TYPE_CHECKING:
+    from sessionjar.claims import ValidatorsOverride
     from sessionjar.session import Session
     from sessionjar.session_async import AsyncSession
 
@@ -101,49 +102,86 @@ def _request_parts(request: HttpRequest) -> tuple[str, str, _MetaHeaders, None, 
 
 @overload
 def get_session(
-    request: HttpRequest, *, session_required: Literal[True] = True, check_database: bool = False
+    request: HttpRequest,
+    *,
+    session_required: Literal[True] = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Session: ...
 @overload
 def get_session(
-    request: HttpRequest, *, session_required: bool, check_database: bool = False
+    request: HttpRequest,
+    *,
+    session_required: bool,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Session | None: ...
 def get_session(
-    request: HttpRequest, *, session_required: bool = True, check_database: bool = False
+    request: HttpRequest,
+    *,
+    session_required: bool = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Session | None:
-    """Return the request's session, verifying its access token once per request.
+    """Return the request's session, verifying its access token (and checking its
+    claims) once per request.
 
-    Storage I/O: none, or one read with ``check_database`` (once per request).
+    Storage I/O: none, or one read with ``check_database`` (once per request); a
+    payload merge when a claim value is due.
 
     Args:
         request: the current request.
         session_required: raise `SessionRequired` when the request has no token;
             otherwise return `None` for it (a bad or expired token still raises).
         check_database: also check that the session still exists in the store.
+        override_global_claim_validators: maps the manager's claim validators to
+            those this request runs (see `sessionjar.claims`).
 
     Raises:
+        ClaimValidationError: a claim validator failed (answered with 403).
         TryRefreshToken: the access token expired; the client should refresh.
         UnauthorisedError: the token is bad, or the session is gone.
         AntiCsrfCheckFailed: a cookie-borne unsafe request failed the check.
         StorageUnavailable: ``check_database`` and the store is down.
     """
     web = web_of(request)
-    return web.get_session(required=session_required, check_database=check_database)
+    return web.get_session(
+        required=session_required,
+        check_database=check_database,
+        override_global_claim_validators=override_global_claim_validators,
+    )
 
 
 @overload
 async def aget_session(
-    request: HttpRequest, *, session_required: Literal[True] = True, check_database: bool = False
+    request: HttpRequest,
+    *,
+    session_required: Literal[True] = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> AsyncSession: ...
 @overload
 async def aget_session(
-    request: HttpRequest, *, session_required: bool, check_database: bool = False
+    request: HttpRequest,
+    *,
+    session_required: bool,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> AsyncSession | None: ...
 async def aget_session(
-    request: HttpRequest, *, session_required: bool = True, check_database: bool = False
+    request: HttpRequest,
+    *,
+    session_required: bool = True,
+    check_database: bool = False,
+    override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> AsyncSession | None:
     """Async version of `get_session`, for async views: the async manager verifies."""
     web = await aweb_of(request)
-    return await web.get_session(required=session_required, check_database=check_database)
+    return await web.get_session(
+        required=session_required,
+        check_database=check_database,
+        override_global_claim_validators=override_global_claim_validators,
+    )
 
 
 def create_new_session(

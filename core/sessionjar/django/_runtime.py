@@ -42,10 +42,15 @@ _MANAGER_KEYS: Final = {
     "ISSUER": "issuer",
     "REFRESH_SECRET": "refresh_secret",
     "CLOCK": "clock",
+    "CLAIMS": "claims",
+    "CLAIM_VALIDATORS": "claim_validators",
 }
 _WEB_KEYS: Final = {field.name.upper(): field.name for field in dataclasses.fields(WebConfig)}
 _OWN_KEYS: Final = frozenset({"STORE_URL", "NAMESPACE", "ON_TOKEN_THEFT"})
-_CALLABLES: Final = frozenset({"CLOCK", "ERROR_REPLY", "ON_TOKEN_THEFT"})
+# values that may be given as dotted paths
+_CALLABLES: Final = frozenset(
+    {"CLOCK", "ERROR_REPLY", "ON_TOKEN_THEFT", "CLAIMS", "CLAIM_VALIDATORS"}
+)
 _log = logging.getLogger("sessionjar.django")
 
 

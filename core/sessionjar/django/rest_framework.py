@@ -9,12 +9,14 @@
 ``request.user`` is a `SessionUser` standing for the session's user id; ``request.auth``
 is the `Session`. Failures answer as DRF clients expect: 401 with a ``WWW-Authenticate``
 challenge and the same ``error`` codes as the other web layers, 403 for a failed
-anti-CSRF check, 503 when the store is down.
+anti-CSRF check or failed claim validators (``claim_validation_errors`` listing them),
+503 when the store is down.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -24,6 +26,9 @@ from sessionjar._web_errors import ErrorReply
 from sessionjar.django._request import get_session, web_of
 from sessionjar.errors import SessionjarError
 from sessionjar.session import Session
+
+if TYPE_CHECKING:
+    from sessionjar.claims import ClaimValidator
 
 __all__ = [
     "SessionjarAuthentication",
@@ -67,7 +72,9 @@ class SessionjarAuthenticationFailed(exceptions.AuthenticationFailed):
 
 
 def _detail(reply: ErrorReply) -> dict[str, Any]:
-    return {"detail": reply.body.get("message"), "error": reply.body.get("error")}
+    # the other keys of the body (the failed claims of a 403) pass through
+    rest = {key: value for key, value in reply.body.items() if key != "message"}
+    return {"detail": reply.body.get("message"), "error": reply.body.get("error"), **rest}
 
 
 def api_error(reply: ErrorReply) -> exceptions.APIException:
@@ -82,11 +89,19 @@ class SessionjarAuthentication(BaseAuthentication):
 
     A request without a token is anonymous (DRF's permissions then answer 401 or 403);
     a bad, expired or stolen token answers with the mapping of the other web layers.
-    ``check_database`` can be set on a subclass. Storage I/O: as `get_session`.
+    ``check_database`` and `override_global_claim_validators` can be set on a
+    subclass. Storage I/O: as `get_session`.
     """
 
     check_database: ClassVar[bool] = False
     """Also check that the session still exists in the store."""
+
+    def override_global_claim_validators(
+        self, validators: list[ClaimValidator]
+    ) -> Sequence[ClaimValidator]:
+        """Return the claim validators requests run, given the manager's; override it in
+        a subclass (a failure answers 403)."""
+        return validators
 
     def authenticate(self, request: Request) -> tuple[SessionUser, Session] | None:
         """Return ``(user, session)``, or `None` for a request without a token.
@@ -98,7 +113,10 @@ class SessionjarAuthentication(BaseAuthentication):
         django_request = request._request
         try:
             session = get_session(
-                django_request, session_required=False, check_database=self.check_database
+                django_request,
+                session_required=False,
+                check_database=self.check_database,
+                override_global_claim_validators=self.override_global_claim_validators,
             )
         except SessionjarError as exc:
             reply = web_of(django_request).reply_to(exc)
