@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import pytest
-from fix_clock import FakeClock
 from fix_stores import RecordFactory
 
 from sessionjar import AsyncSessionManager, ConfigurationError, JSONObject, SessionPatch
 from sessionjar._legacy_async import upgraded
 from sessionjar.drivers.memory import AsyncMemoryStore, MemoryBackend
+from sessionjar.testing import ManualClock
 
 NOW: Final = datetime.fromisoformat("2026-03-02T12:00:00+00:00")  # fix_stores.NOW
 PHONE: Final[JSONObject] = {"user_agent": "Safari on iPhone", "ip": "203.0.113.0"}
@@ -127,7 +127,7 @@ async def test_is_live_of_a_protocol_2_store_reads_the_record(
     assert older.calls == ["get", "get"]
 
 
-async def test_a_manager_runs_on_a_protocol_3_store(clock: FakeClock) -> None:
+async def test_a_manager_runs_on_a_protocol_3_store(clock: ManualClock) -> None:
     older = OlderStore(3)
     async with AsyncSessionManager(older, clock=clock) as manager:  # type: ignore[arg-type]
         session = await manager.create_session("alice")
