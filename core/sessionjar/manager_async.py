@@ -164,6 +164,12 @@ class AsyncSessionManager:
         return self._settings.refresh_token_validity
 
     @property
+    def key_rotation_interval(self) -> timedelta | None:
+        """How long one automatic key signs; `None` with explicit keys."""
+        automatic = self._ring.state.automatic
+        return None if automatic is None else automatic.rotation_interval
+
+    @property
     def keys_loaded(self) -> bool:
         """Whether `get_session` can verify: always with explicit keys; with automatic keys,
         once they were loaded (by `load_keys`, entering the manager, create or refresh)."""

@@ -200,7 +200,7 @@ def test_auth_time_is_an_integer_numeric_date() -> None:
 
 def test_a_fractional_auth_time_of_an_earlier_version_still_verifies() -> None:
     key = SigningKey.generate(kid="k")
-    claims = {"iss": "me", "sub": "alice", "sid": "h" * 22, "tid": "acme"}
+    claims: dict[str, Any] = {"iss": "me", "sub": "alice", "sid": "h" * 22, "tid": "acme"}
     claims |= {"iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 900}
     token = jwt.encode(
         {**claims, "auth_time": NOW.timestamp() + 0.25}, key.signer, "EdDSA", {"kid": "k"}

@@ -43,7 +43,13 @@ _MANAGER_KEYS: Final = {
     "REFRESH_SECRET": "refresh_secret",
     "CLOCK": "clock",
 }
-_WEB_KEYS: Final = {field.name.upper(): field.name for field in dataclasses.fields(WebConfig)}
+# the URLconf decides where (and whether) the JWKS is served: see sessionjar.django.jwks_urls
+_URLCONF_OPTIONS: Final = frozenset({"serve_jwks", "jwks_path"})
+_WEB_KEYS: Final = {
+    field.name.upper(): field.name
+    for field in dataclasses.fields(WebConfig)
+    if field.name not in _URLCONF_OPTIONS
+}
 _OWN_KEYS: Final = frozenset({"STORE_URL", "NAMESPACE", "ON_TOKEN_THEFT"})
 _CALLABLES: Final = frozenset({"CLOCK", "ERROR_REPLY", "ON_TOKEN_THEFT"})
 _log = logging.getLogger("sessionjar.django")
