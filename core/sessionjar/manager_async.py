@@ -502,12 +502,20 @@ class AsyncSessionManager:
 
         await self._compare_and_set(handle, "session_data", replace)
 
-    async def delete_expired_sessions(self) -> int:
+    async def delete_expired_sessions(self, *, limit: int | None = None) -> int:
         """Delete expired sessions (and expired automatic keys); return how many sessions.
 
         Storage I/O: one delete.
+
+        Args:
+            limit: delete at most this many sessions; fewer deleted means none are left
+                (a store of protocol 2 or 3 deletes them all whatever the limit).
+                Several processes may delete at once: each session is counted once.
+
+        Raises:
+            ConfigurationError: ``limit`` is not a positive integer (nothing deleted).
         """
-        count = await self._store.delete_expired(now=self._clock())
+        count = await self._store.delete_expired(now=self._clock(), limit=limit)
         if _events.active:
             _events.emit("sessionjar_expired_sessions_deleted", count=count)
         return count
