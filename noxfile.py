@@ -26,6 +26,9 @@ DRIVERS = ["redis", "postgres", "mongodb"]
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
 WEB_DEPS = ["flask>=3.0", "starlette>=0.37", "fastapi>=0.110", "httpx>=0.27", "uvicorn>=0.30"]
 LINT_DEPS = ["ruff>=0.6", "ast-comments>=1.2"]
+# an independent JOSE implementation: core/tests/test_jwks_verifiers.py checks that other
+# services verify our access tokens through the served JWKS (node's jose is the other one)
+VERIFIER_DEPS = ["joserfc>=1.0"]
 DJANGO_DEPS = ["django>=5.2", "djangorestframework>=3.15"]
 # the supported Django versions: the current LTS and the newest release
 DJANGO_VERSIONS = {"lts": "django>=5.2,<5.3", "latest": "django>=5.2"}
@@ -84,7 +87,8 @@ def services(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Core and conformance-suite tests on the embedded stores, on each supported CPython."""
     # core first, before the suite is installed: `sessionjar check` must then say how to get it
-    session.install("-e", "core[flask,fastapi]", *TEST_DEPS, *WEB_DEPS)
+    session.install("-e", "core[flask,fastapi]", *TEST_DEPS, *WEB_DEPS, *VERIFIER_DEPS)
+    session.run("bash", ".ci/services/node-jose.sh", external=True)  # idempotent
     session.run("pytest", "core/tests", *session.posargs)
     session.install("-e", "conformance_tests", "-e", "examples/driver-example")
     session.run("pytest", "conformance_tests/tests", *session.posargs)
@@ -152,7 +156,8 @@ TYPED_TREES = [
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package, its tests, the examples and the benchmarks."""
     _install_core(session, "flask", "fastapi", "djangorestframework")
-    session.install(*WEB_DEPS, *DJANGO_DEPS, *TYPE_STUBS, "playwright>=1.45", "mypy>=1.11", "nox")
+    session.install(*WEB_DEPS, *DJANGO_DEPS, *TYPE_STUBS, *VERIFIER_DEPS)
+    session.install("playwright>=1.45", "mypy>=1.11", "nox")
     session.install(*(f"-e{path}" for path in _driver_paths()), "-e", "examples/driver-example")
     config = str(ROOT / "pyproject.toml")
     for folder, targets in TYPED_TREES:

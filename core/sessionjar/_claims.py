@@ -63,8 +63,9 @@ def build_claims(
 ) -> dict[str, Any]:
     """Return the claims of an access token: the user payload plus the protected claims.
 
-    ``issued_at`` and ``expires_at`` are whole seconds since the epoch; ``auth_time``
-    (when the session was created) keeps its milliseconds as a fraction.
+    ``issued_at`` and ``expires_at`` are whole seconds since the epoch, and so is
+    ``auth_time`` (when the session was created, rounded down): a NumericDate that
+    other services' JWT libraries compare as an integer (RFC 7519 §2, OIDC Core §2).
     """
     claims: dict[str, Any] = dict(payload)
     claims.update(
@@ -74,7 +75,7 @@ def build_claims(
         tid=tenant,
         iat=issued_at,
         exp=expires_at,
-        auth_time=round(created_at.timestamp() * 1000) / 1000,
+        auth_time=int(created_at.timestamp()),
     )
     return claims
 

@@ -73,6 +73,8 @@ class WebOptions(TypedDict, total=False):
     anti_csrf: AntiCsrf | None
     anti_csrf_header: str
     error_reply: Callable[[SessionjarError], ErrorReply | None]
+    serve_jwks: bool
+    jwks_path: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +116,11 @@ class WebConfig:
     `anti_csrf_token`, derived from its refresh key: no option of its own)."""
     error_reply: Callable[[SessionjarError], ErrorReply | None] = default_error_reply
     """Maps a session error to its response; replace it to change the whole mapping."""
+    serve_jwks: bool = False
+    """Serve the JWKS (the public keys that verify access tokens) at ``jwks_path`` (GET),
+    so that other services verify our tokens with any JWT library."""
+    jwks_path: str = "/.well-known/jwks.json"
+    """Path of the JWKS route, within the app; served with ``serve_jwks``."""
 
     def __post_init__(self) -> None:
         for name in ("access_cookie_name", "refresh_cookie_name", "anti_csrf_header"):
@@ -122,7 +129,7 @@ class WebConfig:
         if self.access_cookie_name == self.refresh_cookie_name:
             # the cookies are told apart by name: one name would scope both to refresh_path
             raise ConfigurationError("refresh_cookie_name must differ from access_cookie_name")
-        for name in ("refresh_path", "signout_path", "access_cookie_path"):
+        for name in ("refresh_path", "signout_path", "access_cookie_path", "jwks_path"):
             value = getattr(self, name)
             if not value.startswith("/") or not _ATTRIBUTE_VALUE.fullmatch(value):
                 raise ConfigurationError(f"{name} must be an absolute path without ';'")

@@ -20,6 +20,10 @@ options resolved and checked once) and makes the manager's keys ready with
    ``Cache-Control`` replaces the app's, ``Vary`` adds to the app's, every other pair is
    appended (``Set-Cookie`` may repeat).
 
+With ``serve_jwks``, ``flow.serves_jwks(method, path_in_app)`` says whether a request
+goes to the JWKS route; the adapter then renders ``await flow.jwks(headers)`` (errors
+answered through ``web.reply_to`` as above).
+
 Every decision without I/O lives in `sessionjar._web`; this module only calls the manager
 around those decisions. Its sync twin, ``_web_flow.py`` (`WebFlow`, `WebRequest`), is
 generated for WSGI frameworks and sync views.
@@ -46,6 +50,7 @@ from sessionjar._web import (
     response_headers,
     session_cookies,
 )
+from sessionjar._web_jwks import JwksReply, jwks_max_age, jwks_reply
 from sessionjar.errors import ClaimValidationError, SessionjarError, SessionRequired
 from sessionjar.session_async import AsyncSession
 
@@ -71,7 +76,16 @@ class AsyncWebFlow:
         config: the resolved web options.
     """
 
-    __slots__ = ("_keys_lock", "_routes", "config", "keys_ready", "manager", "max_age")
+    __slots__ = (
+        "_jwks_path",
+        "_keys_lock",
+        "_routes",
+        "config",
+        "jwks_max_age",
+        "keys_ready",
+        "manager",
+        "max_age",
+    )
 
     def __init__(self, manager: AsyncSessionManager, config: WebConfig) -> None:
         self.manager = manager
@@ -82,6 +96,9 @@ class AsyncWebFlow:
             config.refresh_path: "refresh",
             config.signout_path: "signout",
         }
+        self._jwks_path = config.jwks_path if config.serve_jwks else None
+        self.jwks_max_age = jwks_max_age(manager.key_rotation_interval)
+        """Seconds other services may cache the JWKS (``Cache-Control: max-age``)."""
         self._keys_lock = ALock()
         self.keys_ready = False
         """Whether `ensure_keys` succeeded: adapters skip the call (and its await) then."""
@@ -109,6 +126,28 @@ class AsyncWebFlow:
             path: the request path within the app (without its mount path).
         """
         return self._routes.get(path) if method == "POST" else None
+
+    def serves_jwks(self, method: str, path: str) -> bool:
+        """Tell whether a request goes to the JWKS route (GET or HEAD, with ``serve_jwks``).
+
+        Args:
+            method: the HTTP method.
+            path: the request path within the app (without its mount path).
+        """
+        return path == self._jwks_path and method in ("GET", "HEAD")
+
+    async def jwks(self, headers: Headers) -> JwksReply:
+        """Return the JWKS route's response: the JWK Set with cache headers and an ETag,
+        or 304 when ``If-None-Match`` names the current one.
+
+        Storage I/O: a key load for automatic keys (which publishes the next key);
+        none for explicit keys.
+
+        Raises:
+            StorageUnavailable: the store is down.
+        """
+        document = await self.manager.get_jwks()
+        return jwks_reply(document, self.jwks_max_age, headers.get("if-none-match"))
 
     def begin(
         self,

@@ -1,9 +1,11 @@
-"""The ``sessionjar`` command: list drivers, check a driver, prepare a store's schema.
+"""The ``sessionjar`` command: list drivers, check a driver, prepare a store's schema,
+delete expired sessions.
 
 Exit codes: 0 success; 1 the operation failed (a plugin failed to load, the store is
 unavailable, or conformance tests failed: ``check`` returns pytest's own exit code);
 2 usage or configuration error (bad arguments, no driver for the URL, the conformance
-suite not installed). Passwords in URLs are masked in everything it prints.
+suite not installed); 130 interrupted (Ctrl-C). Passwords in URLs are masked in
+everything it prints.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, distribution, version
 from typing import TYPE_CHECKING, Final
 
-from sessionjar import _maintenance
+from sessionjar import _cleanup, _maintenance
 from sessionjar._registry import InstalledDriver, PluginFailure, Registry, default_registry
 from sessionjar.drivers._url import mask_credentials
 from sessionjar.errors import ConfigurationError, SessionjarError
+from sessionjar.manager import SessionManager
 
 if TYPE_CHECKING:
     from sessionjar._registry import DriverInfo
@@ -31,6 +34,7 @@ __all__ = ["main"]
 
 CONFORMANCE: Final = "sessionjar-conformance"
 OK, FAILED, USAGE = 0, 1, 2
+INTERRUPTED: Final = 130  # 128 + SIGINT, as shells report it
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # keep the interpreter's last flush at exit from failing again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return FAILED
+    except KeyboardInterrupt:
+        return INTERRUPTED
     except ConfigurationError as exc:
         _error(exc, trail)
         return USAGE
@@ -81,7 +87,28 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--namespace", default="sessionjar", help="default: sessionjar")
     _timeout_option(migrate)
     migrate.set_defaults(run=_migrate)
+    cleanup = commands.add_parser(
+        "cleanup", help="delete expired sessions in batches (safe on several machines at once)"
+    )
+    cleanup.add_argument("url", help="store URL")
+    cleanup.add_argument("--namespace", default="sessionjar", help="default: sessionjar")
+    cleanup.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=_cleanup.DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"sessions deleted per store call (default: {_cleanup.DEFAULT_BATCH_SIZE})",
+    )
+    _timeout_option(cleanup)
+    cleanup.set_defaults(run=_run_cleanup)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return _cleanup.check_batch_size(int(text))
+    except (ValueError, ConfigurationError):
+        raise argparse.ArgumentTypeError(f"not a positive integer: {text!r}") from None
 
 
 def _timeout_option(command: argparse.ArgumentParser) -> None:
@@ -201,6 +228,22 @@ def _migrate(args: argparse.Namespace) -> int:
         done = _maintenance.migrate(store) or "its schema is in place"
         print(f"{where}, namespace {args.namespace!r}: {done}")
         return OK
+
+
+def _run_cleanup(args: argparse.Namespace) -> int:
+    where = mask_credentials(args.url)
+    with _opened(args.url, args.namespace) as (_, store):
+        _maintenance.within(args.timeout, lambda: _maintenance.probe(store), where)
+        _write(f"{where}, namespace {args.namespace!r}: deleting expired sessions\n")
+        # through a manager: its clock, its protocol checks and the expired-sessions event
+        manager = SessionManager(store)
+        _cleanup.delete_in_batches(manager, args.batch_size, _write, terminal=sys.stdout.isatty())
+    return OK
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 @contextmanager

@@ -60,7 +60,8 @@ class SessionExtension:
     """Flask extension that reads, issues and clears session tokens and maps session errors.
 
     It adds the built-in routes (POST ``refresh_path`` rotates the tokens, POST
-    ``signout_path`` revokes the session), writes tokens in an ``after_request`` hook
+    ``signout_path`` revokes the session, and with ``serve_jwks`` GET ``jwks_path``
+    returns the JWKS), writes tokens in an ``after_request`` hook
     when a view created, refreshed, changed or revoked the session, and registers
     `handle_error` for `SessionjarError`. Per-request state lives on the request.
 
@@ -111,6 +112,8 @@ class SessionExtension:
         app.add_url_rule(
             self.config.signout_path, "sessionjar_signout", _signout, methods=["POST"]
         )
+        if self.config.serve_jwks:
+            app.add_url_rule(self.config.jwks_path, "sessionjar_jwks", _jwks, methods=["GET"])
 
 
 def _write_tokens(response: Response) -> Response:
@@ -285,3 +288,9 @@ def _refresh() -> Any:
 
 def _signout() -> Any:
     return _web().serve("signout")
+
+
+def _jwks() -> Response:
+    extension: SessionExtension = current_app.extensions[_EXTENSION_KEY]
+    reply = extension.flow.jwks(request.headers)
+    return Response(reply.body, reply.status, list(reply.headers))

@@ -163,6 +163,12 @@ class AsyncSessionManager:
         return self._settings.refresh_token_validity
 
     @property
+    def key_rotation_interval(self) -> timedelta | None:
+        """How long one automatic key signs; `None` with explicit keys."""
+        automatic = self._ring.state.automatic
+        return None if automatic is None else automatic.rotation_interval
+
+    @property
     def keys_loaded(self) -> bool:
         """Whether `get_session` can verify: always with explicit keys; with automatic keys,
         once they were loaded (by `load_keys`, entering the manager, create or refresh)."""
@@ -520,12 +526,20 @@ class AsyncSessionManager:
 
         await self._compare_and_set(handle, "session_data", replace)
 
-    async def delete_expired_sessions(self) -> int:
+    async def delete_expired_sessions(self, *, limit: int | None = None) -> int:
         """Delete expired sessions (and expired automatic keys); return how many sessions.
 
         Storage I/O: one delete.
+
+        Args:
+            limit: delete at most this many sessions; fewer deleted means none are left
+                (a store of protocol 2 or 3 deletes them all whatever the limit).
+                Several processes may delete at once: each session is counted once.
+
+        Raises:
+            ConfigurationError: ``limit`` is not a positive integer (nothing deleted).
         """
-        count = await self._store.delete_expired(now=self._clock())
+        count = await self._store.delete_expired(now=self._clock(), limit=limit)
         if _events.active:
             _events.emit("sessionjar_expired_sessions_deleted", count=count)
         return count

@@ -88,7 +88,9 @@ class AsyncSession:
 
     @property
     def created_at(self) -> datetime:
-        """When the session was created."""
+        """When the session was created: to the millisecond on a session that create or
+        refresh returned (read from its record), to the second on one that `get_session`
+        verified (the token's ``auth_time``, an integer NumericDate)."""
         return _EPOCH + timedelta(milliseconds=self._created_ms)
 
     @property

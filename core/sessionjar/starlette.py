@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from sessionjar._types import JSONObject
 from sessionjar._web import ErrorReply, WebConfig, WebOptions, default_error_reply
 from sessionjar._web_flow_async import AsyncWebFlow, AsyncWebRequest
+from sessionjar._web_jwks import JwksReply
 from sessionjar.errors import (
     AntiCsrfCheckFailed,
     ConfigurationError,
@@ -61,7 +62,8 @@ class SessionMiddleware:
     """ASGI middleware that reads, issues and clears session tokens, and maps session errors.
 
     It serves the built-in routes (POST ``refresh_path`` rotates the tokens, POST
-    ``signout_path`` revokes the session), writes tokens at ``http.response.start``
+    ``signout_path`` revokes the session, and with ``serve_jwks`` GET ``jwks_path``
+    returns the JWKS), writes tokens at ``http.response.start``
     when a handler created, refreshed, changed or revoked the session, and turns the
     session errors a handler raises into responses (see `handle_error`). Verification
     is lazy: `get_session` does it when a handler asks.
@@ -120,10 +122,14 @@ class SessionMiddleware:
             if not self.flow.keys_ready:
                 await self.flow.ensure_keys()
             route = self.flow.builtin_route(method, path)
-            if route is None:
+            response: Response
+            if route is not None:
+                response = JSONResponse(await web.serve(route))
+            elif self.flow.serves_jwks(method, path):
+                response = _jwks_response(await self.flow.jwks(headers))
+            else:
                 await self.app(scope, receive, send_with_tokens)
                 return
-            response: Response = JSONResponse(await web.serve(route))
         except SessionjarError as error:
             if started:
                 raise
@@ -138,6 +144,10 @@ class SessionMiddleware:
             await send(message)
 
         return send_after_loading
+
+
+def _jwks_response(reply: JwksReply) -> Response:
+    return Response(reply.body, reply.status, headers=dict(reply.headers))
 
 
 class _ScopeHeaders:

@@ -62,7 +62,8 @@ class AccessClaims:
     expires_at: int
     """Expiry, seconds since the epoch."""
     created_ms: int
-    """Session creation time, milliseconds since the epoch."""
+    """Session creation time, milliseconds since the epoch: the ``auth_time`` claim, whole
+    seconds in the tokens we mint (fractions, as earlier versions minted, are read too)."""
     claims: dict[str, Any]
     """Every claim of the token."""
 

@@ -183,4 +183,5 @@ urlpatterns = [
     path("api/me", ApiMe.as_view()),
     path("api/strict", ApiStrict.as_view()),
     path("auth/", include("sessionjar.django.urls")),
+    path("", include("sessionjar.django.jwks_urls")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fix_clock import FakeClock
 
+import sessionjar as sessionjar_lib
 from sessionjar.drivers import mask_credentials
 from sessionjar.storage import PROTOCOL_VERSION
 
@@ -263,3 +266,95 @@ def test_migrate_on_redis_pings_it_and_has_nothing_to_migrate() -> None:
         0,
         "redis://127.0.0.1:6379/0 answers; the redis driver keeps no schema: nothing to migrate\n",
     )
+
+
+def _expired_and_live_sessions(url: str, expired: int, live: int) -> None:
+    """Create ``expired`` sessions that expired long ago and ``live`` ones that did not."""
+    past = sessionjar_lib.SessionManager(sessionjar_lib.open_store(url), clock=FakeClock())
+    with past:
+        for number in range(expired):
+            past.create_session(f"gone-{number}")
+    with sessionjar_lib.SessionManager(sessionjar_lib.open_store(url)) as now:
+        for number in range(live):
+            now.create_session(f"here-{number}")
+
+
+def _users(url: str) -> set[str]:
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+        return {row[0] for row in conn.execute("SELECT user_id FROM sessionjar_sessions")}
+
+
+def test_cleanup_deletes_in_batches_and_prints_plain_lines(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _expired_and_live_sessions(url, expired=21, live=2)
+    result = sessionjar("cleanup", url, "--batch-size", "7")
+    assert result.returncode == 0, result.stderr
+    first, summary = result.stdout.splitlines()
+    assert first == f"{url}, namespace 'sessionjar': deleting expired sessions"
+    assert summary.startswith("21 expired session(s) deleted in 4 batch(es), ")
+    assert "\r" not in result.stdout  # not a terminal: no redrawn line
+    assert _users(url) == {"here-0", "here-1"}
+    again = sessionjar("cleanup", url)
+    assert again.stdout.splitlines()[1].startswith("0 expired session(s) deleted in 1 batch(es)")
+
+
+def test_cleanup_on_a_terminal_redraws_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _expired_and_live_sessions(url, expired=3, live=0)
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "sessionjar", "cleanup", url, "--batch-size", "2"],
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+    ) as process:
+        os.close(terminal)
+        output = _read_all(controller)
+        assert process.wait(timeout=60) == 0
+    text = output.decode().replace("\r\n", "\n")
+    assert "\r" in text  # the progress line is cleared before the summary
+    last_line = text.rstrip("\n").split("\n")[-1].split("\r")[-1]
+    assert last_line.startswith("3 expired session(s) deleted in 2 batch(es), ")
+    assert _users(url) == set()
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other side of the terminal closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batch-size", "0"], "not a positive integer: '0'"),
+        (["--batch-size", "many"], "not a positive integer: 'many'"),
+        (["--namespace", "no spaces"], "invalid namespace"),
+    ],
+)
+def test_cleanup_with_bad_arguments_exits_2(args: list[str], message: str) -> None:
+    result = sessionjar("cleanup", "memory://", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cleanup_on_an_unreachable_store_exits_1() -> None:
+    result = sessionjar("cleanup", "sqlite:////proc/nonexistent/x.db")
+    assert result.returncode == 1
+    assert "unable to open database file" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("url", CLOSED_PORT_URLS)
+def test_cleanup_on_a_closed_port_says_connection_refused(url: str) -> None:
+    result = sessionjar("cleanup", url, "--timeout", "10")
+    assert_failed_with_cause(result, "Connection refused")
+    assert result.stdout == ""

@@ -24,8 +24,8 @@ from fix_django import (
     set_cookies,
 )
 
-from sessionjar import TokenTheftDetected
-from sessionjar.django._runtime import runtime
+from sessionjar import ConfigurationError, TokenTheftDetected
+from sessionjar.django._runtime import options_of, runtime
 from sessionjar.testing import ManualClock
 
 
@@ -343,6 +343,33 @@ class TestAnonymous:
         for response in responses:
             assert not response.cookies
             assert "Cache-Control" not in response.headers
+
+
+class TestJwks:
+    def test_the_included_view_serves_the_jwks_with_cache_headers(self, jar: Jar) -> None:
+        with jar():
+            c = client()
+            response = c.get("/.well-known/jwks.json")
+            assert response.status_code == 200
+            assert response.headers["Content-Type"] == "application/jwk-set+json"
+            assert response.headers["Cache-Control"] == "public, max-age=302400"
+            served, published = body(response)["keys"], runtime().manager.get_jwks()["keys"]
+            assert sorted(jwk["kid"] for jwk in served) == sorted(j["kid"] for j in published)
+            etag = response.headers["ETag"]
+            again = c.get("/.well-known/jwks.json", headers={"If-None-Match": etag})
+            assert (again.status_code, again.content) == (304, b"")
+            assert c.post("/.well-known/jwks.json").status_code == 405
+            assert not response.cookies
+
+    def test_storage_down_is_503(self, jar: Jar) -> None:
+        with jar():
+            runtime().manager.close()
+            response = client().get("/.well-known/jwks.json")
+            assert response.status_code == 503
+
+    def test_the_urlconf_places_it_not_a_setting(self, jar: Jar) -> None:
+        with pytest.raises(ConfigurationError, match="SERVE_JWKS"):
+            options_of({"SERVE_JWKS": True})
 
 
 def test_django_layer_imports_no_rest_framework() -> None:

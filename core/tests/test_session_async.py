@@ -137,7 +137,8 @@ async def test_created_and_expiry_times(amanager: AsyncSessionManager, clock: Ma
     clock.advance(milliseconds=123)
     created = await amanager.create_session("alice")
     session = await amanager.get_session(created.access_token)
-    assert session.created_at == clock.now
+    assert created.created_at == clock.now  # from the record: milliseconds
+    assert session.created_at == clock.now.replace(microsecond=0)  # auth_time: seconds
     expected = (clock.now + timedelta(minutes=15)).replace(microsecond=0)
     assert session.access_token_expires_at == expected
 

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import jwt
 import pytest
 from fix_stores import NOW, session_record
 from hypothesis import given
@@ -170,10 +171,29 @@ def test_access_tokens_round_trip() -> None:
     claims = tokens.verify(_mint(tokens, key, exp), {"k": key}, NOW.timestamp())
     assert (claims.handle, claims.tenant, claims.user_id) == ("h" * 22, "acme", "alice")
     assert claims.expires_at == exp
-    assert claims.created_ms == int(NOW.timestamp()) * 1000 + 250
+    assert claims.created_ms == int(NOW.timestamp()) * 1000  # auth_time: whole seconds
     assert user_payload(claims.claims) == {"role": "admin"}
     with pytest.raises(TryRefreshToken):
         tokens.verify(_mint(tokens, key, exp), {"k": key}, exp)
+
+
+def test_auth_time_is_an_integer_numeric_date() -> None:
+    tokens, key = AccessTokens("me"), SigningKey.generate(kid="k")
+    token = _mint(tokens, key, int(NOW.timestamp()) + 900)
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["auth_time"] == int(NOW.timestamp())
+    assert type(claims["auth_time"]) is int
+
+
+def test_a_fractional_auth_time_of_an_earlier_version_still_verifies() -> None:
+    key = SigningKey.generate(kid="k")
+    claims: dict[str, Any] = {"iss": "me", "sub": "alice", "sid": "h" * 22, "tid": "acme"}
+    claims |= {"iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 900}
+    token = jwt.encode(
+        {**claims, "auth_time": NOW.timestamp() + 0.25}, key.signer, "EdDSA", {"kid": "k"}
+    )
+    verified = AccessTokens("me").verify(token, {"k": key}, NOW.timestamp())
+    assert verified.created_ms == int(NOW.timestamp()) * 1000 + 250
 
 
 def test_a_replaced_key_is_not_served_from_the_header_cache() -> None:

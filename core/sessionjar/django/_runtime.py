@@ -45,7 +45,13 @@ _MANAGER_KEYS: Final = {
     "CLAIMS": "claims",
     "CLAIM_VALIDATORS": "claim_validators",
 }
-_WEB_KEYS: Final = {field.name.upper(): field.name for field in dataclasses.fields(WebConfig)}
+# the URLconf decides where (and whether) the JWKS is served: see sessionjar.django.jwks_urls
+_URLCONF_OPTIONS: Final = frozenset({"serve_jwks", "jwks_path"})
+_WEB_KEYS: Final = {
+    field.name.upper(): field.name
+    for field in dataclasses.fields(WebConfig)
+    if field.name not in _URLCONF_OPTIONS
+}
 _OWN_KEYS: Final = frozenset({"STORE_URL", "NAMESPACE", "ON_TOKEN_THEFT"})
 # values that may be given as dotted paths
 _CALLABLES: Final = frozenset(

@@ -1,14 +1,15 @@
-"""The built-in views: token refresh and sign-out (POST, answering ``{"status": "OK"}``)."""
+"""The built-in views: token refresh and sign-out (POST, answering ``{"status": "OK"}``),
+and the JWKS (GET) that other services verify our access tokens with."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from sessionjar.django._request import web_of
 
-__all__ = ["refresh", "signout"]
+__all__ = ["refresh", "signout", "jwks"]
 
 
 @csrf_exempt  # the flow runs sessionjar's own anti-CSRF check on refresh
@@ -26,3 +27,18 @@ def refresh(request: HttpRequest) -> JsonResponse:
 def signout(request: HttpRequest) -> JsonResponse:
     """Revoke the request's session and clear its tokens. Storage I/O: one delete."""
     return JsonResponse(web_of(request).serve("signout"))
+
+
+@require_safe
+def jwks(request: HttpRequest) -> HttpResponse:
+    """Return the JWKS, with cache headers and an ETag (304 when ``If-None-Match`` names it).
+
+    Served where the URLconf puts it (see `sessionjar.django.jwks_urls`).
+    Storage I/O: a key load for automatic keys; none for explicit keys.
+    """
+    web = web_of(request)
+    reply = web.flow.jwks(request.headers)
+    response = HttpResponse(reply.body, status=reply.status, headers=dict(reply.headers))
+    if not reply.body:
+        del response["Content-Type"]  # a 304 has no body to describe
+    return response

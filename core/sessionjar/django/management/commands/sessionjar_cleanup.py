@@ -1,53 +1,53 @@
-"""``manage.py sessionjar_cleanup``: delete expired sessions, with a progress bar."""
+"""``manage.py sessionjar_cleanup``: delete expired sessions in batches, showing progress."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sessionjar import _cleanup
 from sessionjar.django._runtime import runtime
 from sessionjar.errors import SessionjarError
 
-__all__ = ["Command"]
+if TYPE_CHECKING:
+    from argparse import ArgumentParser
 
-_WIDTH: Final = 30
-_FRAME_SECONDS: Final = 0.1
+__all__ = ["Command"]
 
 
 class Command(BaseCommand):
     """Delete the expired sessions (and expired automatic keys) of the configured store."""
 
-    help = "Delete expired sessions from the sessionjar store. Storage I/O: one delete."
+    help = (
+        "Delete expired sessions from the sessionjar store, in batches (safe to run on "
+        "several machines at once). Storage I/O: one bounded delete per batch."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        """Add ``--batch-size``."""
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=_cleanup.DEFAULT_BATCH_SIZE,
+            metavar="N",
+            help=f"sessions deleted per store call (default: {_cleanup.DEFAULT_BATCH_SIZE})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Run the delete, drawing a bar on a terminal while the store works.
+        """Run the batches: a redrawn line on a terminal, plain lines otherwise.
 
         Raises:
-            CommandError: the store is down or the settings are bad.
+            CommandError: the store is down, the settings are bad, or so is the batch size.
         """
-        done = threading.Event()
-        bar = threading.Thread(target=self._draw, args=(done,), daemon=True)
-        if self.stdout.isatty():
-            bar.start()
         try:
-            deleted = runtime().manager.delete_expired_sessions()
+            manager = runtime().manager
+            _cleanup.delete_in_batches(
+                manager, options["batch_size"], self._write, terminal=self.stdout.isatty()
+            )
         except SessionjarError as exc:
             raise CommandError(f"cleanup failed: {exc}") from exc
-        finally:
-            done.set()
-            if bar.is_alive():
-                bar.join()
-        self.stdout.write(f"[{'#' * _WIDTH}] {deleted} expired session(s) deleted")
 
-    def _draw(self, done: threading.Event) -> None:
-        # the store deletes in one call, so the bar sweeps until it answers
-        position = 0
-        while not done.wait(_FRAME_SECONDS):
-            cells = [" "] * _WIDTH
-            cells[position % _WIDTH] = "#"
-            self.stdout.write(f"\r[{''.join(cells)}] deleting…", ending="")
-            self.stdout.flush()
-            position += 1
-        self.stdout.write("\r", ending="")
+    def _write(self, text: str) -> None:
+        self.stdout.write(text, ending="")
+        self.stdout.flush()
