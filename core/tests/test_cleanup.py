@@ -5,21 +5,21 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeSync
 
 import sessionjar
 from sessionjar import ConfigurationError, SessionManager
 from sessionjar._cleanup import delete_in_batches
+from sessionjar.testing import ManualClock
 
 
-def _expired(manager: SessionManager, clock: FakeClock, count: int) -> None:
+def _expired(manager: SessionManager, clock: ManualClock, count: int) -> None:
     for number in range(count):
         manager.create_session(f"user-{number}")
     clock.advance(days=31)
 
 
-def test_batches_until_one_is_short(make_manager: MakeSync, clock: FakeClock) -> None:
+def test_batches_until_one_is_short(make_manager: MakeSync, clock: ManualClock) -> None:
     manager = make_manager()
     _expired(manager, clock, 10)
     written: list[str] = []
@@ -30,7 +30,7 @@ def test_batches_until_one_is_short(make_manager: MakeSync, clock: FakeClock) ->
 
 
 def test_on_a_terminal_the_progress_line_is_cleared(
-    make_manager: MakeSync, clock: FakeClock
+    make_manager: MakeSync, clock: ManualClock
 ) -> None:
     manager = make_manager()
     _expired(manager, clock, 3)
@@ -45,7 +45,7 @@ def test_on_a_terminal_the_progress_line_is_cleared(
 
 @pytest.mark.parametrize("size", [0, -1, True, 1.5, "10"])
 def test_a_bad_batch_size_deletes_nothing(
-    make_manager: MakeSync, clock: FakeClock, size: object
+    make_manager: MakeSync, clock: ManualClock, size: object
 ) -> None:
     manager = make_manager()
     _expired(manager, clock, 1)
@@ -66,7 +66,7 @@ class _InterruptedManager(SessionManager):
         return super().delete_expired_sessions(limit=limit)
 
 
-def test_an_interrupted_run_says_what_it_deleted(clock: FakeClock) -> None:
+def test_an_interrupted_run_says_what_it_deleted(clock: ManualClock) -> None:
     store = sessionjar.open_store(f"memory://{uuid.uuid4().hex}")
     manager = _InterruptedManager(store, clock=clock)
     _expired(manager, clock, 5)

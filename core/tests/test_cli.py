@@ -10,16 +10,17 @@ import subprocess
 import sys
 import uuid
 from contextlib import closing
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from fix_clock import FakeClock
 
 import sessionjar as sessionjar_lib
 from sessionjar.drivers import mask_credentials
 from sessionjar.storage import PROTOCOL_VERSION
+from sessionjar.testing import ManualClock
 
 if TYPE_CHECKING:
     from fix_registry import PluginSite
@@ -270,7 +271,9 @@ def test_migrate_on_redis_pings_it_and_has_nothing_to_migrate() -> None:
 
 def _expired_and_live_sessions(url: str, expired: int, live: int) -> None:
     """Create ``expired`` sessions that expired long ago and ``live`` ones that did not."""
-    past = sessionjar_lib.SessionManager(sessionjar_lib.open_store(url), clock=FakeClock())
+    past = sessionjar_lib.SessionManager(
+        sessionjar_lib.open_store(url), clock=ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
+    )
     with past:
         for number in range(expired):
             past.create_session(f"gone-{number}")

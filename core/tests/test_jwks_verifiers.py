@@ -22,13 +22,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeSync
 from flask import Flask, request
 from werkzeug.serving import make_server
 
 from sessionjar import AutomaticKeys, SessionManager
 from sessionjar.flask import SessionExtension
+from sessionjar.testing import ManualClock
 
 joserfc_jwt = pytest.importorskip("joserfc.jwt", reason="joserfc is not installed")
 from joserfc.errors import JoseError  # noqa: E402 - after the importorskip
@@ -96,7 +96,7 @@ def served(manager: SessionManager) -> Iterator[ServedApp]:
 class JoserfcVerifier:
     """joserfc with a JWKS fetched from the app when the test says (as a cache would)."""
 
-    def __init__(self, url: str, algorithm: str, clock: FakeClock) -> None:
+    def __init__(self, url: str, algorithm: str, clock: ManualClock) -> None:
         self.url, self.algorithm, self.clock = url, algorithm, clock
         self.keys = self.fetch()
 
@@ -117,7 +117,7 @@ class JoserfcVerifier:
 
 @pytest.fixture
 def node_jose(
-    served: ServedApp, algorithm: str, clock: FakeClock
+    served: ServedApp, algorithm: str, clock: ManualClock
 ) -> Iterator[Callable[[str], dict[str, Any] | None]]:
     """Node's ``jose`` as a long-lived verifier process, with its own JWKS cache."""
     node = shutil.which("node")
@@ -153,14 +153,14 @@ def node_jose(
 # "EdDSA" that our tokens (and PyJWT, and most verifiers today) use, and verifies them.
 @pytest.mark.filterwarnings("ignore:EdDSA is deprecated via RFC 9864")
 def test_joserfc_verifies_our_tokens_across_key_rotation(
-    manager: SessionManager, served: ServedApp, algorithm: str, clock: FakeClock
+    manager: SessionManager, served: ServedApp, algorithm: str, clock: ManualClock
 ) -> None:
     verifier = JoserfcVerifier(served.url, algorithm, clock)
     _across_rotation(manager, served, verifier, clock, refetch=lambda: _refetch(verifier))
 
 
 def test_node_jose_verifies_our_tokens_across_key_rotation(
-    manager: SessionManager, served: ServedApp, node_jose: Verify, clock: FakeClock
+    manager: SessionManager, served: ServedApp, node_jose: Verify, clock: ManualClock
 ) -> None:
     # jose refetches the JWKS by itself when a token names a kid it does not know
     _across_rotation(manager, served, node_jose, clock, refetch=lambda: None)
@@ -174,7 +174,7 @@ def _across_rotation(
     manager: SessionManager,
     served: ServedApp,
     verify: Verify,
-    clock: FakeClock,
+    clock: ManualClock,
     refetch: Callable[[], None],
 ) -> None:
     """Verify a token of each key as time moves through three rotations.
