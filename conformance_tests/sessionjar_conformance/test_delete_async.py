@@ -39,7 +39,7 @@ class AsyncDeleteTests:
         assert await store.delete([]) == []
         assert await store.get(record.handle) == record
 
-    async def test_leaves_other_records_alone(
+    async def test_delete_leaves_other_records_alone(
         self, store: AsyncStore, clock: MutableClock
     ) -> None:
         doomed, kept = new_record(clock()), new_record(clock())

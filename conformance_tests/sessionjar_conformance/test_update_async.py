@@ -87,7 +87,7 @@ class AsyncUpdateTests:
             assert updated is not None
             assert updated.version == version
 
-    async def test_leaves_other_records_alone(
+    async def test_update_leaves_other_records_alone(
         self, store: AsyncStore, clock: MutableClock
     ) -> None:
         record, other = new_record(clock()), new_record(clock())
@@ -268,7 +268,7 @@ class AsyncRefreshHashConditionTests:
         )
         assert updated == replace(record, version=2, session_data={"x": 1})
 
-    async def test_expired_record_is_not_updated(
+    async def test_expired_record_is_not_rotated(
         self, store: AsyncStore, clock: MutableClock
     ) -> None:
         record = new_record(clock(), ttl=timedelta(minutes=10))
