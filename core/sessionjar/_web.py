@@ -73,6 +73,7 @@ class WebOptions(TypedDict, total=False):
     anti_csrf: AntiCsrf | None
     anti_csrf_header: str
     error_reply: Callable[[SessionjarError], ErrorReply | None]
+    trusted_proxies: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,8 +115,15 @@ class WebConfig:
     `anti_csrf_token`, derived from its refresh key: no option of its own)."""
     error_reply: Callable[[SessionjarError], ErrorReply | None] = default_error_reply
     """Maps a session error to its response; replace it to change the whole mapping."""
+    trusted_proxies: int = 0
+    """How many proxies in front of the app append the address they saw to
+    ``X-Forwarded-For``: the client's IP address recorded for its device is the entry
+    that many places from the right. 0 (the default) ignores the header, which any
+    client can write, and records the socket's peer."""
 
     def __post_init__(self) -> None:
+        if type(self.trusted_proxies) is not int or self.trusted_proxies < 0:
+            raise ConfigurationError("trusted_proxies must be an int >= 0")
         for name in ("access_cookie_name", "refresh_cookie_name", "anti_csrf_header"):
             if not _COOKIE_NAME.fullmatch(getattr(self, name)):
                 raise ConfigurationError(f"{name} must be a non-empty HTTP token")

@@ -11,6 +11,7 @@ from sessionjar._types import JSONObject
 from sessionjar.errors import (
     AntiCsrfCheckFailed,
     SessionjarError,
+    SessionLimitReached,
     SessionRequired,
     StorageError,
     TokenTheftDetected,
@@ -41,7 +42,8 @@ def default_error_reply(error: SessionjarError) -> ErrorReply | None:
     Expired access token → 401 ``try_refresh_token`` (tokens kept, so the client
     refreshes); no token → 401 ``unauthorised``; bad, revoked or expired session → 401
     ``unauthorised`` with tokens cleared; refresh-token reuse → 401
-    ``token_theft_detected`` with tokens cleared; failed anti-CSRF check → 403; storage
+    ``token_theft_detected`` with tokens cleared; failed anti-CSRF check → 403; a
+    sign-in refused by the session limit → 403 ``session_limit_reached``; storage
     down → 503 (fail closed: nothing cleared, nobody let in). Configuration and
     serialization errors are the programmer's and return `None`, to surface as 500.
     """
@@ -55,6 +57,8 @@ def default_error_reply(error: SessionjarError) -> ErrorReply | None:
         return _reply(401, "unauthorised", "unauthorised", clear=True)
     if isinstance(error, AntiCsrfCheckFailed):
         return _reply(403, "anti_csrf_check_failed", "anti-CSRF check failed")
+    if isinstance(error, SessionLimitReached):
+        return _reply(403, "session_limit_reached", "too many sessions: sign out elsewhere")
     if isinstance(error, StorageError):
         return _reply(503, "storage_unavailable", "session storage unavailable")
     return None

@@ -6,6 +6,7 @@
      ├── ClientError                 the client must act (refresh, log in, prove intent)
      │    ├── TryRefreshToken        access token expired: call refresh
      │    ├── AntiCsrfCheckFailed    an unsafe cookie-borne request failed the CSRF check
+     │    ├── SessionLimitReached    the user has as many sessions as allowed: sign one out
      │    └── UnauthorisedError      no valid session: log in again
      │         ├── InvalidTokenError     malformed, forged or foreign token
      │         ├── SessionNotFound       revoked, expired or never existed
@@ -19,7 +20,8 @@
           ├── DriverNotFound         no installed driver for a URL scheme
           ├── DriverConflict         two drivers claim one scheme
           ├── InvalidHandle          a handle argument is not a well-formed handle
-          └── SerializationError     a value cannot round-trip through JSON exactly
+          ├── SerializationError     a value cannot round-trip through JSON exactly
+          └── SessionDataTooLarge    session data larger than the manager allows
 
 Every error keeps its facts in attributes as well as in its message, and pickles.
 """
@@ -38,6 +40,7 @@ __all__ = [
     "TokenTheftDetected",
     "SessionRequired",
     "AntiCsrfCheckFailed",
+    "SessionLimitReached",
     "StorageError",
     "StorageUnavailable",
     "DuplicateHandle",
@@ -47,6 +50,7 @@ __all__ = [
     "DriverConflict",
     "InvalidHandle",
     "SerializationError",
+    "SessionDataTooLarge",
 ]
 
 
@@ -146,6 +150,29 @@ class AntiCsrfCheckFailed(ClientError):
     """
 
     __module__ = "sessionjar"
+
+
+class SessionLimitReached(ClientError):
+    """Raised when a user already has as many live sessions as the manager's
+    `SessionLimit` allows, under its ``"refuse"`` policy: the new session is not kept.
+
+    Parent: `ClientError`. The user signs out elsewhere (see `list_devices`), then
+    signs in again; the web layer answers 403 ``session_limit_reached``.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, user_id: str, tenant: str, limit: int) -> None:
+        self.user_id = user_id
+        self.tenant = tenant
+        self.limit = limit
+        super().__init__(
+            f"user {user_id!r} of tenant {tenant!r} already has {limit} live "
+            f"session{'s' if limit != 1 else ''}, the most allowed"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.user_id, self.tenant, self.limit))
 
 
 class StorageError(SessionjarError):
@@ -286,3 +313,24 @@ class SerializationError(ConfigurationError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.reason, self.path))
+
+
+class SessionDataTooLarge(ConfigurationError, ValueError):
+    """Raised when session data, as stored (compact JSON in UTF-8), is larger than the
+    manager's ``max_session_data_size``; nothing is written.
+
+    Parent: `ConfigurationError` (and `ValueError`). ``size`` and ``limit`` are in bytes.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"session data takes {size} bytes as stored, more than the {limit} allowed; "
+            "keep large values elsewhere and store their key"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.size, self.limit))

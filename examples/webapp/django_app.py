@@ -18,12 +18,21 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from examples.webapp.common import PAGE, bad_input, first_data, first_payload, state
+from examples.webapp.common import (
+    PAGE,
+    SESSION_LIMIT,
+    bad_input,
+    device_list,
+    first_data,
+    first_payload,
+    state,
+)
 from sessionjar import Session, SessionjarError
 from sessionjar.django import (
     ErrorReply,
     create_new_session,
     default_error_reply,
+    get_manager,
     get_session,
     verify_session,
 )
@@ -90,6 +99,25 @@ def data(request: HttpRequest) -> JsonResponse:
     return _state(session)
 
 
+@require_GET
+@verify_session()
+def devices(request: HttpRequest) -> JsonResponse:
+    session = get_session(request)
+    listed = get_manager().list_devices(session.get_user_id(), tenant=session.tenant)
+    return JsonResponse(device_list(listed, session.handle))
+
+
+@csrf_exempt
+@require_POST
+@verify_session()
+def revoke_device(request: HttpRequest) -> JsonResponse:
+    session, manager = get_session(request), get_manager()
+    user_id, handle = session.get_user_id(), str(_json(request)["handle"])
+    manager.revoke_device(user_id, handle, tenant=session.tenant)
+    listed = manager.list_devices(user_id, tenant=session.tenant)
+    return JsonResponse(device_list(listed, session.handle))
+
+
 urlpatterns = [
     path("", page),
     path("api/framework", framework),
@@ -97,6 +125,8 @@ urlpatterns = [
     path("api/me", me),
     path("api/payload", payload),
     path("api/data", data),
+    path("api/devices", devices),
+    path("api/devices/revoke", revoke_device),
     path("auth/", include("sessionjar.django.urls")),
 ]
 
@@ -114,6 +144,7 @@ def create_app(
         "ACCESS_TOKEN_VALIDITY": access_validity,
         "COOKIE_SECURE": secure_cookies,
         "ERROR_REPLY": error_reply,
+        "SESSION_LIMIT": SESSION_LIMIT,
     }
     if clock is not None:
         sessionjar_setting["CLOCK"] = clock

@@ -51,11 +51,13 @@ def serve_fastapi(db: Path, clock: MovableClock) -> Iterator[str]:
     import uvicorn
 
     import sessionjar
+    from examples.webapp.common import SESSION_LIMIT
     from examples.webapp.fastapi_app import create_app
 
     manager = sessionjar.AsyncSessionManager(
         sessionjar.open_async_store(f"sqlite:///{db}"),
         access_token_validity=ACCESS_VALIDITY,
+        session_limit=SESSION_LIMIT,
         clock=clock,
     )
     config = uvicorn.Config(create_app(manager), host="127.0.0.1", port=0, log_level="warning")
@@ -83,11 +85,13 @@ def serve_flask(db: Path, clock: MovableClock) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     import sessionjar
+    from examples.webapp.common import SESSION_LIMIT
     from examples.webapp.flask_app import create_app
 
     manager = sessionjar.SessionManager(
         sessionjar.open_store(f"sqlite:///{db}"),
         access_token_validity=ACCESS_VALIDITY,
+        session_limit=SESSION_LIMIT,
         clock=clock,
     )
     with manager:
