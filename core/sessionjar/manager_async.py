@@ -21,6 +21,7 @@ from sessionjar._handles import check_handle, secret_is_ours, split_refresh_toke
 from sessionjar._info import SessionInformation
 from sessionjar._json import check_json_object
 from sessionjar._keys import AutomaticKeys, SigningKey
+from sessionjar._legacy_async import upgraded
 from sessionjar._limits_async import (
     enforce_after_create,
     enforce_at_refresh,
@@ -44,7 +45,6 @@ from sessionjar._session_limit import (
 from sessionjar._token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from sessionjar._types import Clock, JSONObject
 from sessionjar._user_sessions_async import AsyncUserSessions
-from sessionjar.drivers import record_is_live
 from sessionjar.errors import (
     ConfigurationError,
     InvalidTokenError,
@@ -56,12 +56,7 @@ from sessionjar.errors import (
 )
 from sessionjar.keys_async import AsyncKeyRing
 from sessionjar.session_async import AsyncSession
-from sessionjar.storage import (
-    SUPPORTED_PROTOCOL_VERSIONS,
-    AsyncStore,
-    SessionPatch,
-    SessionRecord,
-)
+from sessionjar.storage import AsyncStore, SessionPatch, SessionRecord
 from sessionjar.tokens import AccessClaims, AccessTokens
 
 __all__ = ["AsyncSessionManager"]
@@ -134,12 +129,8 @@ class AsyncSessionManager(AsyncUserSessions):
         session_limit: SessionLimit | None = None,
         truncate_ips: bool = False,
     ) -> None:
-        version = getattr(store, "protocol_version", None)
-        if version not in SUPPORTED_PROTOCOL_VERSIONS:
-            supported = sorted(SUPPORTED_PROTOCOL_VERSIONS)
-            raise ConfigurationError(
-                f"the store implements storage protocol {version!r}, not one of {supported}"
-            )
+        # a store of an older protocol is wrapped once, here: nothing else sees it
+        store = upgraded(store)
         self._settings = Settings(
             access_token_validity=access_token_validity,
             refresh_token_validity=refresh_token_validity,
@@ -575,11 +566,9 @@ class AsyncSessionManager(AsyncUserSessions):
         return device_object(client, truncate_ip=self._limits.truncate_ips)
 
     async def _is_live(self, claims: AccessClaims) -> bool:
-        handle, tenant, user_id, now = claims.handle, claims.tenant, claims.user_id, self._clock()
-        if self._store.protocol_version == 2:  # protocol 2 has no is_live: read the record
-            record = await self._store.get(handle)
-            return record_is_live(record, tenant=tenant, user_id=user_id, now=now)
-        return await self._store.is_live(handle, tenant=tenant, user_id=user_id, now=now)
+        return await self._store.is_live(
+            claims.handle, tenant=claims.tenant, user_id=claims.user_id, now=self._clock()
+        )
 
     async def _read_live(self, handle: str, now: datetime | None = None) -> SessionRecord:
         record = await self._store.get(handle)
