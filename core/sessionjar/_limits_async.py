@@ -38,22 +38,24 @@ async def enforce_before_create(
 async def enforce_after_create(
     store: AsyncStore, limit: SessionLimit, record: SessionRecord, now: datetime
 ) -> None:
-    """After creating ``record``: delete the sessions the limit does not keep.
+    """After creating ``record``: delete every session of the user the limit does not keep.
 
-    Under ``"revoke_oldest"`` those are the user's oldest; under ``"refuse"`` only the
-    new one is deleted, if it ranks past the limit (another sign-in won the race).
+    Under ``"revoke_oldest"`` those are the user's oldest; under ``"refuse"`` the newest,
+    and when the new session is among them (or another sign-in already deleted it), the
+    sign-in is refused. Whichever racing sign-in reads last sees every insert, so the
+    user is at the limit once the last one returns.
     Storage I/O: one read, and one delete when the user is past the limit.
 
     Raises:
-        SessionLimitReached: ``"refuse"``, and the new session was deleted.
+        SessionLimitReached: ``"refuse"``, and the new session is not kept.
     """
-    tenant, user_id = record.tenant, record.user_id
+    tenant, user_id, handle = record.tenant, record.user_id, record.handle
     records = await store.list_sessions_for_user(tenant, user_id, now=now)
     excess = beyond_limit(records, limit, now)
-    if limit.policy == "revoke_oldest":
-        await _revoke(store, excess, tenant, user_id)
-    elif record.handle in excess:
-        await store.delete([record.handle])
+    # the new session is no one's to report revoked: the caller never saw it
+    await _revoke(store, excess, tenant, user_id, unreported=handle)
+    kept = {stored.handle for stored in records}.difference(excess)
+    if limit.policy == "refuse" and handle not in kept:
         raise SessionLimitReached(user_id, tenant, limit.max_sessions)
 
 
@@ -80,10 +82,12 @@ async def enforce_at_refresh(
         raise SessionNotFound(handle)
 
 
-async def _revoke(store: AsyncStore, handles: list[str], tenant: str, user_id: str) -> None:
+async def _revoke(
+    store: AsyncStore, handles: list[str], tenant: str, user_id: str, unreported: str = ""
+) -> None:
     if not handles:
         return
-    deleted = await store.delete(handles)
+    deleted = [handle for handle in await store.delete(handles) if handle != unreported]
     if deleted and _events.active:
         _events.emit(
             "sessionjar_sessions_revoked", handles=deleted, user_id=user_id, tenant=tenant

@@ -47,7 +47,7 @@ async def test_sign_in_records_the_device(amanager: AsyncSessionManager, clock: 
         ip="203.0.113.7",
         created_at=clock.now,
         last_refreshed_at=clock.now,
-        expires_at=session.expires_at,
+        expires_at=clock.now + amanager.refresh_token_validity,
     )
 
 
