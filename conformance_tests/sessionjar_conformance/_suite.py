@@ -47,6 +47,8 @@ from sessionjar_conformance.test_times import *
 from sessionjar_conformance.test_times_async import *
 from sessionjar_conformance.test_update import *
 from sessionjar_conformance.test_update_async import *
+from sessionjar_conformance.test_user_sessions import *
+from sessionjar_conformance.test_user_sessions_async import *
 
 __all__ = ["AsyncStoreConformance", "StoreConformance"]
 
@@ -75,6 +77,8 @@ class AsyncStoreConformance(
     AsyncAutomaticKeysTests,
     AsyncSessionLifecycleTests,
     AsyncManagerApiTests,
+    AsyncSessionLimitTests,
+    AsyncDeviceTests,
     AsyncRotationTests,
     AsyncGraceWindowTests,
     AsyncTheftDetectionTests,
@@ -136,6 +140,8 @@ class StoreConformance(
     AutomaticKeysTests,
     SessionLifecycleTests,
     ManagerApiTests,
+    SessionLimitTests,
+    DeviceTests,
     RotationTests,
     GraceWindowTests,
     TheftDetectionTests,
