@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+from typing import Literal
 
 import pytest
 
@@ -32,16 +33,17 @@ from sessionjar_conformance.fixtures_async import (
 
 __all__ = ["AsyncSessionLimitTests", "AsyncDeviceTests"]
 
+Policy = Literal["revoke_oldest", "refuse"]
 LIMIT = 3
-POLICIES = ["revoke_oldest", "refuse"]
+POLICIES: list[Policy] = ["revoke_oldest", "refuse"]
 
 
-def _limited(store: AsyncStore, clock: MutableClock, policy: str) -> AsyncSessionManager:
+def _limited(store: AsyncStore, clock: MutableClock, policy: Policy) -> AsyncSessionManager:
     return AsyncSessionManager(
         store,
         access_token_validity=ACCESS_VALIDITY,
         refresh_token_validity=REFRESH_VALIDITY,
-        session_limit=SessionLimit(LIMIT, policy),  # type: ignore[arg-type]
+        session_limit=SessionLimit(LIMIT, policy),
         clock=clock,
     )
 
@@ -59,7 +61,7 @@ class AsyncSessionLimitTests:
 
     @pytest.mark.parametrize("policy", POLICIES)
     async def test_sign_ins_past_the_limit(
-        self, store: AsyncStore, clock: MutableClock, policy: str
+        self, store: AsyncStore, clock: MutableClock, policy: Policy
     ) -> None:
         manager = _limited(store, clock, policy)
         await manager.load_keys()
@@ -80,7 +82,7 @@ class AsyncSessionLimitTests:
         open_store: AsyncStoreFactory,
         namespace: str,
         clock: MutableClock,
-        policy: str,
+        policy: Policy,
     ) -> None:
         managers = [_limited(open_store(namespace), clock, policy) for _ in range(8)]
         for manager in managers:
@@ -107,9 +109,9 @@ class AsyncSessionLimitTests:
         open_store: AsyncStoreFactory,
         namespace: str,
         clock: MutableClock,
-        policy: str,
+        policy: Policy,
     ) -> None:
-        limit = SessionLimit(LIMIT, policy)  # type: ignore[arg-type]
+        limit = SessionLimit(LIMIT, policy)
         jobs = [(make_store, namespace, clock(), limit) for _ in range(6)]
         with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
             tokens = await ato_thread(pool.starmap, sign_in_in_child, jobs)

@@ -18,6 +18,7 @@ from sessionjar import (
     AsyncSession,
     AsyncSessionManager,
     AsyncStore,
+    JSONObject,
     SessionDataTooLarge,
     SessionLimit,
     SessionLimitReached,
@@ -63,7 +64,7 @@ class TestDataSize:
     async def test_the_default_is_64_kib_of_stored_json(
         self, amanager: AsyncSessionManager
     ) -> None:
-        fits = {"k": "x" * (64 * KIB - len('{"k":""}'))}
+        fits: JSONObject = {"k": "x" * (64 * KIB - len('{"k":""}'))}
         session = await amanager.create_session("alice", session_data=fits)
         with pytest.raises(SessionDataTooLarge) as caught:
             await amanager.create_session("alice", session_data={"k": "x" * 64 * KIB})
@@ -76,7 +77,7 @@ class TestDataSize:
         manager = make_amanager(max_session_data_size=20)
         await manager.load_keys()
         session = await manager.create_session("alice", session_data={"a": 1})
-        big = {"a": "0123456789abcdef"}
+        big: JSONObject = {"a": "0123456789abcdef"}
         with pytest.raises(SessionDataTooLarge):
             await session.update_session_data(big)
         with pytest.raises(SessionDataTooLarge):

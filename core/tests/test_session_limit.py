@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sessionjar import ConfigurationError, SessionDataTooLarge, SessionLimit, SessionLimitReached
+from sessionjar import (
+    ConfigurationError,
+    JSONObject,
+    SessionDataTooLarge,
+    SessionLimit,
+    SessionLimitReached,
+)
 from sessionjar._session_limit import UserLimits, beyond_limit, check_data_size
 from sessionjar.storage import SessionRecord
 
@@ -74,7 +80,9 @@ def test_bad_manager_limits_are_refused(size: object, limit: object, flag: objec
 
 
 def test_data_size_counts_utf8_bytes_of_the_stored_json() -> None:
-    data = {"k": "é" * 10}  # {"k":"éééééééééé"}: 8 ASCII bytes and 10 two-byte characters
+    data: JSONObject = {
+        "k": "é" * 10
+    }  # {"k":"éééééééééé"}: 8 ASCII bytes and 10 two-byte characters
     assert check_data_size(data, 28) is data
     with pytest.raises(SessionDataTooLarge) as caught:
         check_data_size(data, 27)
@@ -83,7 +91,7 @@ def test_data_size_counts_utf8_bytes_of_the_stored_json() -> None:
 
 
 def test_no_data_limit_accepts_anything() -> None:
-    data = {"k": "x" * 1_000_000}
+    data: JSONObject = {"k": "x" * 1_000_000}
     assert check_data_size(data, None) is data
 
 
