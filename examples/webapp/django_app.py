@@ -37,7 +37,7 @@ from sessionjar.django import (
     verify_session,
 )
 
-__all__ = ["create_app", "urlpatterns"]
+__all__ = ["create_app", "sessionjar_setting", "urlpatterns"]
 
 
 def error_reply(error: SessionjarError) -> ErrorReply | None:
@@ -131,6 +131,26 @@ urlpatterns = [
 ]
 
 
+def sessionjar_setting(
+    store_url: str,
+    *,
+    access_validity: timedelta,
+    secure_cookies: bool = True,
+    clock: Callable[[], datetime] | None = None,
+) -> dict[str, Any]:
+    """Return the example's ``SESSIONJAR`` setting."""
+    setting: dict[str, Any] = {
+        "STORE_URL": store_url,
+        "ACCESS_TOKEN_VALIDITY": access_validity,
+        "COOKIE_SECURE": secure_cookies,
+        "ERROR_REPLY": error_reply,
+        "SESSION_LIMIT": SESSION_LIMIT,
+    }
+    if clock is not None:
+        setting["CLOCK"] = clock
+    return setting
+
+
 def create_app(
     store_url: str,
     *,
@@ -139,15 +159,9 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
 ) -> WSGIHandler:
     """Configure Django for the example and return its WSGI app (keys loaded)."""
-    sessionjar_setting: dict[str, Any] = {
-        "STORE_URL": store_url,
-        "ACCESS_TOKEN_VALIDITY": access_validity,
-        "COOKIE_SECURE": secure_cookies,
-        "ERROR_REPLY": error_reply,
-        "SESSION_LIMIT": SESSION_LIMIT,
-    }
-    if clock is not None:
-        sessionjar_setting["CLOCK"] = clock
+    setting = sessionjar_setting(
+        store_url, access_validity=access_validity, secure_cookies=secure_cookies, clock=clock
+    )
     settings.configure(
         DEBUG=False,
         SECRET_KEY="example-only: Django's own signing is unused",  # noqa: S106
@@ -155,7 +169,7 @@ def create_app(
         ROOT_URLCONF=__name__,
         INSTALLED_APPS=["sessionjar.django"],
         MIDDLEWARE=["sessionjar.django.middleware.SessionMiddleware"],
-        SESSIONJAR=sessionjar_setting,
+        SESSIONJAR=setting,
         USE_TZ=True,
     )
     django.setup()
