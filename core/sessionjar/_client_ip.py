@@ -8,6 +8,7 @@ tell a user "Berlin, your ISP" from "somewhere else" without keeping their addre
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -32,8 +33,12 @@ def normalise_ip(text: str | None, *, truncate: bool = False) -> str | None:
         truncate: keep only the network: the /24 of an IPv4 address, the /48 of an
             IPv6 address, with the host bits zeroed.
     """
-    if not text:
-        return None
+    return _normalised(text, truncate) if text else None
+
+
+# the same clients come back on every refresh: parse each address once
+@lru_cache(maxsize=1024)
+def _normalised(text: str, truncate: bool) -> str | None:
     try:
         address = ipaddress.ip_address(text.strip().partition("%")[0])
     except ValueError:

@@ -9,6 +9,7 @@ of the rules matters because browsers borrow each other's tokens: Edge and Opera
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 __all__ = ["UNKNOWN", "MAX_USER_AGENT_LENGTH", "summarise_user_agent"]
@@ -58,9 +59,12 @@ def summarise_user_agent(header: str | None) -> str:
     Args:
         header: the request's User-Agent header, or `None` when it had none.
     """
-    if not header:
-        return UNKNOWN
-    text = header[:MAX_USER_AGENT_LENGTH]
+    return _summary(header[:MAX_USER_AGENT_LENGTH]) if header else UNKNOWN
+
+
+# a client refreshes with the same header again and again: parse each one once
+@lru_cache(maxsize=1024)
+def _summary(text: str) -> str:
     browser = _browser(text)
     system = next((name for name, pattern in _SYSTEMS if pattern.search(text)), None)
     if browser is None:
