@@ -9,6 +9,8 @@ from sessionjar_conformance.test_atomicity import *
 from sessionjar_conformance.test_atomicity_async import *
 from sessionjar_conformance.test_bad_input import *
 from sessionjar_conformance.test_bad_input_async import *
+from sessionjar_conformance.test_cleanup import *
+from sessionjar_conformance.test_cleanup_async import *
 from sessionjar_conformance.test_concurrency import *
 from sessionjar_conformance.test_concurrency_async import *
 from sessionjar_conformance.test_copies import *
@@ -17,6 +19,8 @@ from sessionjar_conformance.test_create import *
 from sessionjar_conformance.test_create_async import *
 from sessionjar_conformance.test_delete import *
 from sessionjar_conformance.test_delete_async import *
+from sessionjar_conformance.test_devices import *
+from sessionjar_conformance.test_devices_async import *
 from sessionjar_conformance.test_exact_matching import *
 from sessionjar_conformance.test_exact_matching_async import *
 from sessionjar_conformance.test_expiry import *
@@ -39,6 +43,8 @@ from sessionjar_conformance.test_serialization import *
 from sessionjar_conformance.test_serialization_async import *
 from sessionjar_conformance.test_session_api import *
 from sessionjar_conformance.test_session_api_async import *
+from sessionjar_conformance.test_session_limits import *
+from sessionjar_conformance.test_session_limits_async import *
 from sessionjar_conformance.test_signing_keys import *
 from sessionjar_conformance.test_signing_keys_async import *
 from sessionjar_conformance.test_theft import *
@@ -78,7 +84,7 @@ class AsyncStoreConformance(
     AsyncSessionLifecycleTests,
     AsyncManagerApiTests,
     AsyncSessionLimitTests,
-    AsyncDeviceTests,
+    AsyncDeviceApiTests,
     AsyncRotationTests,
     AsyncGraceWindowTests,
     AsyncTheftDetectionTests,
@@ -111,6 +117,12 @@ class AsyncStoreConformance(
     AsyncAtomicUpdateTests,
     AsyncAtomicDeleteTests,
     AsyncAtomicSigningKeyTests,
+    AsyncDeviceRoundTripTests,
+    AsyncDeviceCopiesTests,
+    AsyncListSessionsForUserTests,
+    AsyncListSessionsMatchingTests,
+    AsyncDeleteExpiredLimitTests,
+    AsyncRacingCleanupTests,
     AsyncConformanceBase,
 ):
     """The whole suite against an `sessionjar.AsyncStore`; subclass it to test a driver."""
@@ -141,7 +153,7 @@ class StoreConformance(
     SessionLifecycleTests,
     ManagerApiTests,
     SessionLimitTests,
-    DeviceTests,
+    DeviceApiTests,
     RotationTests,
     GraceWindowTests,
     TheftDetectionTests,
@@ -174,6 +186,12 @@ class StoreConformance(
     AtomicUpdateTests,
     AtomicDeleteTests,
     AtomicSigningKeyTests,
+    DeviceRoundTripTests,
+    DeviceCopiesTests,
+    ListSessionsForUserTests,
+    ListSessionsMatchingTests,
+    DeleteExpiredLimitTests,
+    RacingCleanupTests,
     ConformanceBase,
 ):
     """The whole suite against a `sessionjar.Store`; subclass it to test a driver."""

@@ -1,159 +1,142 @@
-"""Conformance: per-user session limits and devices through core (async version).
+"""Conformance: listing a user's live session records (async version).
 
-Both stand only on the storage protocol (``list_sessions_for_user``, ``delete``, the
-``device`` field), so every driver must keep them: the limit under racing sign-ins, the
-device exactly as written.
+`list_sessions_for_user` (storage protocol 4) is what a "your active sessions" page and
+per-user limits read: every live record of exactly one user in one tenant, each equal to
+what `get` returns for its handle.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 import pytest
 
-from sessionjar import (
-    AsyncSessionManager,
-    AsyncStore,
-    Client,
-    SessionLimit,
-    SessionLimitReached,
-    SessionNotFound,
-)
-from sessionjar_conformance._acompat import aparallel, ato_thread
-from sessionjar_conformance._helpers import MutableClock
-from sessionjar_conformance._user_processes import sign_in_in_child
-from sessionjar_conformance.capabilities import requires
-from sessionjar_conformance.fixtures_async import (
-    ACCESS_VALIDITY,
-    REFRESH_VALIDITY,
-    AsyncStoreFactory,
-)
+from sessionjar import AsyncStore, ConfigurationError, SessionPatch, SessionRecord
+from sessionjar_conformance._helpers import LOOKALIKES, MANY, MutableClock, new_record
+from sessionjar_conformance.test_bad_input_async import BAD_TEXT, LITERAL_NAMES
 
-__all__ = ["AsyncSessionLimitTests", "AsyncDeviceTests"]
-
-Policy = Literal["revoke_oldest", "refuse"]
-LIMIT = 3
-POLICIES: list[Policy] = ["revoke_oldest", "refuse"]
+_PAIRS: Final = [pytest.param(a, b, id=case) for case, a, b in LOOKALIKES]
+_NOT_TEXT: Final = ["mongo_operator", "list", "int", "none", "bytes"]
 
 
-def _limited(store: AsyncStore, clock: MutableClock, policy: Policy) -> AsyncSessionManager:
-    return AsyncSessionManager(
-        store,
-        access_token_validity=ACCESS_VALIDITY,
-        refresh_token_validity=REFRESH_VALIDITY,
-        session_limit=SessionLimit(LIMIT, policy),
-        clock=clock,
-    )
+async def _listed(
+    store: AsyncStore, tenant: str, user_id: str, now: datetime
+) -> list[SessionRecord]:
+    records = await store.list_sessions_for_user(tenant, user_id, now=now)
+    return sorted(records, key=lambda record: record.handle)
 
 
-async def _refresh_all(manager: AsyncSessionManager, tokens: list[str | None]) -> None:
-    """Refresh every session once: those past the limit are revoked on the way."""
-    for token in tokens:
-        if token is not None:
-            with contextlib.suppress(SessionNotFound):
-                await manager.refresh_session(token)
+def _by_handle(*records: SessionRecord) -> list[SessionRecord]:
+    return sorted(records, key=lambda record: record.handle)
 
 
-class AsyncSessionLimitTests:
-    """Racing sign-ins leave a user at the limit, on the driver; a refresh keeps it so."""
+class AsyncListSessionsForUserTests:
+    """`list_sessions_for_user` returns one user's live records in one tenant, as `get` does."""
 
-    @pytest.mark.parametrize("policy", POLICIES)
-    async def test_sign_ins_past_the_limit(
-        self, store: AsyncStore, clock: MutableClock, policy: Policy
+    async def test_lists_every_live_record_as_get_returns_it(
+        self, store: AsyncStore, clock: MutableClock
     ) -> None:
-        manager = _limited(store, clock, policy)
-        await manager.load_keys()
-        for _ in range(LIMIT):
-            await manager.create_session("alice")
-        if policy == "refuse":
-            with pytest.raises(SessionLimitReached):
-                await manager.create_session("alice")
-        else:
-            await manager.create_session("alice")
-        await manager.create_session("bob")
-        assert len(await manager.get_all_session_handles_for_user("alice")) == LIMIT
+        records = [new_record(clock(), device={"n": n}) for n in range(4)]
+        for record in records:
+            await store.create(record)
+        patch = SessionPatch(session_data={"changed": True}, device={"ip": "198.51.100.0"})
+        await store.update(records[0].handle, patch, expected_version=1, now=clock())
+        got = [r for record in records if (r := await store.get(record.handle)) is not None]
+        assert len(got) == len(records)
+        assert await _listed(store, "public", "alice", clock()) == _by_handle(*got)
 
-    @requires("shared_namespace")
-    @pytest.mark.parametrize("policy", POLICIES)
-    async def test_racing_sign_ins(
-        self,
-        open_store: AsyncStoreFactory,
-        namespace: str,
-        clock: MutableClock,
-        policy: Policy,
+    async def test_lists_hundreds_of_records(self, store: AsyncStore, clock: MutableClock) -> None:
+        records = [new_record(clock()) for _ in range(MANY)]
+        for record in records:
+            await store.create(record)
+        await store.create(new_record(clock(), user_id="bob"))
+        assert await _listed(store, "public", "alice", clock()) == _by_handle(*records)
+
+    async def test_unknown_user_has_no_records(
+        self, store: AsyncStore, clock: MutableClock
     ) -> None:
-        managers = [_limited(open_store(namespace), clock, policy) for _ in range(8)]
-        for manager in managers:
-            await manager.load_keys()
+        await store.create(new_record(clock()))
+        assert await store.list_sessions_for_user("public", "nobody", now=clock()) == []
 
-        async def sign_in(index: int) -> str | None:
-            try:
-                return (await managers[index].create_session("alice")).refresh_token
-            except SessionLimitReached:
-                return None
-
-        results = await aparallel(len(managers), sign_in)
-        tokens = [r for r in results if r is None or isinstance(r, str)]
-        assert len(tokens) == len(results), results  # no other error
-        assert len(await managers[0].get_all_session_handles_for_user("alice")) == LIMIT
-        await _refresh_all(managers[0], tokens)
-        assert len(await managers[0].get_all_session_handles_for_user("alice")) == LIMIT
-
-    @requires("shared_namespace", "multi_process")
-    @pytest.mark.parametrize("policy", POLICIES)
-    async def test_racing_processes(
-        self,
-        make_store: AsyncStoreFactory,
-        open_store: AsyncStoreFactory,
-        namespace: str,
-        clock: MutableClock,
-        policy: Policy,
+    async def test_lists_records_of_the_user_in_the_tenant_only(
+        self, store: AsyncStore, clock: MutableClock
     ) -> None:
-        limit = SessionLimit(LIMIT, policy)
-        jobs = [(make_store, namespace, clock(), limit) for _ in range(6)]
-        with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
-            tokens = await ato_thread(pool.starmap, sign_in_in_child, jobs)
-        manager = _limited(open_store(namespace), clock, policy)
-        await manager.load_keys()
-        assert len(await manager.get_all_session_handles_for_user("alice")) == LIMIT
-        await _refresh_all(manager, tokens)
-        assert len(await manager.get_all_session_handles_for_user("alice")) == LIMIT
+        mine = new_record(clock(), tenant="acme", user_id="alice")
+        for other in (
+            new_record(clock(), tenant="acme", user_id="bob"),
+            new_record(clock(), tenant="globex", user_id="alice"),
+            new_record(clock(), tenant="public", user_id="alice"),
+        ):
+            await store.create(other)
+        await store.create(mine)
+        assert await store.list_sessions_for_user("acme", "alice", now=clock()) == [mine]
 
-
-class AsyncDeviceTests:
-    """The device written at sign-in and refresh comes back from the driver as written."""
-
-    @pytest.fixture(autouse=True)
-    def _needs_protocol_4(self, store: AsyncStore) -> None:
-        if store.protocol_version < 4:
-            pytest.skip(
-                f"devices need storage protocol 4; the driver has {store.protocol_version}"
-            )
-
-    async def test_devices_are_recorded_listed_and_revoked(
-        self, manager: AsyncSessionManager, clock: MutableClock
+    async def test_record_expiring_exactly_now_is_omitted(
+        self, store: AsyncStore, clock: MutableClock
     ) -> None:
-        client = Client(user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", ip="::1")
-        laptop = await manager.create_session("alice", client=client)
-        phone = await manager.create_session("alice")
-        clock.advance(seconds=5)
-        assert phone.refresh_token is not None
-        phone_ua = "Mozilla/5.0 (Linux; Android 14) Chrome/131.0.0.0 Mobile Safari/537.36"
-        await manager.refresh_session(
-            phone.refresh_token, client=Client(user_agent=phone_ua, ip="198.51.100.20")
-        )
-        devices = {device.handle: device for device in await manager.list_devices("alice")}
-        assert (devices[laptop.handle].user_agent, devices[laptop.handle].ip) == (
-            "Firefox 133 on Linux",
-            "::1",
-        )
-        assert (devices[phone.handle].user_agent, devices[phone.handle].ip) == (
-            "Chrome 131 on Android",
-            "198.51.100.20",
-        )
-        assert devices[phone.handle].last_refreshed_at > devices[laptop.handle].last_refreshed_at
-        assert await manager.revoke_device("bob", laptop.handle) is False
-        assert await manager.revoke_device("alice", laptop.handle) is True
-        assert [device.handle for device in await manager.list_devices("alice")] == [phone.handle]
+        short = new_record(clock(), ttl=timedelta(minutes=5))
+        long = new_record(clock(), ttl=timedelta(hours=5))
+        await store.create(short)
+        await store.create(long)
+        before = short.expires_at - timedelta(milliseconds=1)
+        assert await _listed(store, "public", "alice", before) == _by_handle(short, long)
+        assert await _listed(store, "public", "alice", short.expires_at) == [long]
+
+    async def test_deleted_records_are_omitted(
+        self, store: AsyncStore, clock: MutableClock
+    ) -> None:
+        gone, kept = new_record(clock()), new_record(clock())
+        await store.create(gone)
+        await store.create(kept)
+        await store.delete([gone.handle])
+        assert await store.list_sessions_for_user("public", "alice", now=clock()) == [kept]
+
+
+class AsyncListSessionsMatchingTests:
+    """Tenants and user ids match exactly and literally; bad arguments read nothing."""
+
+    @pytest.mark.parametrize(("a", "b"), _PAIRS)
+    async def test_user_ids_and_tenants_match_exactly(
+        self, store: AsyncStore, clock: MutableClock, a: str, b: str
+    ) -> None:
+        by_user = new_record(clock(), user_id=a)
+        by_tenant = new_record(clock(), tenant=a, user_id="carol")
+        await store.create(by_user)
+        await store.create(by_tenant)
+        assert await store.list_sessions_for_user("public", b, now=clock()) == []
+        assert await store.list_sessions_for_user(b, "carol", now=clock()) == []
+        assert await store.list_sessions_for_user("public", a, now=clock()) == [by_user]
+        assert await store.list_sessions_for_user(a, "carol", now=clock()) == [by_tenant]
+
+    @pytest.mark.parametrize("name", LITERAL_NAMES)
+    async def test_listed_user_ids_match_literally(
+        self, store: AsyncStore, clock: MutableClock, name: str
+    ) -> None:
+        for user in ("alice", "a", "ab", "b", "a.b"):
+            if user != name:
+                await store.create(new_record(clock(), user_id=user))
+        special = new_record(clock(), user_id=name)
+        await store.create(special)
+        assert await store.list_sessions_for_user("public", name, now=clock()) == [special]
+
+    @pytest.mark.parametrize("case", _NOT_TEXT)
+    @pytest.mark.parametrize("which", ["tenant", "user_id"])
+    async def test_identifier_that_is_not_text_is_refused(
+        self, store: AsyncStore, clock: MutableClock, which: str, case: str
+    ) -> None:
+        await store.create(new_record(clock()))
+        asked: dict[str, Any] = {"tenant": "public", "user_id": "alice", which: BAD_TEXT[case]}
+        with pytest.raises(ConfigurationError):
+            await store.list_sessions_for_user(asked["tenant"], asked["user_id"], now=clock())
+
+    @pytest.mark.parametrize("now", [datetime(2030, 1, 1), None, 1_900_000_000_000, "now"])
+    async def test_now_that_is_not_an_aware_time_is_refused(
+        self, store: AsyncStore, clock: MutableClock, now: Any
+    ) -> None:
+        await store.create(new_record(clock()))
+        with pytest.raises(ConfigurationError):
+            await store.list_sessions_for_user("public", "alice", now=now)
+
+
+__all__ = ["AsyncListSessionsForUserTests", "AsyncListSessionsMatchingTests"]
