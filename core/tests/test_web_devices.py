@@ -12,7 +12,8 @@ from fix_clock import FakeClock
 from fix_web import starlette_app
 from flask import Flask
 
-from sessionjar import AsyncSessionManager, SessionManager
+from sessionjar import AsyncSessionManager, ConfigurationError, SessionLimit, SessionManager
+from sessionjar._web import WebConfig
 from sessionjar.flask import SessionExtension, create_new_session
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -89,8 +90,6 @@ class TestFlask:
         assert device.ip == "198.51.100.4"
 
     def test_a_refused_sign_in_is_a_403(self, make_manager: Any) -> None:
-        from sessionjar import SessionLimit
-
         manager = make_manager(session_limit=SessionLimit(1, "refuse"))
         manager.load_keys()
         client = flask_app(manager).test_client()
@@ -99,3 +98,9 @@ class TestFlask:
         response = client.post("/signin")
         assert response.status_code == 403
         assert response.get_json()["error"] == "session_limit_reached"
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "1", True])
+def test_trusted_proxies_must_be_a_count(bad: object) -> None:
+    with pytest.raises(ConfigurationError, match="trusted_proxies"):
+        WebConfig(trusted_proxies=bad)  # type: ignore[arg-type]
