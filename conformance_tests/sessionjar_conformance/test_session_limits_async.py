@@ -125,13 +125,6 @@ class AsyncSessionLimitTests:
 class AsyncDeviceApiTests:
     """The device written at sign-in and refresh comes back from the driver as written."""
 
-    @pytest.fixture(autouse=True)
-    def _needs_protocol_4(self, store: AsyncStore) -> None:
-        if store.protocol_version < 4:
-            pytest.skip(
-                f"devices need storage protocol 4; the driver has {store.protocol_version}"
-            )
-
     async def test_devices_are_recorded_listed_and_revoked(
         self, manager: AsyncSessionManager, clock: MutableClock
     ) -> None:
