@@ -43,6 +43,8 @@ from sessionjar_conformance.test_serialization import *
 from sessionjar_conformance.test_serialization_async import *
 from sessionjar_conformance.test_session_api import *
 from sessionjar_conformance.test_session_api_async import *
+from sessionjar_conformance.test_session_limits import *
+from sessionjar_conformance.test_session_limits_async import *
 from sessionjar_conformance.test_signing_keys import *
 from sessionjar_conformance.test_signing_keys_async import *
 from sessionjar_conformance.test_theft import *
@@ -81,6 +83,8 @@ class AsyncStoreConformance(
     AsyncAutomaticKeysTests,
     AsyncSessionLifecycleTests,
     AsyncManagerApiTests,
+    AsyncSessionLimitTests,
+    AsyncDeviceApiTests,
     AsyncRotationTests,
     AsyncGraceWindowTests,
     AsyncTheftDetectionTests,
@@ -148,6 +152,8 @@ class StoreConformance(
     AutomaticKeysTests,
     SessionLifecycleTests,
     ManagerApiTests,
+    SessionLimitTests,
+    DeviceApiTests,
     RotationTests,
     GraceWindowTests,
     TheftDetectionTests,

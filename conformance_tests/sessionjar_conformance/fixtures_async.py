@@ -127,6 +127,8 @@ class AsyncConformanceBase:
                 absolute_lifetime=ABSOLUTE_LIFETIME,
                 grace_window=GRACE_WINDOW,
                 clock=clock,
+                # a driver must store values larger than core's default data-size limit
+                max_session_data_size=None,
             )
 
         return build

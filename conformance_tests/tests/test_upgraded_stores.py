@@ -68,6 +68,7 @@ class TestUpgradedProtocol3Async(AsyncStoreConformance):
         "test_create_copies_the_device": _NO_DEVICE,
         "test_update_copies_the_patch_device": _NO_DEVICE,
         "test_returned_devices_are_copies": _NO_DEVICE,
+        "test_devices_are_recorded_listed_and_revoked": _NO_DEVICE,
         "test_deletes_at_most_the_limit": _NO_LIMIT,
         "test_repeated_calls_drain_every_expired_record": _NO_LIMIT,
         "test_expired_signing_keys_go_in_a_limited_call": _NO_LIMIT,

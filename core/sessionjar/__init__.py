@@ -6,6 +6,7 @@ re-exported here and listed in ``__all__`` (the docs and mypy read it).
 
 from __future__ import annotations
 
+from sessionjar._devices import Client, Device
 from sessionjar._events import register_hooks, unregister_hooks
 from sessionjar._info import SessionInformation
 from sessionjar._keys import AutomaticKeys, SigningKey
@@ -19,6 +20,7 @@ from sessionjar._registry import (
     open_store,
     plugin_failures,
 )
+from sessionjar._session_limit import SessionLimit
 from sessionjar._types import Clock, JSONObject, JSONValue
 from sessionjar.adapter import AsyncStoreAdapter
 from sessionjar.errors import (
@@ -32,7 +34,9 @@ from sessionjar.errors import (
     InvalidHandle,
     InvalidTokenError,
     SerializationError,
+    SessionDataTooLarge,
     SessionjarError,
+    SessionLimitReached,
     SessionNotFound,
     SessionRequired,
     StorageError,
@@ -63,6 +67,9 @@ __all__ = [
     "AsyncSession",
     "Session",
     "SessionInformation",
+    "SessionLimit",
+    "Client",
+    "Device",
     "SigningKey",
     "AutomaticKeys",
     # storage protocol and drivers
@@ -108,6 +115,8 @@ __all__ = [
     "DriverConflict",
     "InvalidHandle",
     "SerializationError",
+    "SessionDataTooLarge",
+    "SessionLimitReached",
 ]
 
 

@@ -22,6 +22,7 @@ def new_record(
     session_data: JSONObject,
     now: datetime,
     refresh_key: bytes,
+    device: JSONObject,
 ) -> tuple[SessionRecord, str]:
     """Return the record of a new session created at ``now`` and its refresh token.
 
@@ -44,5 +45,6 @@ def new_record(
         refresh_hash=hash_secret(secret),
         prev_refresh_hash=None,
         rotated_at=None,
+        device=device,
     )
     return record, f"{handle}.{secret}"

@@ -75,6 +75,7 @@ class WebOptions(TypedDict, total=False):
     error_reply: Callable[[SessionjarError], ErrorReply | None]
     serve_jwks: bool
     jwks_path: str
+    trusted_proxies: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,8 +122,15 @@ class WebConfig:
     so that other services verify our tokens with any JWT library."""
     jwks_path: str = "/.well-known/jwks.json"
     """Path of the JWKS route, within the app; served with ``serve_jwks``."""
+    trusted_proxies: int = 0
+    """How many proxies in front of the app append the address they saw to
+    ``X-Forwarded-For``: the client's IP address recorded for its device is the entry
+    that many places from the right. 0 (the default) ignores the header, which any
+    client can write, and records the socket's peer."""
 
     def __post_init__(self) -> None:
+        if type(self.trusted_proxies) is not int or self.trusted_proxies < 0:
+            raise ConfigurationError("trusted_proxies must be an int >= 0")
         for name in ("access_cookie_name", "refresh_cookie_name", "anti_csrf_header"):
             if not _COOKIE_NAME.fullmatch(getattr(self, name)):
                 raise ConfigurationError(f"{name} must be a non-empty HTTP token")

@@ -12,6 +12,7 @@ from sessionjar.errors import (
     AntiCsrfCheckFailed,
     ClaimValidationError,
     SessionjarError,
+    SessionLimitReached,
     SessionRequired,
     StorageError,
     TokenTheftDetected,
@@ -44,9 +45,10 @@ def default_error_reply(error: SessionjarError) -> ErrorReply | None:
     ``unauthorised`` with tokens cleared; refresh-token reuse → 401
     ``token_theft_detected`` with tokens cleared; failed anti-CSRF check → 403; failed
     claim validators → 403 ``invalid_claim`` listing them in ``claim_validation_errors``
-    (tokens kept); storage down → 503 (fail closed: nothing cleared, nobody let in).
-    Configuration and serialization errors are the programmer's and return `None`, to
-    surface as 500.
+    (tokens kept); a sign-in refused by the session limit → 403
+    ``session_limit_reached``; storage down → 503 (fail closed: nothing cleared, nobody
+    let in). Configuration and serialization errors are the programmer's and return
+    `None`, to surface as 500.
     """
     if isinstance(error, TryRefreshToken):
         return _reply(401, "try_refresh_token", "try refresh token")
@@ -66,6 +68,8 @@ def default_error_reply(error: SessionjarError) -> ErrorReply | None:
             "claim_validation_errors": failed,  # type: ignore[dict-item]
         }
         return ErrorReply(status=403, body=body)
+    if isinstance(error, SessionLimitReached):
+        return _reply(403, "session_limit_reached", "too many sessions: sign out elsewhere")
     if isinstance(error, StorageError):
         return _reply(503, "storage_unavailable", "session storage unavailable")
     return None

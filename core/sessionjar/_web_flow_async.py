@@ -35,6 +35,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, overload
 
 from sessionjar._acompat import ALock
+from sessionjar._client_ip import client_ip
+from sessionjar._devices import Client
 from sessionjar._types import JSONObject
 from sessionjar._web import (
     ErrorReply,
@@ -156,6 +158,7 @@ class AsyncWebFlow:
         headers: Headers,
         cookies: Mapping[str, str] | None = None,
         mount_path: str = "",
+        peer: str | None = None,
     ) -> AsyncWebRequest:
         """Start one request: read its tokens and transfer. Storage I/O: none.
 
@@ -167,6 +170,8 @@ class AsyncWebFlow:
                 ``Cookie`` header (cheaper than a framework's parse of every cookie).
             mount_path: where the app is mounted (ASGI ``root_path``, WSGI
                 ``SCRIPT_NAME``), so that the refresh cookie reaches the refresh route.
+            peer: the address of the socket's peer (ASGI ``client``, WSGI
+                ``REMOTE_ADDR``), recorded as the client's device at sign-in and refresh.
         """
         on_refresh = self.builtin_route(method, path) == "refresh"
         if cookies is None:
@@ -175,7 +180,7 @@ class AsyncWebFlow:
         state: RequestState[AsyncSession] = reader(self.config, headers, cookies)
         if mount_path:
             state.mounted_at(mount_path)
-        return AsyncWebRequest(self, state, method, headers)
+        return AsyncWebRequest(self, state, method, headers, peer)
 
 
 class AsyncWebRequest:
@@ -184,7 +189,7 @@ class AsyncWebRequest:
     Built by `AsyncWebFlow.begin`; lives on the request, never shared (async version).
     """
 
-    __slots__ = ("flow", "headers", "method", "state")
+    __slots__ = ("flow", "headers", "method", "peer", "state")
 
     def __init__(
         self,
@@ -192,11 +197,13 @@ class AsyncWebRequest:
         state: RequestState[AsyncSession],
         method: str,
         headers: Headers,
+        peer: str | None = None,
     ) -> None:
         self.flow = flow
         self.state = state
         self.method = method
         self.headers = headers
+        self.peer = peer
 
     @overload
     async def get_session(
@@ -274,14 +281,22 @@ class AsyncWebRequest:
     ) -> AsyncSession:
         """Create a session for ``user_id``; the response carries its tokens.
 
-        Storage I/O: one write (and, at most once per key-rotation interval, a key load).
+        The request's User-Agent and IP address are recorded as the session's device.
+        Storage I/O: as `AsyncSessionManager.create_session`: one write (plus reads
+        under a session limit; at most once per key-rotation interval, a key load).
 
         Raises:
             SerializationError: the payload or the data do not round-trip through JSON.
+            SessionDataTooLarge: the data is larger than the manager allows.
+            SessionLimitReached: the user has as many sessions as allowed ("refuse").
             ConfigurationError: bad user id or tenant, or a protected claim in the payload.
         """
         session = await self.flow.manager.create_session(
-            user_id, tenant=tenant, access_payload=access_payload, session_data=session_data
+            user_id,
+            tenant=tenant,
+            access_payload=access_payload,
+            session_data=session_data,
+            client=self.client(),
         )
         await self._hand_out(session)
         return session
@@ -315,7 +330,16 @@ class AsyncWebRequest:
         check_refresh_anti_csrf(self.flow.config, state, self.headers)
         if state.token is None:
             raise SessionRequired("the request carries no refresh token")
-        await self._hand_out(await self.flow.manager.refresh_session(state.token))
+        refreshed = await self.flow.manager.refresh_session(state.token, client=self.client())
+        await self._hand_out(refreshed)
+
+    def client(self) -> Client:
+        """Return what the request tells about its client, for its device record: the
+        User-Agent header and the IP address (the peer's, or from ``X-Forwarded-For``
+        behind `WebConfig.trusted_proxies` proxies). Storage I/O: none."""
+        trusted = self.flow.config.trusted_proxies
+        ip = client_ip(self.peer, self.headers, trusted_proxies=trusted)
+        return Client(user_agent=self.headers.get("user-agent"), ip=ip)
 
     async def serve(self, route: BuiltinRoute) -> JSONObject:
         """Serve a built-in route; return the JSON body of its success response.

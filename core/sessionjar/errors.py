@@ -7,6 +7,7 @@
      │    ├── TryRefreshToken        access token expired: call refresh
      │    ├── AntiCsrfCheckFailed    an unsafe cookie-borne request failed the CSRF check
      │    ├── ClaimValidationError   the session's claims fail a route's validators
+     │    ├── SessionLimitReached    the user has as many sessions as allowed: sign one out
      │    └── UnauthorisedError      no valid session: log in again
      │         ├── InvalidTokenError     malformed, forged or foreign token
      │         ├── SessionNotFound       revoked, expired or never existed
@@ -20,7 +21,8 @@
           ├── DriverNotFound         no installed driver for a URL scheme
           ├── DriverConflict         two drivers claim one scheme
           ├── InvalidHandle          a handle argument is not a well-formed handle
-          └── SerializationError     a value cannot round-trip through JSON exactly
+          ├── SerializationError     a value cannot round-trip through JSON exactly
+          └── SessionDataTooLarge    session data larger than the manager allows
 
 Every error keeps its facts in attributes as well as in its message, and pickles.
 """
@@ -45,6 +47,7 @@ __all__ = [
     "SessionRequired",
     "AntiCsrfCheckFailed",
     "ClaimValidationError",
+    "SessionLimitReached",
     "StorageError",
     "StorageUnavailable",
     "DuplicateHandle",
@@ -54,6 +57,7 @@ __all__ = [
     "DriverConflict",
     "InvalidHandle",
     "SerializationError",
+    "SessionDataTooLarge",
 ]
 
 
@@ -176,6 +180,29 @@ class ClaimValidationError(ClientError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.failures,))
+
+
+class SessionLimitReached(ClientError):
+    """Raised when a user already has as many live sessions as the manager's
+    `SessionLimit` allows, under its ``"refuse"`` policy: the new session is not kept.
+
+    Parent: `ClientError`. The user signs out elsewhere (see `list_devices`), then
+    signs in again; the web layer answers 403 ``session_limit_reached``.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, user_id: str, tenant: str, limit: int) -> None:
+        self.user_id = user_id
+        self.tenant = tenant
+        self.limit = limit
+        super().__init__(
+            f"user {user_id!r} of tenant {tenant!r} already has {limit} live "
+            f"session{'s' if limit != 1 else ''}, the most allowed"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.user_id, self.tenant, self.limit))
 
 
 class StorageError(SessionjarError):
@@ -316,3 +343,24 @@ class SerializationError(ConfigurationError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.reason, self.path))
+
+
+class SessionDataTooLarge(ConfigurationError, ValueError):
+    """Raised when session data, as stored (compact JSON in UTF-8), is larger than the
+    manager's ``max_session_data_size``; nothing is written.
+
+    Parent: `ConfigurationError` (and `ValueError`). ``size`` and ``limit`` are in bytes.
+    """
+
+    __module__ = "sessionjar"
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"session data takes {size} bytes as stored, more than the {limit} allowed; "
+            "keep large values elsewhere and store their key"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.size, self.limit))

@@ -141,7 +141,9 @@ def _web() -> WebRequest:
         extension = current_app.extensions.get(_EXTENSION_KEY)
         if not isinstance(extension, SessionExtension):
             raise ConfigurationError("sessionjar's SessionExtension is not installed on this app")
-        web = extension.flow.begin(req.method, req.path, req.headers, None, req.script_root)
+        web = extension.flow.begin(
+            req.method, req.path, req.headers, None, req.script_root, req.remote_addr
+        )
         setattr(req, _STATE_KEY, web)
     return web
 

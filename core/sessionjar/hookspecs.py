@@ -117,14 +117,16 @@ def sessionjar_session_refreshed(handle: str, user_id: str, tenant: str) -> None
 def sessionjar_sessions_revoked(
     handles: list[str], user_id: str | None, tenant: str | None
 ) -> None:
-    """Sessions were deleted by ``revoke_session`` (one handle) or
-    ``revoke_all_sessions_for_user`` (every handle of a user). Not called when nothing
-    was deleted, nor for theft (see `sessionjar_theft_detected`) or expiry.
+    """Sessions were deleted by ``revoke_session`` (one handle),
+    ``revoke_all_sessions_for_user`` (every handle of a user), ``revoke_device`` (one
+    handle of a user) or a `SessionLimit` (the sessions of a user past the limit, at
+    sign-in or refresh). Not called when nothing was deleted, nor for theft (see
+    `sessionjar_theft_detected`), expiry, or a sign-in the limit refused.
 
     Args:
         handles: the handles deleted.
-        user_id: the user, for ``revoke_all_sessions_for_user``; `None` for a revoke
-            by handle (the manager does not read the record to learn it).
+        user_id: the user; `None` for a revoke by handle (the manager does not read
+            the record to learn it).
         tenant: the tenant, as ``user_id``.
 
     Use in applications

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final
@@ -16,11 +17,17 @@ from sessionjar._claim_checks_async import check_claims, with_claims
 from sessionjar._claims import check_payload
 from sessionjar._clock import store_clock, utc_now
 from sessionjar._config import Settings, check_name
+from sessionjar._devices import Client, device_object
 from sessionjar._handles import check_handle, secret_is_ours, split_refresh_token
 from sessionjar._info import SessionInformation
 from sessionjar._json import check_json_object
 from sessionjar._keys import AutomaticKeys, SigningKey
 from sessionjar._legacy_async import upgraded
+from sessionjar._limits_async import (
+    enforce_after_create,
+    enforce_at_refresh,
+    enforce_before_create,
+)
 from sessionjar._merge import (
     check_data_patch,
     check_payload_patch,
@@ -30,8 +37,15 @@ from sessionjar._merge import (
 )
 from sessionjar._records import new_record
 from sessionjar._rotation import Reuse, Theft, decide, is_live, rotation
+from sessionjar._session_limit import (
+    DEFAULT_MAX_SESSION_DATA_SIZE,
+    SessionLimit,
+    UserLimits,
+    check_data_size,
+)
 from sessionjar._token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from sessionjar._types import Clock, JSONObject
+from sessionjar._user_sessions_async import AsyncUserSessions
 from sessionjar.claims import ClaimValidator, SessionClaim, ValidatorsOverride, claims_to_add
 from sessionjar.errors import (
     ConfigurationError,
@@ -60,7 +74,7 @@ _KEYS_NOT_LOADED: Final = (
 )
 
 
-class AsyncSessionManager:
+class AsyncSessionManager(AsyncUserSessions):
     """Creates, verifies, refreshes and revokes the sessions kept in one store (async version).
 
     Use it as a context manager (entering loads the signing keys; leaving closes the
@@ -87,6 +101,12 @@ class AsyncSessionManager:
             or once its key has left the key ring.
         claims: claims `create_session` fetches into the payload (`sessionjar.claims`).
         claim_validators: validators `get_session` runs (their claims count as ``claims``).
+        max_session_data_size: the largest session data accepted, in bytes of JSON as
+            stored (64 KiB by default); `None` for no limit. See `SessionDataTooLarge`.
+        session_limit: the most live sessions a user may have per tenant, and what a
+            sign-in past it does; `None` (the default) for no limit.
+        truncate_ips: keep only the network of a client's IP address in its device
+            record (IPv4 /24, IPv6 /48), for privacy.
 
     Raises:
         ConfigurationError: a setting is invalid (a weak secret, a non-positive
@@ -111,6 +131,9 @@ class AsyncSessionManager:
         token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
         claims: Sequence[SessionClaim[Any]] = (),
         claim_validators: Sequence[ClaimValidator] = (),
+        max_session_data_size: int | None = DEFAULT_MAX_SESSION_DATA_SIZE,
+        session_limit: SessionLimit | None = None,
+        truncate_ips: bool = False,
     ) -> None:
         # a store of an older protocol is wrapped once, here: nothing else sees it
         store = upgraded(store)
@@ -126,6 +149,7 @@ class AsyncSessionManager:
         )
         self._store = store
         self._clock = store_clock(clock)
+        self._limits = UserLimits.checked(max_session_data_size, session_limit, truncate_ips)
         # the verify path needs only seconds: skip building a datetime on the default clock
         self._seconds: Callable[[], float] = (
             time.time if clock is utc_now else lambda: self._clock().timestamp()
@@ -195,22 +219,32 @@ class AsyncSessionManager:
         tenant: str = "public",
         access_payload: JSONObject | None = None,
         session_data: JSONObject | None = None,
+        client: Client | None = None,
     ) -> AsyncSession:
         """Create a session for a user and return it with its access and refresh tokens.
 
         The values of the manager's claims are fetched into the payload first.
+        ``client`` (the web layers pass it) is recorded as the session's device.
         Storage I/O: one insert (and, at most once per key-rotation interval, a key load).
+        Under a `SessionLimit`: one read after the insert, and a delete when the user is
+        past the limit; with ``"refuse"``, one read before the insert too.
 
         Raises:
             ConfigurationError: bad user id or tenant, or the payload sets a
                 protected claim.
             SerializationError: the payload or data does not round-trip through JSON.
+            SessionDataTooLarge: the data is larger than ``max_session_data_size``.
+            SessionLimitReached: the user has as many live sessions as the
+                ``"refuse"`` limit allows; nothing is kept.
         """
         check_name(user_id, "user id")
         check_name(tenant, "tenant")
         payload = check_payload({} if access_payload is None else access_payload)
         data = check_json_object({} if session_data is None else session_data, "session data")
-        now = self._clock()
+        check_data_size(data, self._limits.max_data_size)
+        now, limit = self._clock(), self._limits.session_limit
+        if limit is not None:
+            await enforce_before_create(self._store, limit, tenant, user_id, now)
         if self._claims:
             payload = await with_claims(payload, self._claims, user_id, tenant, now)
         record, refresh_token = new_record(
@@ -221,12 +255,15 @@ class AsyncSessionManager:
             session_data=data,
             now=now,
             refresh_key=await self._ring.refresh_key(now),
+            device={} if client is None else self._device(client),
         )
         # mint before the insert: no session is stored without a key or with a token
         # too large to be accepted back
         key = await self._ring.signing_key(now)
         session = self._issue(record, key, int(now.timestamp()), refresh_token)
         await self._store.create(record)
+        if limit is not None:
+            await enforce_after_create(self._store, limit, record, now)
         if _events.active:
             _events.emit(
                 "sessionjar_session_created", handle=record.handle, user_id=user_id, tenant=tenant
@@ -290,7 +327,9 @@ class AsyncSessionManager:
             await check_claims(session, validators, override_global_claim_validators, now_ms)
         return session
 
-    async def refresh_session(self, refresh_token: str) -> AsyncSession:
+    async def refresh_session(
+        self, refresh_token: str, *, client: Client | None = None
+    ) -> AsyncSession:
         """Rotate a refresh token and return the session with new tokens.
 
         The current token rotates and slides the expiry (never past the absolute
@@ -300,15 +339,29 @@ class AsyncSessionManager:
         new expiry not passing the absolute deadline. When that writes nothing: one read,
         then within the grace window nothing more; when the deadline caps the expiry,
         one compare-and-set write (re-read and retried when another update won); on
-        reuse, one delete. At most once per key-rotation interval, a key load.
+        reuse, one delete. At most once per key-rotation interval, a key load. Under a
+        `SessionLimit`: one read more, and a delete when the user is past the limit.
+        ``client`` (the web layers pass it) replaces the session's device record, in the
+        same write as the rotation.
 
         Raises:
             InvalidTokenError: the token is not a refresh token core minted.
-            SessionNotFound: the session was revoked or has expired.
+            SessionNotFound: the session was revoked or has expired, or ranks past the
+                user's `SessionLimit` (two sign-ins raced) and has now been revoked.
             TokenTheftDetected: the token was reused; the session has been deleted.
         """
+        device = None if client is None else self._device(client)
         try:
-            session = await self._rotate(refresh_token)
+            session = await self._rotate(refresh_token, device)
+            if self._limits.session_limit is not None:
+                await enforce_at_refresh(
+                    self._store,
+                    self._limits.session_limit,
+                    handle=session.handle,
+                    tenant=session.tenant,
+                    user_id=session.user_id,
+                    now=self._clock(),
+                )
         except (InvalidTokenError, SessionNotFound) as exc:
             if _events.active:
                 _events.token_rejected("refresh", exc, refresh_token)
@@ -322,7 +375,7 @@ class AsyncSessionManager:
             )
         return session
 
-    async def _rotate(self, refresh_token: str) -> AsyncSession:
+    async def _rotate(self, refresh_token: str, device: JSONObject | None) -> AsyncSession:
         handle, secret = split_refresh_token(refresh_token)
         now = self._clock()
         refresh_key = await self._ring.refresh_key(now)
@@ -340,7 +393,7 @@ class AsyncSessionManager:
         )
         updated = await self._store.update(
             handle,
-            blind.patch,
+            blind.patch if device is None else replace(blind.patch, device=device),
             expected_version=None,
             expected_refresh_hash=blind.presented,
             now=now,
@@ -366,8 +419,9 @@ class AsyncSessionManager:
                 raise TokenTheftDetected(handle, record.user_id)
             if isinstance(outcome, Reuse):
                 return self._issue(record, key, int(now.timestamp()), f"{handle}.{outcome.child}")
+            patch = outcome.patch if device is None else replace(outcome.patch, device=device)
             updated = await self._store.update(
-                handle, outcome.patch, expected_version=record.version, now=now
+                handle, patch, expected_version=record.version, now=now
             )
             if updated is not None:
                 return self._issue(updated, key, int(now.timestamp()), f"{handle}.{outcome.child}")
@@ -383,36 +437,6 @@ class AsyncSessionManager:
         if deleted and _events.active:
             _events.emit("sessionjar_sessions_revoked", handles=deleted, user_id=None, tenant=None)
         return bool(deleted)
-
-    async def revoke_all_sessions_for_user(
-        self, user_id: str, *, tenant: str = "public"
-    ) -> list[str]:
-        """Delete every session of a user in a tenant; return their handles.
-
-        Storage I/O: one delete.
-
-        Raises:
-            ConfigurationError: bad user id or tenant.
-        """
-        deleted = await self._store.delete_for_user(
-            check_name(tenant, "tenant"), check_name(user_id, "user id")
-        )
-        if deleted and _events.active:
-            _events.emit(
-                "sessionjar_sessions_revoked", handles=deleted, user_id=user_id, tenant=tenant
-            )
-        return deleted
-
-    async def get_all_session_handles_for_user(
-        self, user_id: str, *, tenant: str = "public"
-    ) -> list[str]:
-        """Return the handles of a user's live sessions in a tenant. Storage I/O: one read.
-
-        Raises:
-            ConfigurationError: bad user id or tenant.
-        """
-        tenant, user_id = check_name(tenant, "tenant"), check_name(user_id, "user id")
-        return await self._store.list_for_user(tenant, user_id, now=self._clock())
 
     async def get_session_information(self, handle: str) -> SessionInformation | None:
         """Return what the store holds about a live session, or `None`. Storage I/O: one read.
@@ -431,11 +455,14 @@ class AsyncSessionManager:
         Raises:
             InvalidHandle: ``handle`` is not a well-formed handle.
             SerializationError: the data does not round-trip through JSON.
+            SessionDataTooLarge: the data is larger than ``max_session_data_size``.
             SessionNotFound: the session was revoked or has expired.
         """
         check_handle(handle)
-        patch = SessionPatch(session_data=check_json_object(data, "session data"))
-        await self._update(handle, patch)
+        checked = check_data_size(
+            check_json_object(data, "session data"), self._limits.max_data_size
+        )
+        await self._update(handle, SessionPatch(session_data=checked))
 
     async def update_jwt_payload(self, handle: str, payload: JSONObject) -> None:
         """Replace the payload of a live session's future access tokens. Storage I/O: one write.
@@ -463,15 +490,18 @@ class AsyncSessionManager:
         Raises:
             InvalidHandle: ``handle`` is not a well-formed handle.
             SerializationError: the patch does not round-trip through JSON.
+            SessionDataTooLarge: the data is larger than ``max_session_data_size``.
             SessionNotFound: the session was revoked or has expired (also mid-merge).
             UpdateConflict: other writes won every attempt; nothing was written.
         """
         check_handle(handle)
-        checked = check_data_patch(patch)
+        checked, limit = check_data_patch(patch), self._limits.max_data_size
         record = await self._compare_and_set(
             handle,
             "session_data",
-            lambda record: SessionPatch(session_data=merged(record.session_data, checked)),
+            lambda record: SessionPatch(
+                session_data=check_data_size(merged(record.session_data, checked), limit)
+            ),
         )
         return record.session_data
 
@@ -514,11 +544,14 @@ class AsyncSessionManager:
         Raises:
             InvalidHandle: ``handle`` is not a well-formed handle.
             SerializationError: ``data`` does not round-trip through JSON.
+            SessionDataTooLarge: the data is larger than ``max_session_data_size``.
             SessionNotFound: the session was revoked or has expired.
             UpdateConflict: the data is no longer ``expected``; nothing was written.
         """
         check_handle(handle)
-        checked = check_json_object(data, "session data")
+        checked = check_data_size(
+            check_json_object(data, "session data"), self._limits.max_data_size
+        )
 
         def replace(record: SessionRecord) -> SessionPatch:
             unchanged_since_read(handle, record.session_data, expected)
@@ -566,6 +599,9 @@ class AsyncSessionManager:
         are never published. Storage I/O: a key load for automatic keys; none otherwise.
         """
         return await self._ring.jwks(self._clock())
+
+    def _device(self, client: Client) -> JSONObject:
+        return device_object(client, truncate_ip=self._limits.truncate_ips)
 
     async def _is_live(self, claims: AccessClaims) -> bool:
         return await self._store.is_live(

@@ -107,7 +107,10 @@ class SessionMiddleware:
             return
         path, method = _path_in_app(scope), scope["method"]
         headers = _ScopeHeaders(scope["headers"])
-        web = self.flow.begin(method, path, headers, None, scope.get("root_path", ""))
+        peer = scope.get("client")
+        web = self.flow.begin(
+            method, path, headers, None, scope.get("root_path", ""), peer[0] if peer else None
+        )
         scope[_SCOPE_KEY] = _Context(self, web)
         started = False
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import sessionjar
+from examples.webapp.common import SESSION_LIMIT
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         from examples.webapp.flask_app import create_app as create_flask_app
 
         manager = sessionjar.SessionManager(
-            sessionjar.open_store(url), access_token_validity=validity
+            sessionjar.open_store(url), access_token_validity=validity, session_limit=SESSION_LIMIT
         )
         with manager:
             create_flask_app(manager, secure_cookies=secure).run(args.host, args.port)
@@ -61,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
         from examples.webapp.fastapi_app import create_app as create_fastapi_app
 
         amanager = sessionjar.AsyncSessionManager(
-            sessionjar.open_async_store(url), access_token_validity=validity
+            sessionjar.open_async_store(url),
+            access_token_validity=validity,
+            session_limit=SESSION_LIMIT,
         )
         try:
             uvicorn.run(

@@ -5,12 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from sessionjar import ConfigurationError, JSONObject, SerializationError, SessionjarError
+from sessionjar import (
+    ConfigurationError,
+    Device,
+    JSONObject,
+    SerializationError,
+    SessionjarError,
+    SessionLimit,
+)
 
-__all__ = ["PAGE", "first_payload", "first_data", "state", "bad_input"]
+__all__ = [
+    "PAGE",
+    "SESSION_LIMIT",
+    "first_payload",
+    "first_data",
+    "state",
+    "bad_input",
+    "device_list",
+]
 
 PAGE: Final = (Path(__file__).parent / "page.html").read_text(encoding="utf-8")
 """The one HTML page; its script calls the JSON API below and the built-in routes."""
+
+SESSION_LIMIT: Final = SessionLimit(5, "revoke_oldest")
+"""At most five signed-in devices per user: a sixth sign-in signs the oldest out."""
 
 
 def first_payload(user: str) -> JSONObject:
@@ -38,3 +56,21 @@ def bad_input(error: SessionjarError) -> JSONObject | None:
     if isinstance(error, SerializationError | ConfigurationError):
         return {"error": "bad_input", "message": str(error)}
     return None
+
+
+def device_list(devices: list[Device], current: str) -> dict[str, Any]:
+    """Return the JSON body of the "active sessions" routes; ``current`` is the handle
+    of the request's own session."""
+    return {
+        "devices": [
+            {
+                "handle": device.handle,
+                "user_agent": device.user_agent,
+                "ip": device.ip,
+                "signed_in": device.created_at.isoformat(timespec="seconds"),
+                "last_seen": device.last_refreshed_at.isoformat(timespec="seconds"),
+                "current": device.handle == current,
+            }
+            for device in devices
+        ]
+    }

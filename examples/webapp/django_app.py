@@ -18,17 +18,26 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from examples.webapp.common import PAGE, bad_input, first_data, first_payload, state
+from examples.webapp.common import (
+    PAGE,
+    SESSION_LIMIT,
+    bad_input,
+    device_list,
+    first_data,
+    first_payload,
+    state,
+)
 from sessionjar import Session, SessionjarError
 from sessionjar.django import (
     ErrorReply,
     create_new_session,
     default_error_reply,
+    get_manager,
     get_session,
     verify_session,
 )
 
-__all__ = ["create_app", "urlpatterns"]
+__all__ = ["create_app", "sessionjar_setting", "urlpatterns"]
 
 
 def error_reply(error: SessionjarError) -> ErrorReply | None:
@@ -90,6 +99,25 @@ def data(request: HttpRequest) -> JsonResponse:
     return _state(session)
 
 
+@require_GET
+@verify_session()
+def devices(request: HttpRequest) -> JsonResponse:
+    session = get_session(request)
+    listed = get_manager().list_devices(session.get_user_id(), tenant=session.tenant)
+    return JsonResponse(device_list(listed, session.handle))
+
+
+@csrf_exempt
+@require_POST
+@verify_session()
+def revoke_device(request: HttpRequest) -> JsonResponse:
+    session, manager = get_session(request), get_manager()
+    user_id, handle = session.get_user_id(), str(_json(request)["handle"])
+    manager.revoke_device(user_id, handle, tenant=session.tenant)
+    listed = manager.list_devices(user_id, tenant=session.tenant)
+    return JsonResponse(device_list(listed, session.handle))
+
+
 urlpatterns = [
     path("", page),
     path("api/framework", framework),
@@ -97,8 +125,30 @@ urlpatterns = [
     path("api/me", me),
     path("api/payload", payload),
     path("api/data", data),
+    path("api/devices", devices),
+    path("api/devices/revoke", revoke_device),
     path("auth/", include("sessionjar.django.urls")),
 ]
+
+
+def sessionjar_setting(
+    store_url: str,
+    *,
+    access_validity: timedelta,
+    secure_cookies: bool = True,
+    clock: Callable[[], datetime] | None = None,
+) -> dict[str, Any]:
+    """Return the example's ``SESSIONJAR`` setting."""
+    setting: dict[str, Any] = {
+        "STORE_URL": store_url,
+        "ACCESS_TOKEN_VALIDITY": access_validity,
+        "COOKIE_SECURE": secure_cookies,
+        "ERROR_REPLY": error_reply,
+        "SESSION_LIMIT": SESSION_LIMIT,
+    }
+    if clock is not None:
+        setting["CLOCK"] = clock
+    return setting
 
 
 def create_app(
@@ -109,14 +159,9 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
 ) -> WSGIHandler:
     """Configure Django for the example and return its WSGI app (keys loaded)."""
-    sessionjar_setting: dict[str, Any] = {
-        "STORE_URL": store_url,
-        "ACCESS_TOKEN_VALIDITY": access_validity,
-        "COOKIE_SECURE": secure_cookies,
-        "ERROR_REPLY": error_reply,
-    }
-    if clock is not None:
-        sessionjar_setting["CLOCK"] = clock
+    setting = sessionjar_setting(
+        store_url, access_validity=access_validity, secure_cookies=secure_cookies, clock=clock
+    )
     settings.configure(
         DEBUG=False,
         SECRET_KEY="example-only: Django's own signing is unused",  # noqa: S106
@@ -124,7 +169,7 @@ def create_app(
         ROOT_URLCONF=__name__,
         INSTALLED_APPS=["sessionjar.django"],
         MIDDLEWARE=["sessionjar.django.middleware.SessionMiddleware"],
-        SESSIONJAR=sessionjar_setting,
+        SESSIONJAR=setting,
         USE_TZ=True,
     )
     django.setup()

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from examples.webapp.common import PAGE, bad_input, first_data, first_payload, state
+from examples.webapp.common import (
+    PAGE,
+    bad_input,
+    device_list,
+    first_data,
+    first_payload,
+    state,
+)
 from sessionjar import AsyncSession, AsyncSessionManager, SessionjarError
 from sessionjar.fastapi import (
     ErrorReply,
@@ -75,5 +82,17 @@ def create_app(manager: AsyncSessionManager, *, secure_cookies: bool = True) -> 
     async def data(session: Verified, body: JSONBody) -> dict[str, Any]:
         await session.update_session_data(body)
         return await _state(session)
+
+    @app.get("/api/devices")
+    async def devices(session: Verified) -> dict[str, Any]:
+        listed = await manager.list_devices(session.get_user_id(), tenant=session.tenant)
+        return device_list(listed, session.handle)
+
+    @app.post("/api/devices/revoke")
+    async def revoke_device(session: Verified, body: JSONBody) -> dict[str, Any]:
+        user_id = session.get_user_id()
+        await manager.revoke_device(user_id, str(body["handle"]), tenant=session.tenant)
+        listed = await manager.list_devices(user_id, tenant=session.tenant)
+        return device_list(listed, session.handle)
 
     return app

@@ -6,7 +6,14 @@ from typing import Any
 
 from flask import Flask, request
 
-from examples.webapp.common import PAGE, bad_input, first_data, first_payload, state
+from examples.webapp.common import (
+    PAGE,
+    bad_input,
+    device_list,
+    first_data,
+    first_payload,
+    state,
+)
 from sessionjar import SessionjarError, SessionManager
 from sessionjar.flask import (
     ErrorReply,
@@ -66,5 +73,20 @@ def create_app(manager: SessionManager, *, secure_cookies: bool = True) -> Flask
         session = get_session()
         session.update_session_data(request.get_json())
         return state(session.get_user_id(), session.get_jwt_payload(), session.get_session_data())
+
+    @app.get("/api/devices")
+    @verify_session()
+    def devices() -> Any:
+        session = get_session()
+        listed = manager.list_devices(session.get_user_id(), tenant=session.tenant)
+        return device_list(listed, session.handle)
+
+    @app.post("/api/devices/revoke")
+    @verify_session()
+    def revoke_device() -> Any:
+        session = get_session()
+        user_id, handle = session.get_user_id(), str(request.get_json()["handle"])
+        manager.revoke_device(user_id, handle, tenant=session.tenant)
+        return device_list(manager.list_devices(user_id, tenant=session.tenant), session.handle)
 
     return app

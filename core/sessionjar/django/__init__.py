@@ -23,6 +23,7 @@ from sessionjar.django._request import (
     get_session,
     revoke_session,
 )
+from sessionjar.django._runtime import aget_manager, get_manager
 from sessionjar.django.decorators import VerifySessionMixin, verify_session
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "acreate_new_session",
     "revoke_session",
     "arevoke_session",
+    "get_manager",
+    "aget_manager",
     "ErrorReply",
     "default_error_reply",
 ]

@@ -92,12 +92,15 @@ class _MetaHeaders:
         return value
 
 
-def _request_parts(request: HttpRequest) -> tuple[str, str, _MetaHeaders, None, str]:
+def _request_parts(
+    request: HttpRequest,
+) -> tuple[str, str, _MetaHeaders, None, str, str | None]:
     # the script name (SCRIPT_NAME, or FORCE_SCRIPT_NAME) is what path adds to path_info
     mount_path = request.path.removesuffix(request.path_info)
     # cookies None: the flow reads only its own two from the Cookie header
     headers = _MetaHeaders(request.META)
-    return request.method or "GET", request.path_info, headers, None, mount_path
+    peer: str | None = request.META.get("REMOTE_ADDR")
+    return request.method or "GET", request.path_info, headers, None, mount_path, peer
 
 
 @overload

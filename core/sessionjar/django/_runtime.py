@@ -28,7 +28,17 @@ from sessionjar.errors import (
     TokenTheftDetected,
 )
 
-__all__ = ["Runtime", "runtime", "build", "install", "shutdown", "options_of", "DEFAULT_URL"]
+__all__ = [
+    "Runtime",
+    "runtime",
+    "build",
+    "install",
+    "shutdown",
+    "options_of",
+    "get_manager",
+    "aget_manager",
+    "DEFAULT_URL",
+]
 
 DEFAULT_URL: Final = "sqlite:///sessionjar.db"
 """The store of a ``SESSIONJAR`` setting without ``STORE_URL``: sqlite beside the app."""
@@ -42,6 +52,9 @@ _MANAGER_KEYS: Final = {
     "ISSUER": "issuer",
     "REFRESH_SECRET": "refresh_secret",
     "CLOCK": "clock",
+    "MAX_SESSION_DATA_SIZE": "max_session_data_size",
+    "SESSION_LIMIT": "session_limit",
+    "TRUNCATE_IPS": "truncate_ips",
     "CLAIMS": "claims",
     "CLAIM_VALIDATORS": "claim_validators",
 }
@@ -153,6 +166,25 @@ def runtime() -> Runtime:
     if _current is None:
         raise _failure or ConfigurationError("add 'sessionjar.django' to INSTALLED_APPS")
     return _current
+
+
+def get_manager() -> sessionjar.SessionManager:
+    """Return this process's sync session manager: for what goes beyond the request's own
+    session (``list_devices``, ``revoke_device``, ``revoke_all_sessions_for_user`` …).
+
+    Raises:
+        ConfigurationError: as `runtime`.
+    """
+    return runtime().manager
+
+
+def aget_manager() -> sessionjar.AsyncSessionManager:
+    """Return this process's async session manager, for async views (see `get_manager`).
+
+    Raises:
+        ConfigurationError: as `runtime`.
+    """
+    return runtime().amanager
 
 
 def install() -> None:

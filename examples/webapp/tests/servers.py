@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ACCESS_VALIDITY",
@@ -51,11 +52,13 @@ def serve_fastapi(db: Path, clock: MovableClock) -> Iterator[str]:
     import uvicorn
 
     import sessionjar
+    from examples.webapp.common import SESSION_LIMIT
     from examples.webapp.fastapi_app import create_app
 
     manager = sessionjar.AsyncSessionManager(
         sessionjar.open_async_store(f"sqlite:///{db}"),
         access_token_validity=ACCESS_VALIDITY,
+        session_limit=SESSION_LIMIT,
         clock=clock,
     )
     config = uvicorn.Config(create_app(manager), host="127.0.0.1", port=0, log_level="warning")
@@ -83,11 +86,13 @@ def serve_flask(db: Path, clock: MovableClock) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     import sessionjar
+    from examples.webapp.common import SESSION_LIMIT
     from examples.webapp.flask_app import create_app
 
     manager = sessionjar.SessionManager(
         sessionjar.open_store(f"sqlite:///{db}"),
         access_token_validity=ACCESS_VALIDITY,
+        session_limit=SESSION_LIMIT,
         clock=clock,
     )
     with manager:
@@ -101,10 +106,24 @@ def serve_flask(db: Path, clock: MovableClock) -> Iterator[str]:
 
 @contextmanager
 def serve_django(db: Path, clock: MovableClock) -> Iterator[str]:
-    from examples.webapp.django_app import create_app
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    from examples.webapp.django_app import create_app, sessionjar_setting
+
+    url = f"sqlite:///{db}"
+    if settings.configured:  # Django configures once per process: swap the store only
+        setting = sessionjar_setting(url, access_validity=ACCESS_VALIDITY, clock=clock)
+        with override_settings(SESSIONJAR=setting):
+            yield from _serve(WSGIHandler())
+        return
+    yield from _serve(create_app(url, access_validity=ACCESS_VALIDITY, clock=clock))
+
+
+def _serve(app: Any) -> Iterator[str]:
     from examples.webapp.wsgi import server_for
 
-    app = create_app(f"sqlite:///{db}", access_validity=ACCESS_VALIDITY, clock=clock)
     server = server_for(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

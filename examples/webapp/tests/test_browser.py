@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -113,3 +114,46 @@ def test_sign_in_expire_refresh_sign_out(served: Served, context: BrowserContext
     page.reload()
     expect(page.locator("#status")).to_have_text("signed out")
     expect(page.locator("#signin-form")).to_be_visible()
+
+
+PHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_active_sessions_list_and_sign_out_another_device(
+    served: Served, browser: Browser, context: BrowserContext
+) -> None:
+    phone_context = browser.new_context(user_agent=PHONE)
+    try:
+        phone = phone_context.new_page()
+        phone.goto(served.url)
+        phone.fill("#user", "dave")
+        phone.click("#signin")
+        expect(phone.locator("#who")).to_have_text("dave")
+        served.clock.advance(timedelta(seconds=1))  # the laptop signs in a second later
+
+        laptop = context.new_page()
+        laptop.goto(served.url)
+        laptop.fill("#user", "dave")
+        laptop.click("#signin")
+        expect(laptop.locator("#who")).to_have_text("dave")
+        laptop.click("#list-devices")
+        devices = laptop.locator("#devices .device")
+        expect(devices).to_have_count(2)
+        # newest sign-in first: this laptop (headless Chromium on Linux), then the phone
+        expect(devices.nth(0)).to_contain_text("Chrome")
+        expect(devices.nth(0)).to_contain_text("on Linux from 127.0.0.1")
+        expect(devices.nth(0)).to_contain_text("(this device)")
+        expect(devices.nth(1)).to_contain_text("Safari 17 on iOS from 127.0.0.1")
+
+        devices.nth(1).locator(".revoke").click()
+        expect(laptop.locator("#status")).to_have_text("device signed out")
+        expect(devices).to_have_count(1)
+        expect(devices.nth(0)).to_contain_text("(this device)")
+
+        phone.click("#refresh")  # the phone's session is gone: its refresh is refused
+        expect(phone.locator("#status")).to_have_text("refresh refused")
+    finally:
+        phone_context.close()

@@ -1,0 +1,94 @@
+"""Per-user session limits, enforced through the store (async version).
+
+The decisions are in `sessionjar._session_limit`; this module reads the user's sessions
+around them and deletes what they rule out. Only the storage protocol is used (a list
+of the user's records and deletes by handle), so the limit holds on every driver.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sessionjar import _events
+from sessionjar._rotation import is_live
+from sessionjar._session_limit import SessionLimit, beyond_limit
+from sessionjar.errors import SessionLimitReached, SessionNotFound
+from sessionjar.storage import AsyncStore, SessionRecord
+
+__all__ = ["enforce_after_create", "enforce_at_refresh", "enforce_before_create"]
+
+
+async def enforce_before_create(
+    store: AsyncStore, limit: SessionLimit, tenant: str, user_id: str, now: datetime
+) -> None:
+    """Before creating a session under ``"refuse"``: raise when the user is at the limit
+    (so that nothing is written). Storage I/O: one read; none under ``"revoke_oldest"``.
+
+    Raises:
+        SessionLimitReached: the user already has ``max_sessions`` live sessions.
+    """
+    if limit.policy != "refuse":
+        return
+    records = await store.list_sessions_for_user(tenant, user_id, now=now)
+    # the store filters on expiry too, but core has the last word on it
+    if len([record for record in records if is_live(record, now)]) >= limit.max_sessions:
+        raise SessionLimitReached(user_id, tenant, limit.max_sessions)
+
+
+async def enforce_after_create(
+    store: AsyncStore, limit: SessionLimit, record: SessionRecord, now: datetime
+) -> None:
+    """After creating ``record``: delete every session of the user the limit does not keep.
+
+    Under ``"revoke_oldest"`` those are the user's oldest; under ``"refuse"`` the newest,
+    and when the new session is among them (or another sign-in already deleted it), the
+    sign-in is refused. Whichever racing sign-in reads last sees every insert, so the
+    user is at the limit once the last one returns.
+    Storage I/O: one read, and one delete when the user is past the limit.
+
+    Raises:
+        SessionLimitReached: ``"refuse"``, and the new session is not kept.
+    """
+    tenant, user_id, handle = record.tenant, record.user_id, record.handle
+    records = await store.list_sessions_for_user(tenant, user_id, now=now)
+    excess = beyond_limit(records, limit, now)
+    # the new session is no one's to report revoked: the caller never saw it
+    await _revoke(store, excess, tenant, user_id, unreported=handle)
+    kept = {stored.handle for stored in records}.difference(excess)
+    if limit.policy == "refuse" and handle not in kept:
+        raise SessionLimitReached(user_id, tenant, limit.max_sessions)
+
+
+async def enforce_at_refresh(
+    store: AsyncStore,
+    limit: SessionLimit,
+    *,
+    handle: str,
+    tenant: str,
+    user_id: str,
+    now: datetime,
+) -> None:
+    """At a refresh of ``handle``: delete every session of the user the limit does not
+    keep, so that two sign-ins at once leave the user past the limit for one refresh
+    at most. Storage I/O: one read, and one delete when the user is past the limit.
+
+    Raises:
+        SessionNotFound: the refreshed session itself was past the limit and is revoked.
+    """
+    records = await store.list_sessions_for_user(tenant, user_id, now=now)
+    excess = beyond_limit(records, limit, now)
+    await _revoke(store, excess, tenant, user_id)
+    if handle in excess:
+        raise SessionNotFound(handle)
+
+
+async def _revoke(
+    store: AsyncStore, handles: list[str], tenant: str, user_id: str, unreported: str = ""
+) -> None:
+    if not handles:
+        return
+    deleted = [handle for handle in await store.delete(handles) if handle != unreported]
+    if deleted and _events.active:
+        _events.emit(
+            "sessionjar_sessions_revoked", handles=deleted, user_id=user_id, tenant=tenant
+        )
