@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeAsync
 
 import sessionjar
 from sessionjar import AsyncSessionManager, Client, Device, InvalidHandle, SessionNotFound
+from sessionjar.testing import ManualClock
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Version/17.1 Mobile/1 Safari/6"
@@ -36,7 +36,9 @@ def revocations() -> Iterator[Revocations]:
     sessionjar.unregister_hooks(plugin)
 
 
-async def test_sign_in_records_the_device(amanager: AsyncSessionManager, clock: FakeClock) -> None:
+async def test_sign_in_records_the_device(
+    amanager: AsyncSessionManager, clock: ManualClock
+) -> None:
     session = await amanager.create_session(
         "alice", client=Client(user_agent=FIREFOX, ip="203.0.113.7")
     )
@@ -52,7 +54,7 @@ async def test_sign_in_records_the_device(amanager: AsyncSessionManager, clock: 
 
 
 async def test_refresh_replaces_the_device_and_its_time(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     session = await amanager.create_session("alice", client=Client(user_agent=FIREFOX))
     created = clock.now
@@ -67,7 +69,7 @@ async def test_refresh_replaces_the_device_and_its_time(
 
 
 async def test_a_refresh_without_a_client_keeps_the_device(
-    amanager: AsyncSessionManager, clock: FakeClock
+    amanager: AsyncSessionManager, clock: ManualClock
 ) -> None:
     session = await amanager.create_session("alice", client=Client(user_agent=FIREFOX))
     clock.advance(minutes=20)
@@ -93,7 +95,7 @@ async def test_truncated_ips_keep_only_the_network(make_amanager: MakeAsync) -> 
 
 
 async def test_devices_are_listed_newest_sign_in_first_with_one_read(
-    make_amanager: MakeAsync, clock: FakeClock
+    make_amanager: MakeAsync, clock: ManualClock
 ) -> None:
     calls: list[str] = []
     manager = make_amanager(calls=calls)

@@ -8,11 +8,11 @@ import pytest
 
 pytest.importorskip("django", reason="Django is not installed (run `nox -s django`)")
 from django.test import Client
-from fix_clock import FakeClock
 from fix_django import HTTPS, REFRESH, Jar
 
 import sessionjar
 from sessionjar.django._runtime import runtime
+from sessionjar.testing import ManualClock
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 CHROME = (
@@ -36,7 +36,7 @@ def _signin(client: Client, headers: dict[str, str]) -> None:
     assert response.status_code == 200
 
 
-def test_sign_in_and_refresh_record_the_device(jar: Jar, clock: FakeClock) -> None:
+def test_sign_in_and_refresh_record_the_device(jar: Jar, clock: ManualClock) -> None:
     client = Client(**HTTPS, REMOTE_ADDR="203.0.113.9")
     with jar():
         _signin(client, {"User-Agent": FIREFOX})

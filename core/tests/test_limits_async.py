@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any
 
 import pytest
-from fix_clock import FakeClock
 from fix_manager import MakeAsync, aparallel_calls
 
 import sessionjar
@@ -24,6 +23,7 @@ from sessionjar import (
     SessionLimitReached,
     SessionNotFound,
 )
+from sessionjar.testing import ManualClock
 
 KIB = 1024
 
@@ -103,7 +103,7 @@ class TestDataSize:
 
 class TestRevokeOldest:
     async def test_the_newest_sessions_are_kept(
-        self, make_amanager: MakeAsync, clock: FakeClock, revocations: Revocations
+        self, make_amanager: MakeAsync, clock: ManualClock, revocations: Revocations
     ) -> None:
         manager = await _limited(make_amanager, SessionLimit(2))
         sessions = []
@@ -125,7 +125,7 @@ class TestRevokeOldest:
         assert await _handles(manager) == {mine.handle}
 
     async def test_expired_sessions_do_not_count(
-        self, make_amanager: MakeAsync, clock: FakeClock
+        self, make_amanager: MakeAsync, clock: ManualClock
     ) -> None:
         manager = await _limited(make_amanager, SessionLimit(1, "refuse"))
         await manager.create_session("alice")
@@ -168,11 +168,11 @@ class TestRefuse:
         await manager.create_session("alice")
 
     async def test_a_new_session_that_lost_the_race_deletes_itself(
-        self, make_amanager: MakeAsync, store_url: str, clock: FakeClock
+        self, make_amanager: MakeAsync, store_url: str, clock: ManualClock
     ) -> None:
         # another process's sign-in, a moment older, lands between this one's check and
         # its insert
-        rival = make_amanager(clock=FakeClock(clock.now - timedelta(seconds=1)))
+        rival = make_amanager(clock=ManualClock(clock.now - timedelta(seconds=1)))
         await rival.load_keys()
         store = RivalStore(sessionjar.open_async_store(store_url), rival)
         manager = AsyncSessionManager(store, clock=clock, session_limit=SessionLimit(1, "refuse"))
@@ -206,7 +206,7 @@ class TestRefresh:
     revoked at the next refresh of any session of the user."""
 
     async def _over_the_limit(
-        self, make_amanager: MakeAsync, clock: FakeClock, limit: SessionLimit
+        self, make_amanager: MakeAsync, clock: ManualClock, limit: SessionLimit
     ) -> tuple[AsyncSessionManager, list[AsyncSession]]:
         unlimited = make_amanager()
         await unlimited.load_keys()
@@ -218,7 +218,7 @@ class TestRefresh:
 
     @pytest.mark.parametrize(("policy", "beyond"), [("revoke_oldest", 0), ("refuse", 2)])
     async def test_a_session_past_the_limit_is_revoked_at_its_refresh(
-        self, make_amanager: MakeAsync, clock: FakeClock, policy: str, beyond: int
+        self, make_amanager: MakeAsync, clock: ManualClock, policy: str, beyond: int
     ) -> None:
         limit = SessionLimit(2, policy)  # type: ignore[arg-type]
         manager, sessions = await self._over_the_limit(make_amanager, clock, limit)
@@ -230,7 +230,7 @@ class TestRefresh:
         assert await _handles(manager) == expected
 
     async def test_a_kept_session_refreshes_and_revokes_the_others(
-        self, make_amanager: MakeAsync, clock: FakeClock, revocations: Revocations
+        self, make_amanager: MakeAsync, clock: ManualClock, revocations: Revocations
     ) -> None:
         manager, sessions = await self._over_the_limit(make_amanager, clock, SessionLimit(1))
         token = sessions[2].refresh_token

@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fix_clock import FakeClock
 from fix_web import starlette_app
 from flask import Flask
 
 from sessionjar import AsyncSessionManager, ConfigurationError, SessionLimit, SessionManager
 from sessionjar._web import WebConfig
 from sessionjar.flask import SessionExtension, create_new_session
+from sessionjar.testing import ManualClock
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 CHROME = (
@@ -26,7 +26,7 @@ AClient = Callable[..., httpx.AsyncClient]
 
 class TestStarlette:
     async def test_sign_in_and_refresh_record_the_device(
-        self, amanager: AsyncSessionManager, aclient: AClient, clock: FakeClock
+        self, amanager: AsyncSessionManager, aclient: AClient, clock: ManualClock
     ) -> None:
         client = aclient(starlette_app(amanager))
         response = await client.post(
@@ -66,7 +66,7 @@ def flask_app(manager: SessionManager, **options: Any) -> Flask:
 
 class TestFlask:
     def test_sign_in_and_refresh_record_the_device(
-        self, manager: SessionManager, clock: FakeClock
+        self, manager: SessionManager, clock: ManualClock
     ) -> None:
         client = flask_app(manager).test_client()
         client.environ_base.update({"wsgi.url_scheme": "https", "REMOTE_ADDR": "203.0.113.9"})
