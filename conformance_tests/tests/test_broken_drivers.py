@@ -10,6 +10,8 @@ from typing import Final
 import pytest
 from broken_drivers import BROKEN_BACKENDS
 
+from sessionjar_conformance import AsyncStoreConformance, StoreConformance
+
 _EXACT_MATCHING: Final = {
     "test_user_ids_match_exactly",
     "test_tenants_match_exactly",
@@ -152,10 +154,10 @@ _MODULE: Final = """
 import pytest
 
 from broken_drivers import open_broken, open_unreachable
-from sessionjar_conformance import {aggregate}
+{imports}
 
 
-class TestBroken({aggregate}):
+class TestBroken({bases}):
     capabilities = frozenset({{"shared_namespace", "unreachable"}})
 
     @pytest.fixture
@@ -175,18 +177,36 @@ def run_suite_on(
     """Run the suite's tests that must catch a broken backend; return those that failed.
 
     Only those tests run, to keep the self-test short; the whole suite fails whenever
-    one of them does.
+    one of them does. The test class is built from the behaviour classes that define
+    them and the fixtures' base class: collecting the whole suite for each broken
+    backend would cost seconds apiece.
     """
     pytester.syspathinsert(Path(__file__).parent)
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    aggregate = "AsyncStoreConformance" if flavour == "async" else "StoreConformance"
-    module = _MODULE.format(name=name, flavour=flavour, aggregate=aggregate, url=url)
+    aggregate = AsyncStoreConformance if flavour == "async" else StoreConformance
+    classes = _classes_defining(aggregate, CAUGHT_BY[name])
+    module = _MODULE.format(
+        name=name,
+        flavour=flavour,
+        url=url,
+        imports="\n".join(f"from {cls.__module__} import {cls.__name__}" for cls in classes),
+        bases=", ".join(cls.__name__ for cls in classes),
+    )
     pytester.makepyfile(module)
     selected = " or ".join(sorted(CAUGHT_BY[name]))
     args = ("-p", "no:cacheprovider", "-q", "-rf", "--tb=no", "-k", selected)
     result = pytester.runpytest_inprocess(*args)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     return set(_FAILED.findall(result.stdout.str()))
+
+
+def _classes_defining(aggregate: type, tests: set[str]) -> list[type]:
+    """Return the behaviour classes of ``aggregate`` that define ``tests``, in MRO
+    order, then the class that holds the suite's fixtures."""
+    behaviours = [
+        cls for cls in aggregate.__mro__[1:-2] if any(test in vars(cls) for test in tests)
+    ]
+    return [*behaviours, aggregate.__mro__[-2]]
 
 
 @pytest.mark.parametrize("name", CAUGHT_BY)
