@@ -40,7 +40,9 @@ Document = dict[str, Any]
 _TIMES: Final = frozenset(
     {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
 )
-_JSON: Final = frozenset({"access_payload", "session_data", "private_jwk"})
+_JSON: Final = frozenset({"access_payload", "session_data", "device", "private_jwk"})
+# Fields a document written by an older driver lacks: the codec reads null as their default.
+_ADDED_LATER: Final = frozenset({"device"})
 
 
 def _with_dates(row: Mapping[str, object]) -> Document:
@@ -137,8 +139,11 @@ def _stored(document: Mapping[str, Any], name: str) -> Any:
 
     Only the BSON types `session_document` writes pass: a date where a time was
     written (text that looks like a number does not), JSON text where an object was,
-    and an ``Int64`` is read as the `int` it is.
+    and an ``Int64`` is read as the `int` it is. A ``device`` missing from a document
+    written before protocol 4 is read as null, which the codec reads as ``{}``.
     """
+    if name in _ADDED_LATER and name not in document:
+        return None
     value = document[name]
     if name in _TIMES:
         if value is None or (isinstance(value, datetime) and value.utcoffset() is not None):

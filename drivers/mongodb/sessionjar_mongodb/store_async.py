@@ -27,9 +27,11 @@ from sessionjar.drivers import (
     check_handles,
     check_liveness_query,
     check_namespace,
+    check_limit,
     check_record,
     check_signing_key,
     check_update,
+    check_user_query,
 )
 from sessionjar_mongodb._documents import (
     patch_update,
@@ -231,15 +233,35 @@ class AsyncMongoStore:
             found = await self._sessions.find(query, _ID_ONLY).to_list()
         return [_handle_of(document) for document in found]
 
-    async def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records and signing keys; return how many records were deleted.
+    async def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id, any order (one
+        ``find`` on the (tenant, user_id) index)."""
+        check_user_query(tenant, user_id, now)
+        query = {**_owner(tenant, user_id), "expires_at": {"$gt": now}}
+        await self._ensure_indexes()
+        with Translated("list a user's sessions"):
+            found = await self._sessions.find(query).to_list()
+        return [session_from_document(document) for document in found]
 
-        One ``delete`` per collection.
+    async def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) and signing keys; return how many
+        records were deleted.
+
+        Without a limit, one ``delete`` per collection. With one, a ``find`` of at most
+        ``limit`` expired handles, then one ``delete`` of those still expired, whose count
+        is what this call deleted; again while a racing process deleted some of them
+        first, so that a count below ``limit`` means that none is left.
         """
+        check_limit(limit)
         expired = {"expires_at": {"$lte": now}}
         await self._ensure_indexes()
         with Translated("delete expired sessions"):
-            deleted = (await self._sessions.delete_many(expired)).deleted_count
+            if limit is None:
+                deleted = (await self._sessions.delete_many(expired)).deleted_count
+            else:
+                deleted = await self._delete_expired_batches(expired, limit)
         with Translated("delete expired signing keys"):
             await self._keys.delete_many(expired)
         return deleted
@@ -270,6 +292,20 @@ class AsyncMongoStore:
         """Close the client's connections; later calls raise `StorageUnavailable`."""
         with Translated("close the client"):
             await self._client.close()
+
+    async def _delete_expired_batches(self, expired: dict[str, Any], limit: int) -> int:
+        deleted = 0
+        while deleted < limit:
+            wanted = limit - deleted
+            found = await self._sessions.find(expired, _ID_ONLY, limit=wanted).to_list()
+            handles = [_handle_of(document) for document in found]
+            # the expiry again: a record refreshed since the find is live and stays
+            query = {"_id": {"$in": handles}, **expired}
+            count = (await self._sessions.delete_many(query)).deleted_count if handles else 0
+            deleted += count
+            if count == len(handles) < wanted:  # all found were ours, and none is left
+                break
+        return deleted
 
     async def _delete_one(self, query: dict[str, Any]) -> bool:
         with Translated("delete a session"):

@@ -21,6 +21,7 @@ __all__ = [
     "DELETE",
     "DELETE_FOR_USER",
     "LIST_FOR_USER",
+    "LIST_SESSIONS_FOR_USER",
     "DELETE_EXPIRED",
     "DELETE_EXPIRED_KEYS",
 ]
@@ -47,7 +48,8 @@ end
 
 # The fields whose stored text is JSON already: integers (times, version) and objects.
 _INTEGERS = frozenset({"created_at", "expires_at", "absolute_deadline", "rotated_at", "version"})
-_VERBATIM = _INTEGERS | {"access_payload", "session_data"}
+_VERBATIM = _INTEGERS | {"access_payload", "session_data", "device"}
+_POSITIONS = {name: i for i, name in enumerate((*SESSION_FIELDS, OWNER_FIELD), 1)}
 
 # exact(): whether stored text is an integer as the driver writes it, so that a tampered
 # expiry ("soon", "1e999", "0x10") is an error and never compared as a number.
@@ -57,8 +59,9 @@ local function exact(text)
 end
 """
 
-# FIELDS: a record's fields in codec order, then the owner tag (13th).
-# values(): a record's first 12 fields, read by HMGET, as one JSON array in codec order
+# FIELDS: a record's fields in codec order, then the owner tag; TENANT ... OWNER: the
+# position of a field in FIELDS (and in a row HMGET read).
+# values(): a record's fields but the owner tag, read by HMGET, as one JSON array in codec order
 # (nil as null), with the fields of VERBATIM spliced in as they are: one bulk string
 # parses much faster in redis-py than a reply of a dozen elements, values alone spare
 # the field names, and the JSON objects are parsed once, not as strings and then again.
@@ -70,7 +73,15 @@ _ROW = (
     + ", ".join(f"'{name}'" for name in (*SESSION_FIELDS, OWNER_FIELD))
     + "}\nlocal VERBATIM = {"
     + ", ".join("true" if name in _VERBATIM else "false" for name in SESSION_FIELDS)
-    + "}\nlocal INTEGER = {"
+    + "}\nlocal TENANT, USER, CREATED, EXPIRES, DEADLINE, REFRESH, VERSION, OWNER = "
+    + ", ".join(
+        str(_POSITIONS[name])
+        for name in (
+            "tenant", "user_id", "created_at", "expires_at", "absolute_deadline",
+            "refresh_hash", "version", OWNER_FIELD,
+        )
+    )  # fmt: skip
+    + "\nlocal INTEGER = {"
     + ", ".join("true" if name in _INTEGERS else "false" for name in SESSION_FIELDS)
     + """}
 local function unreadable(row)
@@ -99,11 +110,9 @@ end
 """
 )
 
-# POSITION: the index of each field in FIELDS.
+# POSITION: the index of each field in FIELDS, by name.
 _POSITION = (
-    "local POSITION = {"
-    + ", ".join(f"{name} = {i}" for i, name in enumerate((*SESSION_FIELDS, OWNER_FIELD), 1))
-    + "}\n"
+    "local POSITION = {" + ", ".join(f"{name} = {i}" for name, i in _POSITIONS.items()) + "}\n"
 )
 
 # KEYS: record. Returns the record as values() does, or nil.
@@ -136,10 +145,10 @@ for i, name in ipairs(FIELDS) do
 end
 redis.call('HSET', KEYS[1], unpack(flat))
 redis.call('PEXPIRE', KEYS[1], ttl)
-for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', row[4])) do
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', row[CREATED])) do
   if redis.call('EXISTS', prefix .. 's:' .. old) == 0 then redis.call('ZREM', KEYS[2], old) end
 end
-redis.call('ZADD', KEYS[2], row[5], handle)
+redis.call('ZADD', KEYS[2], row[EXPIRES], handle)
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1
 """,
@@ -159,22 +168,24 @@ UPDATE = Script(
 local args = cjson.decode(ARGV[1])
 local now, version, refresh_hash, ttl = args[1], args[2], args[3], args[4]
 local row = redis.call('HMGET', KEYS[1], unpack(FIELDS))
-if not row[5] then return false end
+if not row[EXPIRES] then return false end
 local bad = unreadable(row)
 if bad then return bad end
-if tonumber(row[5]) <= now then return false end
-if version ~= cjson.null and row[12] ~= version then return false end
-if refresh_hash ~= cjson.null and row[9] ~= refresh_hash then return false end
+if tonumber(row[EXPIRES]) <= now then return false end
+if version ~= cjson.null and row[VERSION] ~= version then return false end
+if refresh_hash ~= cjson.null and row[REFRESH] ~= refresh_hash then return false end
 for i = 5, #args, 2 do row[POSITION[args[i]]] = args[i + 1] end
-if ttl ~= cjson.null and row[6] and tonumber(row[5]) > tonumber(row[6]) then return false end
-row[12] = tostring(tonumber(row[12]) + 1)
-redis.call('HSET', KEYS[1], 'version', row[12], unpack(args, 5))
+if ttl ~= cjson.null and row[DEADLINE] and tonumber(row[EXPIRES]) > tonumber(row[DEADLINE]) then
+  return false
+end
+row[VERSION] = tostring(tonumber(row[VERSION]) + 1)
+redis.call('HSET', KEYS[1], 'version', row[VERSION], unpack(args, 5))
 if ttl ~= cjson.null then
   local prefix, handle = split(KEYS[1])
   redis.call('PEXPIRE', KEYS[1], ttl)
-  if row[13] then
-    local index = prefix .. 'u:' .. row[13]
-    redis.call('ZADD', index, row[5], handle)
+  if row[OWNER] then
+    local index = prefix .. 'u:' .. row[OWNER]
+    redis.call('ZADD', index, row[EXPIRES], handle)
     if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
   end
 end
@@ -236,14 +247,37 @@ return live
 """,
 )
 
-# KEYS: records of one bucket. ARGV: now. Returns how many of them were expired and deleted.
-# A record whose expiry is unreadable is left to its native TTL.
+# KEYS: owner index. ARGV: prefix, tenant, user id, now. Returns the owner's live records,
+# each as values() does (an error reply if one is unreadable), and prunes entries whose
+# record is gone.
+LIST_SESSIONS_FOR_USER = Script(
+    _ROW
+    + """
+local live = {}
+for _, handle in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local row = redis.call('HMGET', ARGV[1] .. 's:' .. handle, unpack(FIELDS, 1, #FIELDS - 1))
+  if not row[1] then
+    redis.call('ZREM', KEYS[1], handle)
+  elseif row[TENANT] == ARGV[2] and row[USER] == ARGV[3] then
+    local bad = unreadable(row)
+    if bad then return bad end
+    if tonumber(row[EXPIRES]) > tonumber(ARGV[4]) then live[#live + 1] = values(row) end
+  end
+end
+return live
+""",
+)
+
+# KEYS: records of one bucket. ARGV: now, the most records to delete. Returns how many of
+# them were expired and deleted. A record whose expiry is unreadable is left to its
+# native TTL.
 DELETE_EXPIRED = Script(
     _EXACT
     + _SPLIT
     + """
-local count = 0
+local count, most = 0, tonumber(ARGV[2])
 for _, key in ipairs(KEYS) do
+  if count == most then break end
   local row = redis.call('HMGET', key, 'expires_at', 'ix')
   if row[1] and exact(row[1]) and tonumber(row[1]) <= tonumber(ARGV[1]) then
     redis.call('DEL', key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -197,6 +198,7 @@ async def test_one_round_trip_per_operation(
         yield lambda: store.get(record.handle)
         yield lambda: store.update(record.handle, patch, expected_version=1, now=clock())
         yield lambda: store.list_for_user("public", "alice", now=clock())
+        yield lambda: store.list_sessions_for_user("public", "alice", now=clock())
         yield lambda: store.delete([record.handle])
         yield lambda: store.delete_for_user("public", "alice")
         yield lambda: store.add_signing_key(make_key(clock()))
@@ -401,6 +403,52 @@ async def test_a_tampered_record_is_unreadable_for_reads_and_writes(
         await store.update(record.handle, patch, expected_version=None, now=clock())
     assert raw.hgetall(key) == before, "a conditional write on a tampered record"
     raw.delete(key)  # delete_expired leaves a record whose expiry is unreadable
+
+
+async def test_a_record_written_before_devices_reads_device_as_empty(
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
+) -> None:
+    record = make_record(clock(), device={"user_agent": "Firefox 133 on Windows"})
+    await store.create(record)
+    key = layout.record(record.handle)
+    assert raw.hget(key, "device") == '{"user_agent":"Firefox 133 on Windows"}'
+    raw.hdel(key, "device")  # as protocol 3 wrote it
+    old = replace(record, device={})
+    assert await store.get(record.handle) == old
+    assert await store.list_sessions_for_user("public", "alice", now=clock()) == [old]
+    patch = SessionPatch(session_data={"n": 1})
+    updated = await store.update(record.handle, patch, expected_version=1, now=clock())
+    assert updated == replace(old, session_data={"n": 1}, version=2)
+    patch = SessionPatch(device={"ip": "203.0.113.0"})
+    updated = await store.update(record.handle, patch, expected_version=2, now=clock())
+    assert updated is not None
+    assert updated.device == {"ip": "203.0.113.0"}
+
+
+async def test_listing_sessions_prunes_entries_of_records_gone(
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
+) -> None:
+    now = clock()
+    kept, gone = make_record(now), make_record(now)
+    for record in (kept, gone):
+        await store.create(record)
+    raw.delete(layout.record(gone.handle))  # as Redis's native expiry does
+    assert await store.list_sessions_for_user("public", "alice", now=now) == [kept]
+    assert _index_entries(raw, layout, ALICE) == {kept.handle}
+
+
+async def test_delete_expired_stops_at_its_limit_across_batches(
+    store: AsyncRedisStore, clock: Clock, make_record: MakeRecord
+) -> None:
+    now = clock()
+    expired = [make_record(now - timedelta(hours=2)) for _ in range(300)]  # > one SCAN batch
+    live = make_record(now)
+    for record in [*expired, live]:
+        await store.create(record)
+    assert await store.delete_expired(now=now, limit=290) == 290
+    assert await store.delete_expired(now=now, limit=290) == 10
+    assert await store.delete_expired(now=now, limit=1) == 0
+    assert await store.list_for_user("public", "alice", now=now) == [live.handle]
 
 
 async def test_is_live_reads_three_fields_and_matches_exactly(
