@@ -33,6 +33,7 @@ __all__ = [
     "signing_key_document",
     "signing_key_from_document",
     "update_filter",
+    "unchanged",
 ]
 
 Document = dict[str, Any]
@@ -101,6 +102,15 @@ def update_filter(
     return query
 
 
+def unchanged(document: Mapping[str, Any]) -> Document:
+    """Return the filter conditions that a session document is still as read: its version
+    (every write increments it) and its JSON text (which no filter could check)."""
+    query: Document = {"version": document["version"]}
+    for name in _SESSION_JSON:
+        query[name] = document[name] if name in document else {"$exists": False}
+    return query
+
+
 def session_from_document(document: Mapping[str, Any]) -> SessionRecord:
     """Rebuild a session record from its document, through `codec.session_from_values`.
 
@@ -131,6 +141,7 @@ def signing_key_from_document(document: Mapping[str, Any]) -> SigningKeyRecord:
 
 
 _SESSION_KEYS: Final = ("_id", *SESSION_FIELDS[1:])
+_SESSION_JSON: Final = tuple(name for name in SESSION_FIELDS if name in _JSON)
 _KEY_KEYS: Final = ("_id", *SIGNING_KEY_FIELDS[1:])
 
 

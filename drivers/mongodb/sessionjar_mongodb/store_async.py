@@ -32,6 +32,7 @@ from sessionjar.drivers import (
     check_signing_key,
     check_update,
     check_user_query,
+    update_applies,
 )
 from sessionjar_mongodb._documents import (
     patch_update,
@@ -39,6 +40,7 @@ from sessionjar_mongodb._documents import (
     session_from_document,
     signing_key_document,
     signing_key_from_document,
+    unchanged,
     update_filter,
 )
 from sessionjar_mongodb._errors import Translated
@@ -61,9 +63,10 @@ class AsyncMongoStore:
     server's updates are atomic (``buildInfo``) and creates the indexes (idempotently):
     (tenant, user_id), and a TTL index on ``expires_at`` that lets the server delete
     expired records — garbage collection only, since core checks expiry on every read.
-    After that, every call sends one command, except `delete_expired` (one per
-    collection) and `delete` and `delete_for_user`, which send one single-document
-    ``delete`` per record so that they know which records they deleted. Every call ends
+    After that, every call sends one command, except `update` (a ``find`` that reads
+    the record as `get` would, then a ``findAndModify``), `delete_expired` (one per
+    collection, more with a limit) and `delete` and `delete_for_user`, which send one
+    single-document ``delete`` per record so that they know which records they deleted. Every call ends
     within the URL's ``timeoutMS`` (5 s by default), or raises `StorageUnavailable`.
 
     Args:
@@ -175,25 +178,41 @@ class AsyncMongoStore:
         now: datetime,
         expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
-        """Apply ``patch`` to a live record; update-only (one ``findAndModify``).
+        """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`.
 
-        Every condition of `AsyncStore.update` is part of the command's filter.
+        One ``find``, read as `get` reads it, so that a tampered record raises before
+        anything is written; then, if the update applies, one ``findAndModify`` whose
+        filter holds every condition of `AsyncStore.update` and the record as read (its
+        version and JSON text). Read again if another write came in between.
         """
         _check_handle(handle)
         check_update(patch, expected_version, expected_refresh_hash)
-        query = update_filter(
-            handle,
-            patch,
-            now=now,
-            expected_version=expected_version,
-            expected_refresh_hash=expected_refresh_hash,
-        )
         await self._ensure_indexes()
-        with Translated("update a session"):
-            document = await self._sessions.find_one_and_update(
-                query, patch_update(patch), return_document=ReturnDocument.AFTER
+        while True:
+            with Translated("read a session"):
+                document = await self._sessions.find_one({"_id": handle})
+            if document is None or not update_applies(
+                session_from_document(document),
+                patch,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
+                now=now,
+            ):
+                return None
+            query = update_filter(
+                handle,
+                patch,
+                now=now,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
             )
-        return None if document is None else session_from_document(document)
+            query.update(unchanged(document))
+            with Translated("update a session"):
+                updated = await self._sessions.find_one_and_update(
+                    query, patch_update(patch), return_document=ReturnDocument.AFTER
+                )
+            if updated is not None:
+                return session_from_document(updated)
 
     async def delete(self, handles: Sequence[str]) -> list[str]:
         """Delete the records with these handles; return the handles actually deleted.

@@ -373,6 +373,42 @@ async def test_parallel_limited_deletes_of_expired_records_count_each_once(
     assert [result for result in results if isinstance(result, BaseException)] == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("session_data", '{"a":'),
+        ("session_data", '{"n": 1e999}'),
+        ("access_payload", "[1]"),
+        ("device", {"not": "text"}),
+        ("device", None),
+        ("created_at", "yesterday"),
+        ("version", "two"),
+    ],
+)
+async def test_a_tampered_document_is_refused_by_updates_with_nothing_written(
+    store: AsyncMongoStore, raw_database: Any, namespace: str, field: str, value: Any
+) -> None:
+    record = new_record()
+    await store.create(record)
+    sessions = raw_database[f"{namespace}.sessions"]
+    sessions.update_one({"_id": record.handle}, {"$set": {field: value}})
+    before = sessions.find_one({"_id": record.handle})
+    for patch, version, refresh_hash in [
+        (SessionPatch(session_data={"x": 1}), None, None),
+        (SessionPatch(access_payload={"x": 1}), 1, None),
+        (SessionPatch(refresh_hash="b" * 64), None, record.refresh_hash),
+    ]:
+        with pytest.raises(StorageUnavailable, match="unreadable session"):
+            await store.update(
+                record.handle,
+                patch,
+                expected_version=version,
+                expected_refresh_hash=refresh_hash,
+                now=now(),
+            )
+        assert sessions.find_one({"_id": record.handle}) == before
+
+
 async def test_oversized_values_write_nothing(store: AsyncMongoStore) -> None:
     record = new_record(session_data={"blob": TOO_LARGE})
     with pytest.raises(SerializationError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from sessionjar._json import MAX_DEPTH
 from sessionjar.codec import SESSION_FIELDS
 from sessionjar_redis._rows import OWNER_FIELD
 
@@ -110,6 +111,72 @@ end
 """
 )
 
+# unsound(): an error reply if a JSON field holds text that Python's json and
+# `sessionjar.codec` would refuse to read back, else nil; so that an update never writes
+# to a record that then reads as unreadable. The text must be valid UTF-8 with no control
+# character, parse (cjson), nest at most MAX_DEPTH deep, and hold only numbers Python
+# reads as core wrote them: no hex, Infinity, NaN, leading zero or "+", no integer of more
+# than 4300 digits, no float out of range. Runs after unreadable(), on a record's values.
+_SOUND = (
+    f"local MAX_DEPTH = {MAX_DEPTH}\n"
+    + r"""
+local function utf8_valid(text)
+  local i = string.find(text, '[\128-\255]')
+  while i do
+    local c, c2, c3, c4 = string.byte(text, i, i + 3)
+    local size, low, high = 0, 128, 191
+    if c >= 194 and c <= 223 then size = 2
+    elseif c >= 224 and c <= 239 then size = 3
+    elseif c >= 240 and c <= 244 then size = 4
+    else return false end
+    if c == 224 then low = 160 elseif c == 237 then high = 159
+    elseif c == 240 then low = 144 elseif c == 244 then high = 143 end
+    if not (c2 and c2 >= low and c2 <= high) then return false end
+    if size > 2 and not (c3 and c3 >= 128 and c3 <= 191) then return false end
+    if size > 3 and not (c4 and c4 >= 128 and c4 <= 191) then return false end
+    i = string.find(text, '[\128-\255]', i + size)
+  end
+  return true
+end
+local function token_valid(token)
+  if token == 'true' or token == 'false' or token == 'null' then return true end
+  local digits, rest = string.match(token, '^%-?(%d+)(.*)$')
+  if not digits or (#digits > 1 and string.byte(digits) == 48) then return false end
+  if rest == '' then return #digits <= 4300 end
+  rest = string.match(rest, '^%.%d+(.*)$') or rest
+  if rest ~= '' and not string.match(rest, '^[eE][%+%-]?%d+$') then return false end
+  local value = tonumber(token)
+  return value == value and value ~= math.huge and value ~= -math.huge
+end
+local function json_sound(text)
+  if string.find(text, '[%z\1-\31]') or not utf8_valid(text) then return false end
+  if not pcall(cjson.decode, text) then return false end
+  local bare = string.gsub(string.gsub(text, '\\.', ''), '"[^"]*"', '""')
+  local depth = 0
+  for bracket in string.gmatch(bare, '[%[%]{}]') do
+    depth = depth + ((bracket == '{' or bracket == '[') and 1 or -1)
+    if depth > MAX_DEPTH then return false end
+  end
+  for token in string.gmatch(bare, '[^%s,:%[%]{}"]+') do
+    if not token_valid(token) then return false end
+  end
+  return true
+end
+local function sound(value, json)
+  if json then return json_sound(value) end
+  return utf8_valid(value)
+end
+local function unsound(row)
+  for i, integer in ipairs(INTEGER) do
+    local value = row[i]
+    if value and not integer and not sound(value, VERBATIM[i]) then
+      return redis.error_reply('unreadable session record: ' .. FIELDS[i] .. ' is malformed')
+    end
+  end
+end
+"""
+)
+
 # POSITION: the index of each field in FIELDS, by name.
 _POSITION = (
     "local POSITION = {" + ", ".join(f"{name} = {i}" for name, i in _POSITIONS.items()) + "}\n"
@@ -162,6 +229,7 @@ return 1
 # does, or nil when a condition fails.
 UPDATE = Script(
     _ROW
+    + _SOUND
     + _POSITION
     + _SPLIT
     + """
@@ -169,7 +237,7 @@ local args = cjson.decode(ARGV[1])
 local now, version, refresh_hash, ttl = args[1], args[2], args[3], args[4]
 local row = redis.call('HMGET', KEYS[1], unpack(FIELDS))
 if not row[EXPIRES] then return false end
-local bad = unreadable(row)
+local bad = unreadable(row) or unsound(row)
 if bad then return bad end
 if tonumber(row[EXPIRES]) <= now then return false end
 if version ~= cjson.null and row[VERSION] ~= version then return false end

@@ -14,6 +14,7 @@ from redis.crc import key_slot
 from redis.exceptions import RedisClusterException, RedisError
 
 from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord, StorageUnavailable
+from sessionjar._json import MAX_DEPTH
 from sessionjar._acompat import asleep
 from sessionjar.codec import SESSION_FIELDS, to_millis
 from sessionjar_redis._keys import KeyLayout, owner_tag
@@ -380,6 +381,16 @@ async def test_a_closed_store_raises_storage_unavailable(url: str, namespace: st
         ("rotated_at", "1.5"),
         ("session_data", "[1, 2]"),
         ("access_payload", '"text"'),
+        # JSON objects that Lua's cjson reads and Python's json or the codec refuse
+        ("session_data", '{"a":'),
+        ("session_data", '{"n": 1e999}'),
+        ("session_data", '{"n": 1' + "0" * 5000 + "}"),
+        ("session_data", '{"a":' + "[" * 200 + "]" * 200 + "}"),
+        ("session_data", '{"a": "\\ud800"}'),
+        ("access_payload", '{"a": 0x10}'),
+        ("access_payload", '{"a": 010}'),
+        ("device", '{"a": NaN}'),
+        ("device", '{"a": "tab\there"}'),
     ],
 )
 async def test_a_tampered_record_is_unreadable_for_reads_and_writes(
@@ -403,6 +414,22 @@ async def test_a_tampered_record_is_unreadable_for_reads_and_writes(
         await store.update(record.handle, patch, expected_version=None, now=clock())
     assert raw.hgetall(key) == before, "a conditional write on a tampered record"
     raw.delete(key)  # delete_expired leaves a record whose expiry is unreadable
+
+
+async def test_json_core_writes_at_its_edges_is_updated(
+    store: AsyncRedisStore, clock: Clock, make_record: MakeRecord
+) -> None:
+    # what the update script checks never refuses what core wrote
+    data = {"big": 10**400, "max": 1.7976931348623157e308, "tiny": 5e-324, "neg": -0.5e-7}
+    deep: dict[str, Any] = {}
+    for _ in range(MAX_DEPTH - 1):
+        deep = {"d": deep}
+    text = {"é": "日本語 \U0001f600 \\ \" \n \x00", "k\"": [True, False, None, 0, -0]}
+    record = make_record(clock(), session_data=data, access_payload=deep, device=text)
+    await store.create(record)
+    patch = SessionPatch(refresh_hash="b" * 64)
+    updated = await store.update(record.handle, patch, expected_version=1, now=clock())
+    assert updated == replace(record, refresh_hash="b" * 64, version=2)
 
 
 async def test_a_record_written_before_devices_reads_device_as_empty(
