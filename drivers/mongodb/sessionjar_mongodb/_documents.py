@@ -107,7 +107,7 @@ def unchanged(document: Mapping[str, Any]) -> Document:
     (every write increments it) and its JSON text (which no filter could check)."""
     query: Document = {"version": document["version"]}
     for name in _SESSION_JSON:
-        query[name] = document[name] if name in document else {"$exists": False}
+        query[name] = document.get(name, {"$exists": False})
     return query
 
 

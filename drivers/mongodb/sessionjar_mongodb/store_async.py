@@ -25,9 +25,9 @@ from sessionjar import (
 from sessionjar._acompat import ALock
 from sessionjar.drivers import (
     check_handles,
+    check_limit,
     check_liveness_query,
     check_namespace,
-    check_limit,
     check_record,
     check_signing_key,
     check_update,
@@ -66,8 +66,9 @@ class AsyncMongoStore:
     After that, every call sends one command, except `update` (a ``find`` that reads
     the record as `get` would, then a ``findAndModify``), `delete_expired` (one per
     collection, more with a limit) and `delete` and `delete_for_user`, which send one
-    single-document ``delete`` per record so that they know which records they deleted. Every call ends
-    within the URL's ``timeoutMS`` (5 s by default), or raises `StorageUnavailable`.
+    single-document ``delete`` per record so that they know which records they deleted.
+    Every call ends within the URL's ``timeoutMS`` (5 s by default), or raises
+    `StorageUnavailable`.
 
     Args:
         options: what the store URL asks for (see `from_url`).

@@ -335,9 +335,8 @@ async def test_a_document_written_before_devices_reads_device_as_empty(
     record = new_record(device={"user_agent": "Firefox 133 on Windows"})
     await store.create(record)
     sessions = raw_database[f"{namespace}.sessions"]
-    assert sessions.find_one({"_id": record.handle})["device"] == (
-        '{"user_agent":"Firefox 133 on Windows"}'
-    )
+    stored = sessions.find_one({"_id": record.handle})
+    assert stored["device"] == '{"user_agent":"Firefox 133 on Windows"}'
     sessions.update_one({"_id": record.handle}, {"$unset": {"device": ""}})  # as protocol 3
     old = replace(record, device={})
     assert await store.get(record.handle) == old
@@ -369,7 +368,7 @@ async def test_parallel_limited_deletes_of_expired_records_count_each_once(
     results = await aparallel(4, drain)
     for opened in stores:
         await opened.close()
-    assert sum(result for result in results if isinstance(result, int)) == 25
+    assert sum([result for result in results if isinstance(result, int)]) == 25
     assert [result for result in results if isinstance(result, BaseException)] == []
 
 

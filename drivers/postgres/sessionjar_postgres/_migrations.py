@@ -2,8 +2,9 @@
 
 A namespace at an older version is upgraded in place: the store runs the missing steps
 in one transaction under a database-wide advisory lock, so that two processes migrating
-at once (say, two replicas starting) apply each step exactly once, and a failed step leaves nothing behind (PostgreSQL's DDL is
-transactional). Each applied step is recorded in the namespace's ``_migrations`` table.
+at once (say, two replicas starting) apply each step exactly once, and a failed step
+leaves nothing behind (PostgreSQL's DDL is transactional). Each applied step is
+recorded in the namespace's ``_migrations`` table.
 """
 
 from __future__ import annotations

@@ -51,6 +51,10 @@ end
 _INTEGERS = frozenset({"created_at", "expires_at", "absolute_deadline", "rotated_at", "version"})
 _VERBATIM = _INTEGERS | {"access_payload", "session_data", "device"}
 _POSITIONS = {name: i for i, name in enumerate((*SESSION_FIELDS, OWNER_FIELD), 1)}
+_NAMED = (
+    "tenant", "user_id", "created_at", "expires_at", "absolute_deadline", "refresh_hash",
+    "version", OWNER_FIELD,
+)  # fmt: skip
 
 # exact(): whether stored text is an integer as the driver writes it, so that a tampered
 # expiry ("soon", "1e999", "0x10") is an error and never compared as a number.
@@ -75,13 +79,7 @@ _ROW = (
     + "}\nlocal VERBATIM = {"
     + ", ".join("true" if name in _VERBATIM else "false" for name in SESSION_FIELDS)
     + "}\nlocal TENANT, USER, CREATED, EXPIRES, DEADLINE, REFRESH, VERSION, OWNER = "
-    + ", ".join(
-        str(_POSITIONS[name])
-        for name in (
-            "tenant", "user_id", "created_at", "expires_at", "absolute_deadline",
-            "refresh_hash", "version", OWNER_FIELD,
-        )
-    )  # fmt: skip
+    + ", ".join(str(_POSITIONS[name]) for name in _NAMED)
     + "\nlocal INTEGER = {"
     + ", ".join("true" if name in _INTEGERS else "false" for name in SESSION_FIELDS)
     + """}

@@ -14,8 +14,8 @@ from redis.crc import key_slot
 from redis.exceptions import RedisClusterException, RedisError
 
 from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord, StorageUnavailable
-from sessionjar._json import MAX_DEPTH
 from sessionjar._acompat import asleep
+from sessionjar._json import MAX_DEPTH
 from sessionjar.codec import SESSION_FIELDS, to_millis
 from sessionjar_redis._keys import KeyLayout, owner_tag
 from sessionjar_redis._rows import TTL_MARGIN
@@ -424,7 +424,7 @@ async def test_json_core_writes_at_its_edges_is_updated(
     deep: dict[str, Any] = {}
     for _ in range(MAX_DEPTH - 1):
         deep = {"d": deep}
-    text = {"é": "日本語 \U0001f600 \\ \" \n \x00", "k\"": [True, False, None, 0, -0]}
+    text = {"é": '日本語 \U0001f600 \\ " \n \x00', 'k"': [True, False, None, 0, -0]}
     record = make_record(clock(), session_data=data, access_payload=deep, device=text)
     await store.create(record)
     patch = SessionPatch(refresh_hash="b" * 64)
