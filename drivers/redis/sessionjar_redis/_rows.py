@@ -21,6 +21,7 @@ from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
 __all__ = [
     "TTL_MARGIN",
     "OWNER_FIELD",
+    "SUM_FIELD",
     "native_ttl",
     "record_json",
     "update_args",
@@ -38,6 +39,10 @@ TTL_MARGIN: Final = timedelta(minutes=1)
 
 OWNER_FIELD: Final = "ix"
 """The record field holding the owner tag, from which scripts find the owner's index."""
+
+SUM_FIELD: Final = "sum"
+"""The record field holding the SHA-1 of its text and JSON fields as the scripts last wrote
+them: an update whose record still matches it need not check those fields again."""
 
 
 def native_ttl(expires_at: datetime, now: datetime) -> int:

@@ -76,7 +76,7 @@ async def test_keys_hold_only_namespace_handle_and_owner_digest(
     assert key_slot(record_key.encode()) == key_slot(index_key.encode())
     fields = raw.hgetall(record_key)
     stored = {name for name in SESSION_FIELDS if getattr(record, name) is not None}
-    assert set(fields) == stored | {"ix"}
+    assert set(fields) == stored | {"ix", "sum"}
     assert fields["ix"] == owner
     expected = [(record.handle, float(to_millis(record.expires_at)))]
     assert raw.zrange(index_key, 0, -1, withscores=True) == expected
@@ -416,8 +416,27 @@ async def test_a_tampered_record_is_unreadable_for_reads_and_writes(
     raw.delete(key)  # delete_expired leaves a record whose expiry is unreadable
 
 
+async def test_a_record_without_its_digest_is_checked_then_updated(
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
+) -> None:
+    # as an older driver wrote it: no digest, or one its own updates left stale
+    record = make_record(clock())
+    await store.create(record)
+    key = layout.record(record.handle)
+    digest = raw.hget(key, "sum")
+    assert len(digest) == 40
+    raw.hdel(key, "sum")
+    patch = SessionPatch(session_data={"n": 1})
+    updated = await store.update(record.handle, patch, expected_version=1, now=clock())
+    assert updated == replace(record, session_data={"n": 1}, version=2)
+    assert raw.hget(key, "sum") not in (None, digest)
+    raw.hset(key, "session_data", '{"n":2}')  # a stale digest, sound data
+    updated = await store.update(record.handle, patch, expected_version=2, now=clock())
+    assert updated == replace(record, session_data={"n": 1}, version=3)
+
+
 async def test_json_core_writes_at_its_edges_is_updated(
-    store: AsyncRedisStore, clock: Clock, make_record: MakeRecord
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
 ) -> None:
     # what the update script checks never refuses what core wrote
     data = {"big": 10**400, "max": 1.7976931348623157e308, "tiny": 5e-324, "neg": -0.5e-7}
@@ -427,6 +446,7 @@ async def test_json_core_writes_at_its_edges_is_updated(
     text = {"é": '日本語 \U0001f600 \\ " \n \x00', 'k"': [True, False, None, 0, -0]}
     record = make_record(clock(), session_data=data, access_payload=deep, device=text)
     await store.create(record)
+    raw.hdel(layout.record(record.handle), "sum")  # so that the update checks every field
     patch = SessionPatch(refresh_hash="b" * 64)
     updated = await store.update(record.handle, patch, expected_version=1, now=clock())
     assert updated == replace(record, refresh_hash="b" * 64, version=2)
