@@ -34,6 +34,7 @@ INPUTS = [
     "core/sessionjar/manager_async.py",
     "core/sessionjar/session_async.py",
     "core/sessionjar/keys_async.py",
+    "core/sessionjar/_legacy_async.py",
     "core/sessionjar/drivers/memory/store_async.py",
     "core/sessionjar/_web_flow_async.py",
     "core/tests/test_memory_store_async.py",
@@ -95,6 +96,7 @@ RENAMES = {
     "manager_async": "manager",
     "session_async": "session",
     "keys_async": "keys",
+    "_legacy_async": "_legacy",
     "store_async": "store",
     "open_async_store": "open_store",
     # core session tests (core/tests/fix_manager.py)

@@ -223,8 +223,8 @@ class LeakyNamespace(MemoryBackend):
     ) -> list[str]:
         return super().list_for_user("shared", tenant, user_id, now=now)
 
-    def delete_expired(self, namespace: str, *, now: datetime) -> int:
-        return super().delete_expired("shared", now=now)
+    def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
+        return super().delete_expired("shared", now=now, limit=limit)
 
     def add_signing_key(self, namespace: str, key: SigningKeyRecord) -> bool:
         return super().add_signing_key("shared", key)
@@ -391,8 +391,9 @@ class ReachesLongerNamespaces(MemoryBackend):
         reach = self._reached(namespace)
         return [h for ns in reach for h in super().delete_for_user(ns, tenant, user_id)]
 
-    def delete_expired(self, namespace: str, *, now: datetime) -> int:
-        return sum(super().delete_expired(ns, now=now) for ns in self._reached(namespace))
+    def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
+        reached = self._reached(namespace)
+        return sum(super().delete_expired(ns, now=now, limit=limit) for ns in reached)
 
     def list_signing_keys(self, namespace: str) -> list[SigningKeyRecord]:
         return [k for ns in self._reached(namespace) for k in super().list_signing_keys(ns)]
@@ -666,17 +667,17 @@ class LivenessInWholeSeconds(MemoryBackend):
             now=_next_second(now),
         )
 
-    def delete_expired(self, namespace: str, *, now: datetime) -> int:
-        return super().delete_expired(namespace, now=_next_second(now))
+    def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
+        return super().delete_expired(namespace, now=_next_second(now), limit=limit)
 
 
 class KeysExpireLate(MemoryBackend):
     """`delete_expired` deletes signing keys only once ``expires_at < now``."""
 
-    def delete_expired(self, namespace: str, *, now: datetime) -> int:
+    def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
         with self._lock:
             space = self._space(namespace)
-            deleted = self._evict_expired(space, now)
+            deleted = self._evict_expired(space, now, limit)
             for kid in [k for k, key in space.keys.items() if key.expires_at < now]:
                 del space.keys[kid]
         return deleted

@@ -80,9 +80,19 @@ class AsyncStoreAdapter:
         """Return the handles of a user's live records, any order."""
         return await asyncio.to_thread(self.store.list_for_user, tenant, user_id, now=now)
 
-    async def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records and signing keys; return how many records were deleted."""
-        return await asyncio.to_thread(self.store.delete_expired, now=now)
+    async def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id, any order."""
+        return await asyncio.to_thread(self.store.list_sessions_for_user, tenant, user_id, now=now)
+
+    async def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) and signing keys; return how many
+        records were deleted. See `AsyncStore.delete_expired`."""
+        if limit is None:
+            # a store of protocol 3 or older takes no limit
+            return await asyncio.to_thread(self.store.delete_expired, now=now)
+        return await asyncio.to_thread(self.store.delete_expired, now=now, limit=limit)
 
     async def add_signing_key(self, key: SigningKeyRecord) -> bool:
         """Insert a signing key unless its ``kid`` is taken; tell whether it was inserted."""

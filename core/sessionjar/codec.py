@@ -46,9 +46,10 @@ Value: TypeAlias = str | int | None
 SESSION_FIELDS: Final = (
     "handle", "tenant", "user_id", "created_at", "expires_at", "absolute_deadline",
     "access_payload", "session_data", "refresh_hash", "prev_refresh_hash", "rotated_at",
-    "version",
+    "device", "version",
 )  # fmt: skip
-"""Field names of a session row, in `SessionRecord` order."""
+"""Field names of a session row, in `SessionRecord` order. A row written before
+protocol 4 has no ``device``: it reads as ``{}``."""
 
 SIGNING_KEY_FIELDS: Final = (
     "kid", "algorithm", "private_jwk", "created_at", "not_before", "expires_at",
@@ -59,7 +60,7 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _TIMES: Final = frozenset(
     {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
 )
-_JSON: Final = frozenset({"access_payload", "session_data", "private_jwk"})
+_JSON: Final = frozenset({"access_payload", "session_data", "device", "private_jwk"})
 _INTEGER: Final = re.compile(r"-?[0-9]{1,18}")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # what a record that cannot be read back exactly raises, whatever is wrong with it
@@ -108,6 +109,11 @@ def _optional_text(value: object, name: str) -> str | None:
     return None if value is None else _text(value, name)
 
 
+def _device(value: object) -> JSONObject:
+    # rows written before protocol 4 have no device; the client told us nothing then
+    return {} if value is None else _json_object(value)
+
+
 def _json_object(value: object) -> JSONObject:
     # a backend that keeps JSON natively hands back the object already parsed
     return check_json_object(value, "stored JSON") if type(value) is dict else loads_object(value)
@@ -154,6 +160,7 @@ def session_to_values(record: SessionRecord) -> tuple[Value, ...]:
         record.refresh_hash,
         record.prev_refresh_hash,
         _optional_millis(record.rotated_at),
+        dumps(record.device),
         record.version,
     )
 
@@ -177,7 +184,8 @@ def session_from_values(values: Sequence[object]) -> SessionRecord:
 
     The fast path for backends that return a row's values without their names. Bytes
     values are decoded as UTF-8. A JSON field may also hold the object already parsed,
-    for a backend that sends JSON as JSON.
+    for a backend that sends JSON as JSON. A null ``device`` (a row written before
+    protocol 4) reads as ``{}``.
 
     Raises:
         StorageUnavailable: there is not one value per field, a field that cannot
@@ -188,7 +196,8 @@ def session_from_values(values: Sequence[object]) -> SessionRecord:
             value.decode() if type(value) is bytes else value for value in values
         ]
         (handle, tenant, user_id, created_at, expires_at, absolute_deadline, access_payload,
-         session_data, refresh_hash, prev_refresh_hash, rotated_at, version) = decoded  # fmt: skip
+         session_data, refresh_hash, prev_refresh_hash, rotated_at, device,
+         version) = decoded  # fmt: skip
         return SessionRecord(
             handle=_text(handle, "handle"),
             tenant=_text(tenant, "tenant"),
@@ -201,6 +210,7 @@ def session_from_values(values: Sequence[object]) -> SessionRecord:
             refresh_hash=_text(refresh_hash, "refresh_hash"),
             prev_refresh_hash=_optional_text(prev_refresh_hash, "prev_refresh_hash"),
             rotated_at=_optional_time(rotated_at),
+            device=_device(device),
             version=_integer(version),
         )
     except _UNREADABLE as exc:

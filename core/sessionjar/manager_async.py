@@ -19,6 +19,7 @@ from sessionjar._handles import check_handle, secret_is_ours, split_refresh_toke
 from sessionjar._info import SessionInformation
 from sessionjar._json import check_json_object
 from sessionjar._keys import AutomaticKeys, SigningKey
+from sessionjar._legacy_async import upgraded
 from sessionjar._merge import (
     check_data_patch,
     check_payload_patch,
@@ -30,7 +31,6 @@ from sessionjar._records import new_record
 from sessionjar._rotation import Reuse, Theft, decide, is_live, rotation
 from sessionjar._token_cache import DEFAULT_TOKEN_CACHE_SIZE
 from sessionjar._types import Clock, JSONObject
-from sessionjar.drivers import record_is_live
 from sessionjar.errors import (
     ConfigurationError,
     InvalidTokenError,
@@ -42,12 +42,7 @@ from sessionjar.errors import (
 )
 from sessionjar.keys_async import AsyncKeyRing
 from sessionjar.session_async import AsyncSession
-from sessionjar.storage import (
-    SUPPORTED_PROTOCOL_VERSIONS,
-    AsyncStore,
-    SessionPatch,
-    SessionRecord,
-)
+from sessionjar.storage import AsyncStore, SessionPatch, SessionRecord
 from sessionjar.tokens import AccessClaims, AccessTokens
 
 __all__ = ["AsyncSessionManager"]
@@ -111,12 +106,8 @@ class AsyncSessionManager:
         clock: Clock = utc_now,
         token_cache_size: int = DEFAULT_TOKEN_CACHE_SIZE,
     ) -> None:
-        version = getattr(store, "protocol_version", None)
-        if version not in SUPPORTED_PROTOCOL_VERSIONS:
-            supported = sorted(SUPPORTED_PROTOCOL_VERSIONS)
-            raise ConfigurationError(
-                f"the store implements storage protocol {version!r}, not one of {supported}"
-            )
+        # a store of an older protocol is wrapped once, here: nothing else sees it
+        store = upgraded(store)
         self._settings = Settings(
             access_token_validity=access_token_validity,
             refresh_token_validity=refresh_token_validity,
@@ -539,11 +530,9 @@ class AsyncSessionManager:
         return await self._ring.jwks(self._clock())
 
     async def _is_live(self, claims: AccessClaims) -> bool:
-        handle, tenant, user_id, now = claims.handle, claims.tenant, claims.user_id, self._clock()
-        if self._store.protocol_version == 2:  # protocol 2 has no is_live: read the record
-            record = await self._store.get(handle)
-            return record_is_live(record, tenant=tenant, user_id=user_id, now=now)
-        return await self._store.is_live(handle, tenant=tenant, user_id=user_id, now=now)
+        return await self._store.is_live(
+            claims.handle, tenant=claims.tenant, user_id=claims.user_id, now=self._clock()
+        )
 
     async def _read_live(self, handle: str, now: datetime | None = None) -> SessionRecord:
         record = await self._store.get(handle)

@@ -8,7 +8,7 @@ Contract shared by every method:
 
 - Times are timezone-aware UTC `datetime` values with whole milliseconds (core truncates
   them); a driver returns exactly the instants it was given.
-- JSON objects (``access_payload``, ``session_data``) have been checked by core to
+- JSON objects (``access_payload``, ``session_data``, ``device``) have been checked by core to
   round-trip exactly through JSON; a driver returns a value equal to what it was given.
   If its backend cannot hold a value (PostgreSQL cannot hold NUL in text, say), it raises
   `SerializationError` before writing anything.
@@ -43,17 +43,20 @@ __all__ = [
     "Store",
 ]
 
-PROTOCOL_VERSION: Final = 3
+PROTOCOL_VERSION: Final = 4
 """Version of this protocol. A driver declares the version it implements; core refuses
 versions outside `SUPPORTED_PROTOCOL_VERSIONS`.
 
 Version 2 added ``expected_refresh_hash`` and the deadline rule to `AsyncStore.update`.
 Version 3 added `AsyncStore.is_live`.
+Version 4 added ``device`` to `SessionRecord` and `SessionPatch`,
+`AsyncStore.list_sessions_for_user` and the ``limit`` of `AsyncStore.delete_expired`.
 """
 
-SUPPORTED_PROTOCOL_VERSIONS: Final = frozenset({2, PROTOCOL_VERSION})
-"""The protocol versions core accepts from a driver. For a version-2 driver, which has no
-``is_live``, core checks a session with `AsyncStore.get` instead."""
+SUPPORTED_PROTOCOL_VERSIONS: Final = frozenset({2, 3, PROTOCOL_VERSION})
+"""The protocol versions core accepts from a driver. Core wraps a store of an older
+version once, in ``sessionjar._legacy_async.upgraded``, which gives it the surface of
+this version (see there for what an older store cannot do)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +85,10 @@ class SessionRecord:
     """Hex SHA-256 of the previous refresh token's secret, usable within the grace window."""
     rotated_at: datetime | None
     """When the refresh token was last rotated."""
+    device: JSONObject = field(default_factory=dict)
+    """What the client told core about itself (user agent, IP …), written by core at
+    creation and on each refresh; a JSON object, stored like ``session_data``. Since
+    protocol 4."""
     version: int = 1
     """Incremented by the store on every update; the compare-and-set token."""
 
@@ -102,6 +109,8 @@ class SessionPatch:
     """New previous refresh-token hash."""
     rotated_at: datetime | None = None
     """New rotation time."""
+    device: JSONObject | None = None
+    """New device object (replaces the old one whole). Since protocol 4."""
 
     def changes(self) -> dict[str, object]:
         """Return the fields to set, by `SessionRecord` field name."""
@@ -117,6 +126,7 @@ _PATCH_FIELDS: Final = (
     "refresh_hash",
     "prev_refresh_hash",
     "rotated_at",
+    "device",
 )
 
 
@@ -216,9 +226,36 @@ class AsyncStore(Protocol):
         """Return the handles of a user's live (not expired at ``now``) records, any order."""
         ...
 
-    async def delete_expired(self, *, now: datetime) -> int:
-        """Delete every record expired at ``now`` and every signing key past its
-        ``expires_at``; return how many session records were deleted."""
+    async def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live (``expires_at > now``) record of exactly this tenant and user
+        id, any order; each equal to what `get` returns for its handle.
+
+        One read where the backend allows (an index on (tenant, user id) exists). Tenant
+        and user id match literally, as in `list_for_user`: no patterns, no collation, no
+        case folding. Since protocol 4.
+
+        Raises:
+            ConfigurationError: ``tenant`` or ``user_id`` is not a str, or ``now`` is not
+                a timezone-aware datetime (see `sessionjar.drivers.check_user_query`);
+                nothing is read.
+        """
+        ...
+
+    async def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete records expired at ``now`` and every signing key past its
+        ``expires_at``; return how many session records were deleted.
+
+        With ``limit``, delete at most ``limit`` records (the expired keys go in the
+        same call); a return below ``limit`` means none was left expired as of ``now``.
+        Several processes may call it at once on one namespace: each record is deleted,
+        and counted, by one of them. ``limit`` since protocol 4.
+
+        Raises:
+            ConfigurationError: ``limit`` is not a positive int or `None` (see
+                `sessionjar.drivers.check_limit`); nothing is deleted.
+        """
         ...
 
     async def add_signing_key(self, key: SigningKeyRecord) -> bool:
@@ -285,8 +322,16 @@ class Store(Protocol):
         """Return the handles of a user's live records, any order."""
         ...
 
-    def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records and signing keys; return how many records were deleted."""
+    def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id, any order. See
+        `AsyncStore.list_sessions_for_user`."""
+        ...
+
+    def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) and signing keys; return how many
+        records were deleted. See `AsyncStore.delete_expired`."""
         ...
 
     def add_signing_key(self, key: SigningKeyRecord) -> bool:

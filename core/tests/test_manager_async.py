@@ -120,7 +120,7 @@ async def test_check_database_on_a_protocol_2_store_reads_the_record(
 async def test_store_of_an_unknown_protocol_is_refused(make_amanager: MakeAsync) -> None:
     store = make_amanager(calls=[])._store
     assert isinstance(store, CountingStore)
-    for version in (1, 4, "3"):
+    for version in (1, 5, "3"):
         store.protocol_version = version
         with pytest.raises(ConfigurationError, match=f"protocol {version!r}, not one of"):
             AsyncSessionManager(store)

@@ -189,7 +189,7 @@ def test_protocol_version_is_checked_when_a_store_is_opened(plugin_site: PluginS
     assert registry.driver_for("future://x").protocol_version == 99
     for opener in (registry.open_sync, registry.open_async):
         with pytest.raises(
-            ConfigurationError, match=rf"'future'.* version 99.*versions 2, {PROTOCOL_VERSION}"
+            ConfigurationError, match=rf"'future'.* version 99.*versions 2, 3, {PROTOCOL_VERSION}"
         ):
             opener("future://x", "ns")
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from sessionjar.drivers._checks import (
     check_handles,
+    check_limit,
     check_liveness_query,
     check_namespace,
     check_patch,
     check_record,
     check_signing_key,
     check_update,
+    check_user_query,
 )
 from sessionjar.drivers._conditions import record_is_live, update_applies
 from sessionjar.drivers._url import (
@@ -34,6 +36,8 @@ __all__ = [
     "check_signing_key",
     "check_handles",
     "check_liveness_query",
+    "check_user_query",
+    "check_limit",
     "update_applies",
     "record_is_live",
     "query_options",

@@ -19,10 +19,13 @@ __all__ = [
     "check_signing_key",
     "check_handles",
     "check_liveness_query",
+    "check_user_query",
+    "check_limit",
 ]
 
 _NAMESPACE_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _SESSION_TEXT = ("handle", "tenant", "user_id", "refresh_hash")
+_JSON_FIELDS = ("access_payload", "session_data", "device")
 
 
 def check_namespace(namespace: str) -> str:
@@ -52,8 +55,8 @@ def check_record(record: SessionRecord) -> None:
     for name in ("absolute_deadline", "rotated_at"):
         if (moment := getattr(record, name)) is not None:
             _check_time(moment, name)
-    check_json_object(record.access_payload, "access_payload")
-    check_json_object(record.session_data, "session_data")
+    for name in _JSON_FIELDS:
+        check_json_object(getattr(record, name), name)
     if type(record.version) is not int:
         raise SerializationError("version must be an int", "version")
 
@@ -67,7 +70,7 @@ def check_patch(patch: SessionPatch) -> None:
     for name, value in patch.changes().items():
         if isinstance(value, datetime):
             _check_time(value, name)
-        elif name in ("access_payload", "session_data"):
+        elif name in _JSON_FIELDS:
             check_json_object(value, name)
         else:
             _check_text(value, name)
@@ -123,11 +126,41 @@ def check_liveness_query(handle: object, tenant: object, user_id: object, now: o
         ConfigurationError: ``handle``, ``tenant`` or ``user_id`` is not a str (it could
             act as an operator), or ``now`` is not a timezone-aware datetime.
     """
-    for name, value in (("handle", handle), ("tenant", tenant), ("user_id", user_id)):
-        if not isinstance(value, str):
-            raise ConfigurationError(f"{name} must be a str, not {type(value).__name__}")
+    _check_query_text("handle", handle)
+    check_user_query(tenant, user_id, now)
+
+
+def check_user_query(tenant: object, user_id: object, now: object) -> None:
+    """Check the arguments of `AsyncStore.list_sessions_for_user` as every driver must,
+    before any I/O.
+
+    Text that no tenant or user id holds is fine: it is matched literally, and matches
+    nothing.
+
+    Raises:
+        ConfigurationError: ``tenant`` or ``user_id`` is not a str (it could act as an
+            operator), or ``now`` is not a timezone-aware datetime.
+    """
+    _check_query_text("tenant", tenant)
+    _check_query_text("user_id", user_id)
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise ConfigurationError("now must be a timezone-aware datetime")
+
+
+def check_limit(limit: object) -> None:
+    """Check the ``limit`` of `AsyncStore.delete_expired` as every driver must, before
+    any I/O: `None` (no limit) or a positive int.
+
+    Raises:
+        ConfigurationError: it is anything else (zero, negative, a bool, a float, text).
+    """
+    if limit is not None and (type(limit) is not int or limit < 1):
+        raise ConfigurationError(f"limit must be a positive int or None, not {limit!r}")
+
+
+def _check_query_text(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{name} must be a str, not {type(value).__name__}")
 
 
 def _check_text(value: object, name: str) -> None:

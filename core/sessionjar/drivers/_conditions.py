@@ -38,7 +38,7 @@ def update_applies(
 
 def record_is_live(
     record: SessionRecord | None, *, tenant: str, user_id: str, now: datetime
-) -> bool:
+) -> TypeGuard[SessionRecord]:
     """Tell whether `AsyncStore.is_live` answers `True` for ``record`` (`None`: missing).
 
     For stores that read the whole record; stores that can ask the backend state the

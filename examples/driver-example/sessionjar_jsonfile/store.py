@@ -30,7 +30,13 @@ from sessionjar.codec import (
     signing_key_to_row,
     to_millis,
 )
-from sessionjar.drivers import check_liveness_query, record_is_live, update_applies
+from sessionjar.drivers import (
+    check_limit,
+    check_liveness_query,
+    check_user_query,
+    record_is_live,
+    update_applies,
+)
 
 __all__ = ["JsonFileStore"]
 
@@ -134,15 +140,28 @@ class JsonFileStore:
         with self._state() as state:
             return _handles_of(state, tenant, user_id, to_millis(now))
 
-    def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records and signing keys; return how many records were deleted."""
+    def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id, any order."""
+        check_user_query(tenant, user_id, now)
+        with self._state() as state:
+            handles = _handles_of(state, tenant, user_id, to_millis(now))
+            return [session_from_row(state["sessions"][handle]) for handle in handles]
+
+    def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) and signing keys; return how many
+        records were deleted."""
+        check_limit(limit)
         cutoff = to_millis(now)
         with self._state(write=True) as state:
-            for kind in ("keys", "sessions"):
-                expired = [k for k, row in state[kind].items() if row["expires_at"] <= cutoff]
-                for name in expired:
-                    del state[kind][name]
-        return len(expired)  # the sessions, deleted last
+            keys, sessions = state["keys"], state["sessions"]
+            for kid in [kid for kid, row in keys.items() if row["expires_at"] <= cutoff]:
+                del keys[kid]
+            expired = [h for h, row in sessions.items() if row["expires_at"] <= cutoff][:limit]
+            for handle in expired:
+                del sessions[handle]
+        return len(expired)
 
     def add_signing_key(self, key: SigningKeyRecord) -> bool:
         """Insert a signing key unless its ``kid`` is taken; tell whether it was inserted."""

@@ -7,16 +7,19 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import islice
 from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from sessionjar._types import JSONObject, JSONValue
 from sessionjar.drivers import (
     check_handles,
+    check_limit,
     check_liveness_query,
     check_patch,
     check_record,
     check_signing_key,
+    check_user_query,
     int_option,
     query_options,
     record_is_live,
@@ -160,11 +163,24 @@ class MemoryBackend:
             handles = space.by_user.get((tenant, user_id), ())
             return [h for h in handles if space.sessions[h].expires_at > now]
 
-    def delete_expired(self, namespace: str, *, now: datetime) -> int:
-        """Delete records and signing keys expired at ``now``; return the records deleted."""
+    def list_sessions_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return copies of a user's records that are live at ``now``."""
+        check_user_query(tenant, user_id, now)
         with self._lock:
             space = self._space(namespace)
-            deleted = self._evict_expired(space, now)
+            handles = space.by_user.get((tenant, user_id), ())
+            records = [space.sessions[h] for h in handles]
+        return [_copied_record(r) for r in records if r.expires_at > now]
+
+    def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
+        """Delete records (at most ``limit``) and signing keys expired at ``now``; return
+        the records deleted."""
+        check_limit(limit)
+        with self._lock:
+            space = self._space(namespace)
+            deleted = self._evict_expired(space, now, limit)
             for kid in [k for k, key in space.keys.items() if key.expires_at <= now]:
                 del space.keys[kid]
         return deleted
@@ -189,8 +205,10 @@ class MemoryBackend:
     def _space(self, namespace: str) -> _Space:
         return self._spaces.get(namespace) or _Space()
 
-    def _evict_expired(self, space: _Space, now: datetime) -> int:
-        expired = [h for h, record in space.sessions.items() if record.expires_at <= now]
+    def _evict_expired(self, space: _Space, now: datetime, limit: int | None = None) -> int:
+        expired = list(
+            islice((h for h, record in space.sessions.items() if record.expires_at <= now), limit)
+        )
         self._remove(space, expired)
         return len(expired)
 
@@ -254,4 +272,5 @@ def _copied_record(record: SessionRecord) -> SessionRecord:
         record,
         access_payload=_copied_object(record.access_payload),
         session_data=_copied_object(record.session_data),
+        device=_copied_object(record.device),
     )

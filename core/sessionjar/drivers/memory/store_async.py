@@ -82,9 +82,16 @@ class AsyncMemoryStore:
         """Return the handles of a user's live records, any order."""
         return self._live().list_for_user(self._namespace, tenant, user_id, now=now)
 
-    async def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records and signing keys; return how many records were deleted."""
-        return self._live().delete_expired(self._namespace, now=now)
+    async def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id, any order."""
+        return self._live().list_sessions_for_user(self._namespace, tenant, user_id, now=now)
+
+    async def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) and signing keys; return how many
+        records were deleted. See `AsyncStore.delete_expired`."""
+        return self._live().delete_expired(self._namespace, now=now, limit=limit)
 
     async def add_signing_key(self, key: SigningKeyRecord) -> bool:
         """Insert a signing key unless its ``kid`` is taken; tell whether it was inserted."""

@@ -14,8 +14,11 @@ from sessionjar.errors import StorageUnavailable
 
 __all__ = ["SCHEMA_VERSION", "Tables", "ensure_schema", "table_prefix"]
 
-SCHEMA_VERSION: Final = 1
-"""Version of the tables this code reads and writes."""
+SCHEMA_VERSION: Final = 2
+"""Version of the tables this code reads and writes.
+
+Version 2 added the sessions' ``device`` column (storage protocol 4).
+"""
 
 
 class Tables:
@@ -52,7 +55,15 @@ class Tables:
         self.list_for_user = (
             f"SELECT handle, expires_at FROM {sessions} WHERE tenant = ? AND user_id = ?"
         )
+        self.list_sessions_for_user = (
+            f"SELECT {columns} FROM {sessions} WHERE tenant = ? AND user_id = ? AND expires_at > ?"
+        )
         self.delete_expired_sessions = f"DELETE FROM {sessions} WHERE expires_at <= ?"
+        # the subquery walks the expiry index and stops after the limit
+        self.delete_expired_batch = (
+            f"DELETE FROM {sessions} WHERE handle IN "
+            f"(SELECT handle FROM {sessions} WHERE expires_at <= ? LIMIT ?)"
+        )
         self.delete_expired_keys = f"DELETE FROM {keys} WHERE expires_at <= ?"
         self.insert_key = (
             f"INSERT INTO {keys} ({key_columns}) "
@@ -85,7 +96,7 @@ class Tables:
         return f"DELETE FROM {self.sessions} WHERE handle IN ({marks}) RETURNING handle"
 
     def create_statements(self) -> list[str]:
-        """Return the statements that create schema version 1 from nothing."""
+        """Return the statements that create schema version `SCHEMA_VERSION` from nothing."""
         return [
             f"""CREATE TABLE {self.sessions} (
                 handle TEXT PRIMARY KEY NOT NULL,
@@ -99,6 +110,7 @@ class Tables:
                 refresh_hash TEXT NOT NULL,
                 prev_refresh_hash TEXT,
                 rotated_at INTEGER,
+                device TEXT NOT NULL DEFAULT '{{}}',
                 version INTEGER NOT NULL
             )""",
             f"CREATE INDEX {self.user_index} ON {self.sessions} (tenant, user_id)",
@@ -112,6 +124,14 @@ class Tables:
                 expires_at INTEGER NOT NULL
             )""",
         ]
+
+    def upgrade_statements(self, version: int) -> list[str]:
+        """Return the statements that upgrade the tables from ``version`` to `SCHEMA_VERSION`."""
+        steps = {
+            # rows of version 1 were written before devices: the client told us nothing
+            1: [f"ALTER TABLE {self.sessions} ADD COLUMN device TEXT NOT NULL DEFAULT '{{}}'"],
+        }
+        return [statement for step in range(version, SCHEMA_VERSION) for statement in steps[step]]
 
 
 def table_prefix(namespace: str) -> str:
@@ -131,18 +151,21 @@ def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> bool:
-    """Create the namespace's tables unless they exist; return whether this call did.
+def ensure_schema(conn: sqlite3.Connection, tables: Tables) -> str | None:
+    """Create the namespace's tables, or upgrade them to `SCHEMA_VERSION`, unless they
+    are in place; return one sentence saying what this call did, or `None`.
 
     The usual case, tables in place, is one read: opening never waits for another
-    process's write lock. Otherwise one write transaction creates them; several
-    processes may race there: ``BEGIN IMMEDIATE`` makes the second wait for the
-    first, then find the schema in place.
+    process's write lock. Otherwise one write transaction creates or upgrades them;
+    several processes may race there: ``BEGIN IMMEDIATE`` makes the second wait for the
+    first, then find the schema in place and do nothing.
 
     Raises:
         StorageUnavailable: the database holds a newer schema than this code reads.
     """
-    return _stored_version(conn, tables) is None and _create_schema(conn, tables)
+    if _stored_version(conn, tables) == SCHEMA_VERSION:
+        return None
+    return _write_schema(conn, tables)
 
 
 def _stored_version(conn: sqlite3.Connection, tables: Tables) -> int | None:
@@ -164,19 +187,27 @@ def _check_version(version: int | None) -> None:
         )
 
 
-def _create_schema(conn: sqlite3.Connection, tables: Tables) -> bool:
+def _write_schema(conn: sqlite3.Connection, tables: Tables) -> str | None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(f"CREATE TABLE IF NOT EXISTS {tables.schema} (version INTEGER NOT NULL)")
-        row = conn.execute(f"SELECT max(version) FROM {tables.schema}").fetchone()
-        version = row[0] if row else None
-        if version is None:
-            for statement in tables.create_statements():
-                conn.execute(statement)
-            conn.execute(f"INSERT INTO {tables.schema} (version) VALUES (?)", (SCHEMA_VERSION,))
+        # read again under the write lock: another process may have just done the work
+        version = conn.execute(f"SELECT max(version) FROM {tables.schema}").fetchone()[0]
         _check_version(version)
+        names = ", ".join(tables.names)
+        if version is None:
+            statements = tables.create_statements()
+            done = f"created tables {names} (schema version {SCHEMA_VERSION})"
+        elif version < SCHEMA_VERSION:
+            statements = tables.upgrade_statements(version)
+            done = f"upgraded tables {names} from schema version {version} to {SCHEMA_VERSION}"
+        else:
+            return None
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"INSERT INTO {tables.schema} (version) VALUES (?)", (SCHEMA_VERSION,))
         conn.execute("COMMIT")
-        return version is None
+        return done
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

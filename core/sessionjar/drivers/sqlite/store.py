@@ -23,11 +23,13 @@ from sessionjar.codec import (
 )
 from sessionjar.drivers import (
     check_handles,
+    check_limit,
     check_liveness_query,
     check_namespace,
     check_record,
     check_signing_key,
     check_update,
+    check_user_query,
     int_option,
     query_options,
     update_applies,
@@ -106,7 +108,7 @@ class SqliteStore:
         self._conn: sqlite3.Connection | None = None
         self._pid = os.getpid()
         self._closed = False
-        self._created = False  # this store created the tables since `migrate` last said
+        self._schema_change: str | None = None  # what opening did, until `migrate` says it
 
     @classmethod
     def from_url(cls, url: str, namespace: str = "sessionjar") -> SqliteStore:
@@ -138,21 +140,20 @@ class SqliteStore:
         return f"<{type(self).__name__} path={self.path!r}>"
 
     def migrate(self) -> str:
-        """Create this namespace's tables if they do not exist yet.
+        """Create this namespace's tables, or upgrade them to `SCHEMA_VERSION`.
 
         Every store does this on first use; call it to prepare a database ahead of time
-        (``sessionjar migrate``). Storage I/O: one connection, one write transaction.
+        (``sessionjar migrate``). Idempotent, and safe while other processes use the
+        database. Storage I/O: one connection, at most one write transaction.
 
         Returns:
-            one sentence saying what was done: the tables created, or the schema
-            version already in place.
+            one sentence saying what was done: the tables created, the schema version
+            upgraded from (e.g. "upgraded tables … from schema version 1 to 2"), or the
+            schema version already in place.
         """
         with self._connection():
-            created, self._created = self._created, False
-        if created:
-            names = ", ".join(self._tables.names)
-            return f"created tables {names} (schema version {SCHEMA_VERSION})"
-        return f"already at schema version {SCHEMA_VERSION}"
+            done, self._schema_change = self._schema_change, None
+        return done or f"already at schema version {SCHEMA_VERSION}"
 
     def create(self, record: SessionRecord) -> None:
         """Insert a new record; insert-only. See `AsyncStore.create`."""
@@ -243,12 +244,37 @@ class SqliteStore:
         # compared here, not in SQL, where a tampered text expiry outranks every number
         return [handle for handle, expires_at in rows if _millis(expires_at) > live_after]
 
-    def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records and signing keys; return how many records were deleted."""
-        t, millis = self._tables, (to_millis(now),)
+    def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id, any order.
+
+        Storage I/O: one SELECT on the (tenant, user_id) index. See
+        `AsyncStore.list_sessions_for_user`.
+        """
+        check_user_query(tenant, user_id, now)
+        with self._connection() as conn:
+            rows = conn.execute(
+                self._tables.list_sessions_for_user, (tenant, user_id, to_millis(now))
+            ).fetchall()
+        # a tampered text expiry compares above every number: decoding it then fails closed
+        return [session_from_values(row) for row in rows]
+
+    def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) and signing keys; return how many
+        records were deleted. See `AsyncStore.delete_expired`.
+
+        Storage I/O: one ``BEGIN IMMEDIATE`` transaction of two DELETEs; racing
+        processes take turns, so each record is deleted once.
+        """
+        check_limit(limit)
+        t, millis = self._tables, to_millis(now)
         with self._connection() as conn, _write(conn):
-            count = conn.execute(t.delete_expired_sessions, millis).rowcount
-            conn.execute(t.delete_expired_keys, millis)
+            if limit is None:
+                count = conn.execute(t.delete_expired_sessions, (millis,)).rowcount
+            else:
+                count = conn.execute(t.delete_expired_batch, (millis, limit)).rowcount
+            conn.execute(t.delete_expired_keys, (millis,))
         return count
 
     def add_signing_key(self, key: SigningKeyRecord) -> bool:
@@ -303,8 +329,8 @@ class SqliteStore:
             try:
                 _use_wal(conn, self.busy_timeout_ms / 1000)
                 conn.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
-                if ensure_schema(conn, self._tables):
-                    self._created = True
+                if done := ensure_schema(conn, self._tables):
+                    self._schema_change = done
             except BaseException:
                 conn.close()
                 raise
