@@ -9,6 +9,8 @@ from sessionjar_conformance.test_atomicity import *
 from sessionjar_conformance.test_atomicity_async import *
 from sessionjar_conformance.test_bad_input import *
 from sessionjar_conformance.test_bad_input_async import *
+from sessionjar_conformance.test_cleanup import *
+from sessionjar_conformance.test_cleanup_async import *
 from sessionjar_conformance.test_concurrency import *
 from sessionjar_conformance.test_concurrency_async import *
 from sessionjar_conformance.test_copies import *
@@ -17,6 +19,8 @@ from sessionjar_conformance.test_create import *
 from sessionjar_conformance.test_create_async import *
 from sessionjar_conformance.test_delete import *
 from sessionjar_conformance.test_delete_async import *
+from sessionjar_conformance.test_devices import *
+from sessionjar_conformance.test_devices_async import *
 from sessionjar_conformance.test_exact_matching import *
 from sessionjar_conformance.test_exact_matching_async import *
 from sessionjar_conformance.test_expiry import *
@@ -47,6 +51,8 @@ from sessionjar_conformance.test_times import *
 from sessionjar_conformance.test_times_async import *
 from sessionjar_conformance.test_update import *
 from sessionjar_conformance.test_update_async import *
+from sessionjar_conformance.test_user_sessions import *
+from sessionjar_conformance.test_user_sessions_async import *
 
 __all__ = ["AsyncStoreConformance", "StoreConformance"]
 
@@ -107,6 +113,12 @@ class AsyncStoreConformance(
     AsyncAtomicUpdateTests,
     AsyncAtomicDeleteTests,
     AsyncAtomicSigningKeyTests,
+    AsyncDeviceRoundTripTests,
+    AsyncDeviceCopiesTests,
+    AsyncListSessionsForUserTests,
+    AsyncListSessionsMatchingTests,
+    AsyncDeleteExpiredLimitTests,
+    AsyncRacingCleanupTests,
     AsyncConformanceBase,
 ):
     """The whole suite against an `sessionjar.AsyncStore`; subclass it to test a driver."""
@@ -168,6 +180,12 @@ class StoreConformance(
     AtomicUpdateTests,
     AtomicDeleteTests,
     AtomicSigningKeyTests,
+    DeviceRoundTripTests,
+    DeviceCopiesTests,
+    ListSessionsForUserTests,
+    ListSessionsMatchingTests,
+    DeleteExpiredLimitTests,
+    RacingCleanupTests,
     ConformanceBase,
 ):
     """The whole suite against a `sessionjar.Store`; subclass it to test a driver."""

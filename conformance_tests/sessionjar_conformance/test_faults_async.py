@@ -29,6 +29,7 @@ PROTOCOL_CALLS: Final[dict[str, Callable[[AsyncStore], Any]]] = {
     "delete": lambda s: s.delete([new_handle()]),
     "delete_for_user": lambda s: s.delete_for_user("public", "alice"),
     "list_for_user": lambda s: s.list_for_user("public", "alice", now=_NOW()),
+    "list_sessions_for_user": lambda s: s.list_sessions_for_user("public", "alice", now=_NOW()),
     "delete_expired": lambda s: s.delete_expired(now=_NOW()),
     "add_signing_key": lambda s: s.add_signing_key(new_signing_key(_NOW())),
     "list_signing_keys": lambda s: s.list_signing_keys(),

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from typing import Any, Final
 
 from sessionjar import (
@@ -718,6 +719,146 @@ class DeadlineExclusive(MemoryBackend):
         )
 
 
+class DropsDevice(MemoryBackend):
+    """`create` stores no ``device``: a driver that forgot the new column."""
+
+    def create(self, namespace: str, record: SessionRecord) -> None:
+        super().create(namespace, replace(record, device={}))
+
+
+class IgnoresDevicePatch(MemoryBackend):
+    """`update` leaves ``device`` alone whatever the patch says."""
+
+    def update(
+        self,
+        namespace: str,
+        handle: str,
+        patch: SessionPatch,
+        *,
+        expected_version: int | None,
+        now: datetime,
+        expected_refresh_hash: str | None = None,
+    ) -> SessionRecord | None:
+        return super().update(
+            namespace,
+            handle,
+            replace(patch, device=None),
+            expected_version=expected_version,
+            expected_refresh_hash=expected_refresh_hash,
+            now=now,
+        )
+
+
+def _as_floats(value: Any) -> Any:
+    """``value`` with every int made a float, as a backend of JavaScript numbers keeps it."""
+    if isinstance(value, dict):
+        return {key: _as_floats(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_floats(item) for item in value]
+    return float(value) if type(value) is int else value
+
+
+class DeviceNumbersAsFloats(MemoryBackend):
+    """``device`` is kept as JavaScript numbers: ints come back as floats (``1`` as ``1.0``)."""
+
+    def create(self, namespace: str, record: SessionRecord) -> None:
+        super().create(namespace, replace(record, device=_as_floats(record.device)))
+
+
+class KeepsDevice(MemoryBackend):
+    """`create` keeps the caller's ``device`` object: mutating it changes the store."""
+
+    def create(self, namespace: str, record: SessionRecord) -> None:
+        super().create(namespace, record)
+        with self._lock:
+            sessions = self._spaces[namespace].sessions
+            sessions[record.handle] = replace(sessions[record.handle], device=record.device)
+
+
+class SharesDevice(MemoryBackend):
+    """`get` returns the stored ``device`` object itself: mutating it changes the store."""
+
+    def get(self, namespace: str, handle: str) -> SessionRecord | None:
+        record = super().get(namespace, handle)
+        with self._lock:
+            stored = self._space(namespace).sessions.get(handle)
+        return None if record is None or stored is None else replace(record, device=stored.device)
+
+
+class ListsSessionsOfEveryTenant(MemoryBackend):
+    """`list_sessions_for_user` matches the user id alone, in every tenant."""
+
+    def list_sessions_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        space = self._spaces.get(namespace)
+        tenants = {t for (t, user) in (space.by_user if space else {}) if user == user_id}
+        return [
+            record
+            for each in tenants
+            for record in super().list_sessions_for_user(namespace, each, user_id, now=now)
+        ]
+
+
+class ListsSessionsAtExpiry(MemoryBackend):
+    """`list_sessions_for_user` lists a record expiring exactly ``now`` (``>=`` for ``>``)."""
+
+    def list_sessions_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        earlier = now - timedelta(milliseconds=1)
+        return super().list_sessions_for_user(namespace, tenant, user_id, now=earlier)
+
+
+class ListsSessionsFoldingCase(MemoryBackend):
+    """`list_sessions_for_user` compares tenant and user id case-insensitively."""
+
+    def list_sessions_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        wanted = (tenant.casefold(), user_id.casefold())
+        with self._lock:
+            records = list(self._space(namespace).sessions.values())
+        return [
+            copy.deepcopy(r)
+            for r in records
+            if (r.tenant.casefold(), r.user_id.casefold()) == wanted and r.expires_at > now
+        ]
+
+
+class ListsPartialSessions(MemoryBackend):
+    """`list_sessions_for_user` reads some columns only: ``session_data`` comes back empty."""
+
+    def list_sessions_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        listed = super().list_sessions_for_user(namespace, tenant, user_id, now=now)
+        return [replace(record, session_data={}) for record in listed]
+
+
+class IgnoresLimit(MemoryBackend):
+    """`delete_expired` deletes every expired record whatever ``limit`` says."""
+
+    def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
+        return super().delete_expired(namespace, now=now)
+
+
+class CountsTheLimit(MemoryBackend):
+    """`delete_expired` answers ``limit`` however many records it deleted."""
+
+    def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
+        deleted = super().delete_expired(namespace, now=now, limit=limit)
+        return deleted if limit is None else limit
+
+
+class AcceptsBadLimit(MemoryBackend):
+    """`delete_expired` takes a limit that is no positive int as no limit at all."""
+
+    def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
+        good = type(limit) is int and limit > 0
+        return super().delete_expired(namespace, now=now, limit=limit if good else None)
+
+
 class RacyCreate(MemoryBackend):
     """`create` reads, checks that the handle is free, then writes: racing creates of one
     handle all succeed (the race is in the stores: `CheckThenAct`)."""
@@ -738,6 +879,24 @@ class RacySigningKey(MemoryBackend):
     inserts all report success."""
 
 
+class RacyDeleteExpired(MemoryBackend):
+    """`delete_expired` reads which records have expired, then deletes them, and counts
+    what it read: racing callers count the same record twice."""
+
+
+def _expired_handles(
+    backend: MemoryBackend, namespace: str, now: datetime, limit: int | None
+) -> list[str]:
+    """The handles `RacyDeleteExpired` reads, before it deletes them in a second step."""
+    with backend._lock:
+        sessions = backend._space(namespace).sessions
+        return [h for h, record in sessions.items() if record.expires_at <= now][:limit]
+
+
+ExpiredHandles = Callable[[datetime, "int | None"], list[str]]
+"""Reads the handles of a namespace's expired records (at most a limit of them)."""
+
+
 class SwallowsFailures(MemoryBackend):
     """A store whose backend is down answers as if it were empty instead of raising.
 
@@ -749,9 +908,10 @@ class _AsyncCheckThenAct:
     """Wraps an async store: one method (``racy``) reads, checks, lets other tasks run,
     then writes blindly, as a driver without a transaction or a script would."""
 
-    def __init__(self, store: AsyncStore, racy: str) -> None:
+    def __init__(self, store: AsyncStore, racy: str, expired: ExpiredHandles) -> None:
         self._store = store
         self._racy = racy
+        self._expired = expired
 
     def __getattr__(self, name: str) -> Any:
         if name == self._racy:
@@ -806,6 +966,12 @@ class _AsyncCheckThenAct:
         await self._store.add_signing_key(key)  # a blind write, whose answer is ignored
         return True
 
+    async def _racy_delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        found = self._expired(now, limit)
+        await asyncio.sleep(0)
+        await self._store.delete(found)
+        return len(found)
+
 
 _PAUSE: Final = 0.01
 """Seconds a sync check-then-act store waits between its check and its write."""
@@ -814,9 +980,10 @@ _PAUSE: Final = 0.01
 class _CheckThenAct:
     """Equivalent to `_AsyncCheckThenAct` for sync stores, letting other threads run."""
 
-    def __init__(self, store: Store, racy: str) -> None:
+    def __init__(self, store: Store, racy: str, expired: ExpiredHandles) -> None:
         self._store = store
         self._racy = racy
+        self._expired = expired
 
     def __getattr__(self, name: str) -> Any:
         if name == self._racy:
@@ -870,12 +1037,19 @@ class _CheckThenAct:
         self._store.add_signing_key(key)
         return True
 
+    def _racy_delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        found = self._expired(now, limit)
+        time.sleep(_PAUSE)
+        self._store.delete(found)
+        return len(found)
+
 
 _RACY: Final[dict[type[MemoryBackend], str]] = {
     RacyCreate: "create",
     RacyUpdate: "update",
     RacyDelete: "delete",
     RacySigningKey: "add_signing_key",
+    RacyDeleteExpired: "delete_expired",
 }
 """The method each racy backend's stores run as check-then-act."""
 
@@ -922,6 +1096,19 @@ BROKEN_BACKENDS: Final[dict[str, type[MemoryBackend]]] = {
     "racy_update": RacyUpdate,
     "racy_delete": RacyDelete,
     "racy_signing_key": RacySigningKey,
+    "drops_device": DropsDevice,
+    "ignores_device_patch": IgnoresDevicePatch,
+    "device_numbers_as_floats": DeviceNumbersAsFloats,
+    "keeps_device": KeepsDevice,
+    "shares_device": SharesDevice,
+    "lists_sessions_of_every_tenant": ListsSessionsOfEveryTenant,
+    "lists_sessions_at_expiry": ListsSessionsAtExpiry,
+    "lists_sessions_folding_case": ListsSessionsFoldingCase,
+    "lists_partial_sessions": ListsPartialSessions,
+    "ignores_limit": IgnoresLimit,
+    "counts_the_limit": CountsTheLimit,
+    "accepts_bad_limit": AcceptsBadLimit,
+    "racy_delete_expired": RacyDeleteExpired,
     "swallows_failures": SwallowsFailures,
 }
 """Each broken backend by name."""
@@ -934,6 +1121,7 @@ _EMPTY_ANSWERS: Final[dict[str, object]] = {
     "delete": [],
     "delete_for_user": [],
     "list_for_user": [],
+    "list_sessions_for_user": [],
     "delete_expired": 0,
     "add_signing_key": True,
     "list_signing_keys": [],
@@ -1019,7 +1207,7 @@ def open_broken(
             if url and racy
             else (lambda ns: AsyncMemoryStore(backend, ns))
         )
-        wrap: Callable[[Any, str], Any] = _AsyncCheckThenAct
+        wrap: Callable[[Any, str, ExpiredHandles], Any] = _AsyncCheckThenAct
     else:
         opened = (
             (lambda ns: open_store(url, namespace=ns))
@@ -1029,4 +1217,6 @@ def open_broken(
         wrap = _CheckThenAct
     if racy is None:
         return opened
-    return lambda namespace: wrap(opened(namespace), racy)
+    return lambda namespace: wrap(
+        opened(namespace), racy, partial(_expired_handles, backend, namespace)
+    )

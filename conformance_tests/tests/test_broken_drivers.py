@@ -112,6 +112,35 @@ CAUGHT_BY: Final[dict[str, set[str]]] = {
     "racy_update": _RACY_UPDATE,
     "racy_delete": {"test_one_delete_reports_the_handle"},
     "racy_signing_key": {"test_one_insert_of_a_kid_wins"},
+    "drops_device": {"test_created_device_round_trips", "test_device_json_is_exact"},
+    "ignores_device_patch": {
+        "test_patch_replaces_the_device_whole",
+        "test_patch_can_empty_the_device",
+    },
+    "device_numbers_as_floats": {"test_device_json_is_exact"},
+    "keeps_device": {"test_create_copies_the_device"},
+    "shares_device": {"test_returned_devices_are_copies"},
+    "lists_sessions_of_every_tenant": {
+        "test_lists_records_of_the_user_in_the_tenant_only",
+        "test_user_ids_and_tenants_match_exactly",
+    },
+    "lists_sessions_at_expiry": {"test_record_expiring_exactly_now_is_omitted"},
+    "lists_sessions_folding_case": {"test_user_ids_and_tenants_match_exactly"},
+    "lists_partial_sessions": {
+        "test_lists_every_live_record_as_get_returns_it",
+        "test_lists_hundreds_of_records",
+    },
+    "ignores_limit": {
+        "test_deletes_at_most_the_limit",
+        "test_repeated_calls_drain_every_expired_record",
+    },
+    "counts_the_limit": {
+        "test_limit_above_the_expired_count_deletes_them_all",
+        "test_repeated_calls_drain_every_expired_record",
+        "test_each_record_is_counted_once",
+    },
+    "accepts_bad_limit": {"test_bad_limit_is_refused_and_deletes_nothing"},
+    "racy_delete_expired": {"test_each_record_is_counted_once"},
     "swallows_failures": {
         "test_method_raises_storage_unavailable",
         "test_check_database_fails_closed",
@@ -177,6 +206,10 @@ def test_suite_fails_broken_driver_async(pytester: pytest.Pytester, name: str) -
         "folds_case",
         "keeps_patch",
         "sessions_in_local_time",
+        "drops_device",
+        "lists_sessions_of_every_tenant",
+        "ignores_limit",
+        "racy_delete_expired",
         *RACY,
     ],
 )

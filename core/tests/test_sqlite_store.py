@@ -236,6 +236,56 @@ def test_delete_expired(
     assert [key.kid for key in store.list_signing_keys()] == ["k-long"]
 
 
+def statements_of(store: SqliteStore) -> list[str]:
+    """Start recording the SQL the store's connection runs; return the list it fills."""
+    statements: list[str] = []
+    with store._connection() as conn:
+        conn.set_trace_callback(statements.append)
+    return statements
+
+
+def test_list_sessions_for_user_is_one_indexed_select(
+    store: SqliteStore, new_record: RecordFactory
+) -> None:
+    store.create(new_record("mine", device={"ip": "203.0.113.0"}))
+    store.create(new_record("gone", ttl=timedelta(0)))
+    statements = statements_of(store)
+    records = store.list_sessions_for_user("public", "alice", now=NOW)
+    assert [(r.handle, r.device) for r in records] == [("mine", {"ip": "203.0.113.0"})]
+    assert len(statements) == 1
+    assert statements[0].startswith("SELECT")
+    with store._connection() as conn:
+        plan = conn.execute(
+            f"EXPLAIN QUERY PLAN {store._tables.list_sessions_for_user}", ("public", "alice", 0)
+        ).fetchall()
+    assert "app_sessions_user" in str(plan)
+
+
+def test_list_sessions_for_user_refuses_a_tampered_expiry(
+    db: Path, store: SqliteStore, new_record: RecordFactory
+) -> None:
+    store.create(new_record("h1"))
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE \"app_sessions\" SET expires_at = 'soon'")
+    with pytest.raises(StorageUnavailable, match="unreadable"):
+        store.list_sessions_for_user("public", "alice", now=NOW)
+
+
+def test_delete_expired_with_a_limit_is_one_transaction(
+    store: SqliteStore, new_record: RecordFactory, new_key: KeyFactory
+) -> None:
+    for n in range(5):
+        store.create(new_record(f"old-{n}", ttl=timedelta(minutes=1)))
+    assert store.add_signing_key(new_key("k-old", ttl=timedelta(minutes=1)))
+    statements = statements_of(store)
+    assert store.delete_expired(now=NOW + timedelta(hours=1), limit=3) == 3
+    assert statements[0] == "BEGIN IMMEDIATE"
+    assert statements[-1] == "COMMIT"
+    assert [s.split()[0] for s in statements[1:-1]] == ["DELETE", "DELETE"]
+    assert store.list_signing_keys() == []
+    assert store.delete_expired(now=NOW + timedelta(hours=1), limit=3) == 2
+
+
 def test_signing_keys_insert_if_absent(store: SqliteStore, new_key: KeyFactory) -> None:
     key = new_key("k1")
     assert store.add_signing_key(key) is True
