@@ -356,11 +356,14 @@ async def test_a_tampered_json_shape_is_refused_by_the_table(
     record = new_record(now())
     await store.create(record)
     table = sql.Identifier(test_schema, f"{namespace}_sessions")
-    with pytest.raises(psycopg.errors.CheckViolation):
-        raw.execute(
-            sql.SQL("UPDATE {} SET session_data = '[1]' WHERE handle = %s").format(table),
-            (record.handle,),
-        )
+    for column in ("session_data", "device"):
+        with pytest.raises(psycopg.errors.CheckViolation):
+            raw.execute(
+                sql.SQL("UPDATE {} SET {} = '[1]' WHERE handle = %s").format(
+                    table, sql.Identifier(column)
+                ),
+                (record.handle,),
+            )
     assert await store.get(record.handle) == record
 
 
