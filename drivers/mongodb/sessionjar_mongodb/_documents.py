@@ -33,6 +33,7 @@ __all__ = [
     "signing_key_document",
     "signing_key_from_document",
     "update_filter",
+    "unchanged",
 ]
 
 Document = dict[str, Any]
@@ -40,7 +41,9 @@ Document = dict[str, Any]
 _TIMES: Final = frozenset(
     {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
 )
-_JSON: Final = frozenset({"access_payload", "session_data", "private_jwk"})
+_JSON: Final = frozenset({"access_payload", "session_data", "device", "private_jwk"})
+# Fields a document written by an older driver lacks: the codec reads null as their default.
+_ADDED_LATER: Final = frozenset({"device"})
 
 
 def _with_dates(row: Mapping[str, object]) -> Document:
@@ -99,6 +102,15 @@ def update_filter(
     return query
 
 
+def unchanged(document: Mapping[str, Any]) -> Document:
+    """Return the filter conditions that a session document is still as read: its version
+    (every write increments it) and its JSON text (which no filter could check)."""
+    query: Document = {"version": document["version"]}
+    for name in _SESSION_JSON:
+        query[name] = document.get(name, {"$exists": False})
+    return query
+
+
 def session_from_document(document: Mapping[str, Any]) -> SessionRecord:
     """Rebuild a session record from its document, through `codec.session_from_values`.
 
@@ -129,6 +141,7 @@ def signing_key_from_document(document: Mapping[str, Any]) -> SigningKeyRecord:
 
 
 _SESSION_KEYS: Final = ("_id", *SESSION_FIELDS[1:])
+_SESSION_JSON: Final = tuple(name for name in SESSION_FIELDS if name in _JSON)
 _KEY_KEYS: Final = ("_id", *SIGNING_KEY_FIELDS[1:])
 
 
@@ -137,8 +150,11 @@ def _stored(document: Mapping[str, Any], name: str) -> Any:
 
     Only the BSON types `session_document` writes pass: a date where a time was
     written (text that looks like a number does not), JSON text where an object was,
-    and an ``Int64`` is read as the `int` it is.
+    and an ``Int64`` is read as the `int` it is. A ``device`` missing from a document
+    written before protocol 4 is read as null, which the codec reads as ``{}``.
     """
+    if name in _ADDED_LATER and name not in document:
+        return None
     value = document[name]
     if name in _TIMES:
         if value is None or (isinstance(value, datetime) and value.utcoffset() is not None):

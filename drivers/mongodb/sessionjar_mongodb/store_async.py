@@ -25,11 +25,14 @@ from sessionjar import (
 from sessionjar._acompat import ALock
 from sessionjar.drivers import (
     check_handles,
+    check_limit,
     check_liveness_query,
     check_namespace,
     check_record,
     check_signing_key,
     check_update,
+    check_user_query,
+    update_applies,
 )
 from sessionjar_mongodb._documents import (
     patch_update,
@@ -37,6 +40,7 @@ from sessionjar_mongodb._documents import (
     session_from_document,
     signing_key_document,
     signing_key_from_document,
+    unchanged,
     update_filter,
 )
 from sessionjar_mongodb._errors import Translated
@@ -59,10 +63,12 @@ class AsyncMongoStore:
     server's updates are atomic (``buildInfo``) and creates the indexes (idempotently):
     (tenant, user_id), and a TTL index on ``expires_at`` that lets the server delete
     expired records — garbage collection only, since core checks expiry on every read.
-    After that, every call sends one command, except `delete_expired` (one per
-    collection) and `delete` and `delete_for_user`, which send one single-document
-    ``delete`` per record so that they know which records they deleted. Every call ends
-    within the URL's ``timeoutMS`` (5 s by default), or raises `StorageUnavailable`.
+    After that, every call sends one command, except `update` (a ``find`` that reads
+    the record as `get` would, then a ``findAndModify``), `delete_expired` (one per
+    collection, more with a limit) and `delete` and `delete_for_user`, which send one
+    single-document ``delete`` per record so that they know which records they deleted.
+    Every call ends within the URL's ``timeoutMS`` (5 s by default), or raises
+    `StorageUnavailable`.
 
     Args:
         options: what the store URL asks for (see `from_url`).
@@ -173,25 +179,41 @@ class AsyncMongoStore:
         now: datetime,
         expected_refresh_hash: str | None = None,
     ) -> SessionRecord | None:
-        """Apply ``patch`` to a live record; update-only (one ``findAndModify``).
+        """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`.
 
-        Every condition of `AsyncStore.update` is part of the command's filter.
+        One ``find``, read as `get` reads it, so that a tampered record raises before
+        anything is written; then, if the update applies, one ``findAndModify`` whose
+        filter holds every condition of `AsyncStore.update` and the record as read (its
+        version and JSON text). Read again if another write came in between.
         """
         _check_handle(handle)
         check_update(patch, expected_version, expected_refresh_hash)
-        query = update_filter(
-            handle,
-            patch,
-            now=now,
-            expected_version=expected_version,
-            expected_refresh_hash=expected_refresh_hash,
-        )
         await self._ensure_indexes()
-        with Translated("update a session"):
-            document = await self._sessions.find_one_and_update(
-                query, patch_update(patch), return_document=ReturnDocument.AFTER
+        while True:
+            with Translated("read a session"):
+                document = await self._sessions.find_one({"_id": handle})
+            if document is None or not update_applies(
+                session_from_document(document),
+                patch,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
+                now=now,
+            ):
+                return None
+            query = update_filter(
+                handle,
+                patch,
+                now=now,
+                expected_version=expected_version,
+                expected_refresh_hash=expected_refresh_hash,
             )
-        return None if document is None else session_from_document(document)
+            query.update(unchanged(document))
+            with Translated("update a session"):
+                updated = await self._sessions.find_one_and_update(
+                    query, patch_update(patch), return_document=ReturnDocument.AFTER
+                )
+            if updated is not None:
+                return session_from_document(updated)
 
     async def delete(self, handles: Sequence[str]) -> list[str]:
         """Delete the records with these handles; return the handles actually deleted.
@@ -231,15 +253,35 @@ class AsyncMongoStore:
             found = await self._sessions.find(query, _ID_ONLY).to_list()
         return [_handle_of(document) for document in found]
 
-    async def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records and signing keys; return how many records were deleted.
+    async def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id, any order (one
+        ``find`` on the (tenant, user_id) index)."""
+        check_user_query(tenant, user_id, now)
+        query = {**_owner(tenant, user_id), "expires_at": {"$gt": now}}
+        await self._ensure_indexes()
+        with Translated("list a user's sessions"):
+            found = await self._sessions.find(query).to_list()
+        return [session_from_document(document) for document in found]
 
-        One ``delete`` per collection.
+    async def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) and signing keys; return how many
+        records were deleted.
+
+        Without a limit, one ``delete`` per collection. With one, a ``find`` of at most
+        ``limit`` expired handles, then one ``delete`` of those still expired, whose count
+        is what this call deleted; again while a racing process deleted some of them
+        first, so that a count below ``limit`` means that none is left.
         """
+        check_limit(limit)
         expired = {"expires_at": {"$lte": now}}
         await self._ensure_indexes()
         with Translated("delete expired sessions"):
-            deleted = (await self._sessions.delete_many(expired)).deleted_count
+            if limit is None:
+                deleted = (await self._sessions.delete_many(expired)).deleted_count
+            else:
+                deleted = await self._delete_expired_batches(expired, limit)
         with Translated("delete expired signing keys"):
             await self._keys.delete_many(expired)
         return deleted
@@ -270,6 +312,20 @@ class AsyncMongoStore:
         """Close the client's connections; later calls raise `StorageUnavailable`."""
         with Translated("close the client"):
             await self._client.close()
+
+    async def _delete_expired_batches(self, expired: dict[str, Any], limit: int) -> int:
+        deleted = 0
+        while deleted < limit:
+            wanted = limit - deleted
+            found = await self._sessions.find(expired, _ID_ONLY, limit=wanted).to_list()
+            handles = [_handle_of(document) for document in found]
+            # the expiry again: a record refreshed since the find is live and stays
+            query = {"_id": {"$in": handles}, **expired}
+            count = (await self._sessions.delete_many(query)).deleted_count if handles else 0
+            deleted += count
+            if count == len(handles) < wanted:  # all found were ours, and none is left
+                break
+        return deleted
 
     async def _delete_one(self, query: dict[str, Any]) -> bool:
         with Translated("delete a session"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ SESSION_FIELDS = {
     "refresh_hash",
     "prev_refresh_hash",
     "rotated_at",
+    "device",
     "version",
 }
 TOO_LARGE = "x" * (17 * 1024 * 1024)  # over MongoDB's 16 MiB document limit
@@ -309,6 +311,85 @@ async def test_unreadable_documents_raise_storage_unavailable(
     raw_database[f"{namespace}.signing_keys"].insert_one({"_id": "k1", "algorithm": 7})
     with pytest.raises(StorageUnavailable, match="unreadable signing key"):
         await store.list_signing_keys()
+
+
+async def test_a_document_written_before_devices_reads_device_as_empty(
+    store: AsyncMongoStore, raw_database: Any, namespace: str
+) -> None:
+    record = new_record(device={"user_agent": "Firefox 133 on Windows"})
+    await store.create(record)
+    sessions = raw_database[f"{namespace}.sessions"]
+    stored = sessions.find_one({"_id": record.handle})
+    assert stored["device"] == '{"user_agent":"Firefox 133 on Windows"}'
+    sessions.update_one({"_id": record.handle}, {"$unset": {"device": ""}})  # as protocol 3
+    old = replace(record, device={})
+    assert await store.get(record.handle) == old
+    assert await store.list_sessions_for_user("public", "alice", now=utc_now()) == [old]
+    patch = SessionPatch(device={"ip": "203.0.113.0"})
+    updated = await store.update(record.handle, patch, expected_version=1, now=utc_now())
+    assert updated == replace(old, device={"ip": "203.0.113.0"}, version=2)
+    sessions.update_one({"_id": record.handle}, {"$set": {"device": None}})
+    with pytest.raises(StorageUnavailable, match="unreadable session"):  # null is not missing
+        await store.get(record.handle)
+
+
+async def test_parallel_limited_deletes_of_expired_records_count_each_once(
+    mongodb_url: str, namespace: str
+) -> None:
+    stores = [AsyncMongoStore.from_url(mongodb_url, namespace=namespace) for _ in range(4)]
+    moment = utc_now()
+    for _ in range(25):
+        await stores[0].create(new_record(expires_at=moment - timedelta(seconds=1)))
+    live = new_record()
+    await stores[0].create(live)
+
+    async def drain(index: int) -> int:
+        deleted = 0
+        while (count := await stores[index].delete_expired(now=moment, limit=3)) == 3:
+            deleted += count
+        return deleted + count
+
+    results = await aparallel(4, drain)
+    for opened in stores:
+        await opened.close()
+    assert sum([result for result in results if isinstance(result, int)]) == 25
+    assert [result for result in results if isinstance(result, BaseException)] == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("session_data", '{"a":'),
+        ("session_data", '{"n": 1e999}'),
+        ("access_payload", "[1]"),
+        ("device", {"not": "text"}),
+        ("device", None),
+        ("created_at", "yesterday"),
+        ("version", "two"),
+    ],
+)
+async def test_a_tampered_document_is_refused_by_updates_with_nothing_written(
+    store: AsyncMongoStore, raw_database: Any, namespace: str, field: str, value: Any
+) -> None:
+    record = new_record()
+    await store.create(record)
+    sessions = raw_database[f"{namespace}.sessions"]
+    sessions.update_one({"_id": record.handle}, {"$set": {field: value}})
+    before = sessions.find_one({"_id": record.handle})
+    for patch, version, refresh_hash in [
+        (SessionPatch(session_data={"x": 1}), None, None),
+        (SessionPatch(access_payload={"x": 1}), 1, None),
+        (SessionPatch(refresh_hash="b" * 64), None, record.refresh_hash),
+    ]:
+        with pytest.raises(StorageUnavailable, match="unreadable session"):
+            await store.update(
+                record.handle,
+                patch,
+                expected_version=version,
+                expected_refresh_hash=refresh_hash,
+                now=utc_now(),
+            )
+        assert sessions.find_one({"_id": record.handle}) == before
 
 
 async def test_oversized_values_write_nothing(store: AsyncMongoStore) -> None:

@@ -1,9 +1,10 @@
 """The versioned schema of a namespace: the DDL of each migration, in order.
 
-The store runs the missing steps in one transaction under a database-wide advisory lock,
-so that two processes migrating at once (say, two replicas starting) apply each step
-exactly once, and a failed step leaves nothing behind (PostgreSQL's DDL is
-transactional). Each applied step is recorded in the namespace's ``_migrations`` table.
+A namespace at an older version is upgraded in place: the store runs the missing steps
+in one transaction under a database-wide advisory lock, so that two processes migrating
+at once (say, two replicas starting) apply each step exactly once, and a failed step
+leaves nothing behind (PostgreSQL's DDL is transactional). Each applied step is
+recorded in the namespace's ``_migrations`` table.
 """
 
 from __future__ import annotations
@@ -58,10 +59,11 @@ def migrations(names: Statements) -> list[Migration]:
     """Return every migration of a namespace, oldest first."""
     return [
         Migration(1, "sessions and signing keys", _version_1(names)),
+        Migration(2, "device of each session", _version_2(names)),
     ]
 
 
-LATEST_VERSION: Final = 1
+LATEST_VERSION: Final = 2
 """The schema version this driver writes and reads."""
 
 
@@ -116,4 +118,19 @@ def _version_1(names: Statements) -> tuple[sql.Composed, ...]:
         ),
         sql.SQL("CREATE INDEX {} ON {} (expires_at)").format(names.expiry_index, names.sessions),
         signing_keys,
+    )
+
+
+def _version_2(names: Statements) -> tuple[sql.Composed, ...]:
+    # A constant default is kept in the catalog: no table rewrite, and every row written
+    # before devices reads as {} (the client told us nothing then). NOT VALID: the check
+    # holds for every write from now on without scanning the table under its lock, since
+    # the rows already there hold the default, an object.
+    return (
+        sql.SQL("ALTER TABLE {} ADD COLUMN device jsonb NOT NULL DEFAULT '{{}}'::jsonb").format(
+            names.sessions
+        ),
+        sql.SQL("ALTER TABLE {} ADD CHECK (jsonb_typeof(device) = 'object') NOT VALID").format(
+            names.sessions
+        ),
     )

@@ -8,12 +8,13 @@ from psycopg import sql
 
 from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
 
-__all__ = ["Statements"]
+__all__ = ["JSON_FIELDS", "Statements"]
 
 _SESSION_COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, SESSION_FIELDS))
+JSON_FIELDS: Final = frozenset({"access_payload", "session_data", "device", "private_jwk"})
+"""The columns that hold JSON objects (``jsonb``)."""
 # JSON objects travel as text both ways: psycopg's jsonb adapters are Python-level
 # wrappers of json.dumps and json.loads, which the driver calls for much less.
-_JSON: Final = frozenset({"access_payload", "session_data", "private_jwk"})
 _TIMES: Final = frozenset(
     {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
 )
@@ -23,7 +24,7 @@ def _read(name: str) -> sql.Composable:
     """Return how a column is read: as `sessionjar.codec` reads rows, JSON objects as
     text and times as integer milliseconds since the epoch."""
     column = sql.Identifier(name)
-    if name in _JSON:
+    if name in JSON_FIELDS:
         return sql.SQL("{}::text").format(column)
     if name in _TIMES:
         return sql.SQL("(extract(epoch FROM {}) * 1000)::bigint").format(column)
@@ -32,7 +33,7 @@ def _read(name: str) -> sql.Composable:
 
 def _placeholder(name: str) -> sql.Composable:
     """Return the placeholder of a column's value: JSON objects as text cast to jsonb."""
-    return sql.SQL("%s::jsonb" if name in _JSON else "%s")
+    return sql.SQL("%s::jsonb" if name in JSON_FIELDS else "%s")
 
 
 _SESSION_ROW: Final = sql.SQL(", ").join(map(_read, SESSION_FIELDS))
@@ -82,7 +83,13 @@ class Statements:
         self.list_for_user = _bytes(
             "SELECT handle FROM {} WHERE tenant = %s AND user_id = %s AND expires_at > %s", s
         )
-        # SKIP LOCKED: a batch never waits for (nor deletes) a row someone is updating.
+        self.list_sessions_for_user = _bytes(
+            "SELECT {} FROM {} WHERE tenant = %s AND user_id = %s AND expires_at > %s",
+            _SESSION_ROW,
+            s,
+        )
+        # SKIP LOCKED: a batch never waits for (nor deletes) a row someone is updating or
+        # another process is deleting, so racing clean-ups each delete a row once.
         self.delete_expired_batch = _bytes(
             "DELETE FROM {} WHERE handle IN (SELECT handle FROM {} WHERE expires_at <= %s"
             " LIMIT %s FOR UPDATE SKIP LOCKED)",

@@ -22,9 +22,11 @@ from sessionjar.codec import (
 )
 from sessionjar.drivers import (
     check_handles,
+    check_limit,
     check_liveness_query,
     check_namespace,
     check_update,
+    check_user_query,
 )
 from sessionjar.errors import DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
@@ -39,7 +41,7 @@ from sessionjar_postgres._migrations import (
     too_new,
 )
 from sessionjar_postgres._options import PostgresOptions, parse_url
-from sessionjar_postgres._sql import Statements
+from sessionjar_postgres._sql import JSON_FIELDS, Statements
 from sessionjar_postgres._values import (
     check_storable_key,
     check_storable_patch,
@@ -50,7 +52,6 @@ from sessionjar_postgres._values import (
 
 __all__ = ["AsyncPostgresStore"]
 
-_JSON_FIELDS: Final = frozenset({"access_payload", "session_data", "private_jwk"})
 # How often psycopg looks up from a wait (for signals); the deadline cuts it shorter.
 _WAIT_INTERVAL: Final = 0.1
 # A pool gives up reconnecting after this long and reconnects on the next request
@@ -103,7 +104,7 @@ class _Connection(AsyncConnection[Any]):
 
 def _parameter(name: str, value: object) -> object:
     """Return a record field as a query parameter: JSON objects as text."""
-    return to_json(value, name) if name in _JSON_FIELDS else value
+    return to_json(value, name) if name in JSON_FIELDS else value
 
 
 class AsyncPostgresStore:
@@ -321,16 +322,36 @@ class AsyncPostgresStore:
         params = (tenant, user_id, now)
         return await self._handles("list_for_user", self._sql.list_for_user, params)
 
-    async def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records in batches of ``delete_batch_size`` rows (one statement
-        each, so no lock is held long), then expired signing keys; return the count."""
-        batch = self.options.delete_batch_size
+    async def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id: one SELECT on
+        the (tenant, user_id) index."""
+        check_user_query(tenant, user_id, now)
+        if not (storable_text(tenant) and storable_text(user_id)):
+            return []
+        async with self._connection("list_sessions_for_user") as conn:
+            cur = await conn.run(self._sql.list_sessions_for_user, (tenant, user_id, now))
+            rows = await cur.fetchall()
+        return [session_from_values(row) for row in rows]
+
+    async def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) in batches of ``delete_batch_size``
+        rows, one statement each so that no lock is held long, then expired signing keys;
+        return how many records were deleted.
+
+        Racing processes skip the rows another one is deleting (``SKIP LOCKED``): each
+        row is deleted and counted once.
+        """
+        check_limit(limit)
+        batch_size = self.options.delete_batch_size
         deleted = 0
         async with self._connection("delete_expired") as conn:
             while True:
+                batch = batch_size if limit is None else min(batch_size, limit - deleted)
                 cur = await conn.run(self._sql.delete_expired_batch, (now, batch))
                 deleted += cur.rowcount
-                if cur.rowcount < batch:
+                if cur.rowcount < batch or deleted == limit:
                     break
             await conn.run(self._sql.delete_expired_keys, (now,))
         return deleted

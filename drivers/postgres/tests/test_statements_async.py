@@ -52,6 +52,7 @@ async def test_every_operation_is_one_statement(
             ("get", (record.handle,)),
             ("update_cas", (record.handle, patch)),
             ("list_for_user", ("public", "alice", moment)),
+            ("list_sessions_for_user", ("public", "alice", moment)),
             ("delete_for_user", ("public", "nobody")),
             ("delete", ([record.handle],)),
             ("add_signing_key", (key,)),
@@ -76,6 +77,9 @@ class CountedCalls:
 
     async def list_for_user(self, tenant: str, user_id: str, moment: datetime) -> object:
         return await self.store.list_for_user(tenant, user_id, now=moment)
+
+    async def list_sessions_for_user(self, tenant: str, user_id: str, moment: datetime) -> object:
+        return await self.store.list_sessions_for_user(tenant, user_id, now=moment)
 
 
 async def test_delete_expired_is_one_statement_per_batch_and_one_for_keys(

@@ -11,10 +11,14 @@ import psycopg
 import pytest
 from fix_server import with_options
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
-from sessionjar import SerializationError, SessionPatch, StorageUnavailable
+from sessionjar import SerializationError, SessionPatch, SessionRecord, StorageUnavailable
+from sessionjar.codec import SESSION_FIELDS
 from sessionjar_conformance._acompat import afixture, aparallel
 from sessionjar_conformance.helpers import new_record, new_signing_key, utc_now
+from sessionjar_postgres._migrations import bootstrap, migrations
+from sessionjar_postgres._sql import Statements
 from sessionjar_postgres.store_async import AsyncPostgresStore
 
 Raw = psycopg.Connection[tuple[object, ...]]
@@ -58,7 +62,7 @@ async def test_tables_use_timestamptz_jsonb_and_index_handle_user_and_expiry(
     assert {types[name] for name in ("created_at", "expires_at", "rotated_at")} == {
         "timestamp with time zone"
     }
-    assert types["access_payload"] == types["session_data"] == "jsonb"
+    assert types["access_payload"] == types["session_data"] == types["device"] == "jsonb"
     indexes = [
         str(row[0]).split(" USING btree ")[1]
         for row in raw.execute(
@@ -72,33 +76,84 @@ async def test_tables_use_timestamptz_jsonb_and_index_handle_user_and_expiry(
 async def test_migrate_is_idempotent_and_records_each_version_once(
     store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
 ) -> None:
-    created = f"created the tables of namespace {namespace!r} (schema version 1)"
+    created = f"created the tables of namespace {namespace!r} (schema version 2)"
     assert await store.migrate() == created
-    assert await store.migrate() == "already at schema version 1"
+    assert await store.migrate() == "already at schema version 2"
     rows = raw.execute(
-        sql.SQL("SELECT version, description FROM {}").format(
+        sql.SQL("SELECT version, description FROM {} ORDER BY version").format(
             table(test_schema, f"{namespace}_migrations")
         )
     ).fetchall()
-    assert rows == [(1, "sessions and signing keys")]
+    assert rows == [(1, "sessions and signing keys"), (2, "device of each session")]
 
 
-async def test_processes_migrating_at_once_apply_each_step_once(
-    postgres_url: str, raw: Raw, test_schema: str, namespace: str
+def make_version_1(raw: Raw, schema: str, namespace: str, record: SessionRecord) -> None:
+    """Create a namespace at schema version 1, holding ``record`` as version 1 wrote it."""
+    names = Statements(schema, namespace)
+    raw.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(names.schema))
+    for statement in [*bootstrap(names, create_schema=False), *migrations(names)[0].statements]:
+        raw.execute(statement)
+    raw.execute(
+        sql.SQL("INSERT INTO {} (version, description) VALUES (1, 'version 1')").format(
+            names.migrations
+        )
+    )
+    columns = [name for name in SESSION_FIELDS if name != "device"]
+    values = [getattr(record, name) for name in columns]
+    raw.execute(
+        sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            names.sessions,
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        ),
+        [Jsonb(value) if isinstance(value, dict) else value for value in values],
+    )
+
+
+async def test_a_version_1_namespace_is_upgraded_in_place(
+    store: AsyncPostgresStore, raw: Raw, test_schema: str, namespace: str
 ) -> None:
+    old = new_record(utc_now())
+    make_version_1(raw, test_schema, namespace, old)
+    upgraded = f"upgraded namespace {namespace!r} from schema version 1 to 2"
+    assert await store.migrate() == upgraded
+    assert await store.migrate() == "already at schema version 2"
+    assert await store.get(old.handle) == old  # written before devices: device {}
+    new = new_record(utc_now(), device={"user_agent": "Firefox 133 on Windows"})
+    await store.create(new)
+    found = await store.list_sessions_for_user("public", "alice", now=utc_now())
+    assert sorted(found, key=lambda record: record.created_at) == [old, new]
+    patched = await store.update(
+        old.handle, SessionPatch(device={"ip": "203.0.113.0"}), expected_version=1, now=utc_now()
+    )
+    assert patched is not None
+    assert patched.device == {"ip": "203.0.113.0"}
+
+
+@pytest.mark.parametrize("found", [0, 1])
+async def test_processes_migrating_at_once_apply_each_step_once(
+    postgres_url: str, raw: Raw, test_schema: str, namespace: str, found: int
+) -> None:
+    if found == 1:
+        make_version_1(raw, test_schema, namespace, new_record(utc_now()))
     stores = [AsyncPostgresStore.from_url(postgres_url, namespace=namespace) for _ in range(4)]
     try:
         results = await aparallel(4, lambda index: stores[index].migrate())
     finally:
         for opened in stores:
             await opened.close()
-    created = f"created the tables of namespace {namespace!r} (schema version 1)"
+    done = {
+        0: f"created the tables of namespace {namespace!r} (schema version 2)",
+        1: f"upgraded namespace {namespace!r} from schema version 1 to 2",
+    }[found]
     said = sorted([result for result in results if isinstance(result, str)])
-    assert said == ["already at schema version 1"] * 3 + [created]
-    count = raw.execute(
-        sql.SQL("SELECT count(*) FROM {}").format(table(test_schema, f"{namespace}_migrations"))
-    ).fetchone()
-    assert count == (1,)
+    assert said == ["already at schema version 2"] * 3 + [done]
+    versions = raw.execute(
+        sql.SQL("SELECT version FROM {} ORDER BY version").format(
+            table(test_schema, f"{namespace}_migrations")
+        )
+    ).fetchall()
+    assert versions == [(1,), (2,)]
 
 
 async def test_without_auto_migrate_nothing_is_created_until_migrate(
@@ -122,7 +177,7 @@ async def test_tables_of_a_newer_schema_version_are_refused(
 ) -> None:
     await store.migrate()
     raw.execute(
-        sql.SQL("INSERT INTO {} (version, description) VALUES (2, 'from the future')").format(
+        sql.SQL("INSERT INTO {} (version, description) VALUES (3, 'from the future')").format(
             table(test_schema, f"{namespace}_migrations")
         )
     )
@@ -158,6 +213,7 @@ async def test_times_come_back_in_utc_whatever_the_session_time_zone(
         {"session_data": {"text": "a\x00b"}},
         {"access_payload": {"key\x00": 1}},
         {"session_data": {"list": [{"deep": "\x00"}]}},
+        {"device": {"user_agent": "a\x00"}},
         {"tenant": "t\x00"},
         {"user_id": "\x00"},
         {"refresh_hash": "ab\x00"},
@@ -195,6 +251,7 @@ async def test_text_postgresql_cannot_hold_is_never_found(store: AsyncPostgresSt
     assert await store.get("a\x00b") is None
     assert await store.delete(["a\x00b"]) == []
     assert await store.list_for_user("t\x00", "u", now=utc_now()) == []
+    assert await store.list_sessions_for_user("t", "u\x00", now=utc_now()) == []
     assert await store.delete_for_user("t", "u\x00") == []
 
 
@@ -222,7 +279,8 @@ async def test_delete_expired_deletes_in_batches(postgres_url: str, namespace: s
     try:
         for record in expired + live:
             await opened.create(record)
-        assert await opened.delete_expired(now=moment) == 10
+        assert await opened.delete_expired(now=moment, limit=4) == 4  # a batch and a part
+        assert await opened.delete_expired(now=moment) == 6
         handles = await opened.list_for_user("public", "alice", now=moment)
         assert sorted(handles) == sorted([record.handle for record in live])
     finally:
@@ -296,11 +354,14 @@ async def test_a_tampered_json_shape_is_refused_by_the_table(
     record = new_record(utc_now())
     await store.create(record)
     table = sql.Identifier(test_schema, f"{namespace}_sessions")
-    with pytest.raises(psycopg.errors.CheckViolation):
-        raw.execute(
-            sql.SQL("UPDATE {} SET session_data = '[1]' WHERE handle = %s").format(table),
-            (record.handle,),
-        )
+    for column in ("session_data", "device"):
+        with pytest.raises(psycopg.errors.CheckViolation):
+            raw.execute(
+                sql.SQL("UPDATE {} SET {} = '[1]' WHERE handle = %s").format(
+                    table, sql.Identifier(column)
+                ),
+                (record.handle,),
+            )
     assert await store.get(record.handle) == record
 
 

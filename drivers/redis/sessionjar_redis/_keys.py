@@ -5,7 +5,8 @@ hash of (tenant, user id) — never of raw user input. Every key of a bucket sta
 the same hash tag, so one bucket lives in one cluster slot and a Lua script can touch a
 session record and its owner's index together::
 
-    {<tag>}:s:<handle>        hash: one session record (codec row + "ix", the owner tag)
+    {<tag>}:s:<handle>        hash: one session record (codec row + "ix", the owner tag,
+                              and "sum", the digest of its text fields; see _scripts)
     {<tag>}:u:<owner>         sorted set: the owner's handles in this bucket, by expires_at
     {<namespace>}:keys        hash: signing keys, kid -> JSON row
 

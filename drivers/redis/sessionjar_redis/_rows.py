@@ -21,10 +21,12 @@ from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
 __all__ = [
     "TTL_MARGIN",
     "OWNER_FIELD",
+    "SUM_FIELD",
     "native_ttl",
     "record_json",
     "update_args",
     "record_from_reply",
+    "records_from_reply",
     "key_to_json",
     "key_from_json",
     "handles_from_reply",
@@ -37,6 +39,10 @@ TTL_MARGIN: Final = timedelta(minutes=1)
 
 OWNER_FIELD: Final = "ix"
 """The record field holding the owner tag, from which scripts find the owner's index."""
+
+SUM_FIELD: Final = "sum"
+"""The record field holding the SHA-1 of its text and JSON fields as the scripts last wrote
+them: an update whose record still matches it need not check those fields again."""
 
 
 def native_ttl(expires_at: datetime, now: datetime) -> int:
@@ -89,15 +95,28 @@ def record_from_reply(reply: object) -> SessionRecord | None:
     Raises:
         StorageUnavailable: the reply is not a readable record.
     """
-    if reply is None:
-        return None
+    return None if reply is None else _record(reply)
+
+
+def _record(text: object) -> SessionRecord:
     try:
-        values = json.loads(reply)  # type: ignore[arg-type]
+        values = json.loads(text)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise StorageUnavailable("Redis returned an unreadable record") from exc
     if not isinstance(values, list):
         raise StorageUnavailable("Redis returned a malformed record")
     return session_from_values(values)
+
+
+def records_from_reply(reply: object) -> list[SessionRecord]:
+    """Rebuild the records of a script's list of JSON arrays (see `record_from_reply`).
+
+    Raises:
+        StorageUnavailable: the reply is not a list of readable records.
+    """
+    if not isinstance(reply, list):
+        raise StorageUnavailable(f"Redis returned {type(reply).__name__} for a list of records")
+    return [_record(item) for item in reply]
 
 
 def key_to_json(key: SigningKeyRecord) -> str:

@@ -12,10 +12,12 @@ from redis.exceptions import NoScriptError
 from sessionjar._acompat import ALock, agather
 from sessionjar.drivers import (
     check_handles,
+    check_limit,
     check_namespace,
     check_record,
     check_signing_key,
     check_update,
+    check_user_query,
 )
 from sessionjar.errors import DuplicateHandle, StorageUnavailable
 from sessionjar.storage import PROTOCOL_VERSION, SessionPatch, SessionRecord, SigningKeyRecord
@@ -32,6 +34,7 @@ from sessionjar_redis._rows import (
     native_ttl,
     record_from_reply,
     record_json,
+    records_from_reply,
     update_args,
 )
 from sessionjar_redis._url import RedisOptions, parse_url
@@ -180,7 +183,8 @@ class AsyncRedisStore:
         """
         owner = owner_tag(tenant, user_id)
         async with self._errors("delete a user's sessions"):
-            return await self._each_bucket(_scripts.DELETE_FOR_USER, owner, [tenant, user_id])
+            replies = await self._each_bucket(_scripts.DELETE_FOR_USER, owner, [tenant, user_id])
+        return [handle for reply in replies for handle in handles_from_reply(reply)]
 
     async def list_for_user(self, tenant: str, user_id: str, *, now: datetime) -> list[str]:
         """Return the handles of a user's live records, any order.
@@ -191,28 +195,43 @@ class AsyncRedisStore:
         args: list[str | int] = [tenant, user_id, millis(now, "now")]
         async with self._errors("list a user's sessions"):
             # The script prunes index entries of records already gone: harmless twice.
-            return await self._each_bucket(_scripts.LIST_FOR_USER, owner, args, read=True)
+            replies = await self._each_bucket(_scripts.LIST_FOR_USER, owner, args, read=True)
+        return [handle for reply in replies for handle in handles_from_reply(reply)]
 
-    async def delete_expired(self, *, now: datetime) -> int:
-        """Delete expired records and signing keys; return how many records were deleted.
+    async def list_sessions_for_user(
+        self, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        """Return every live record of exactly this tenant and user id, any order.
+
+        One script per bucket (one on a standalone server) that reads the records the
+        user's index names.
+        """
+        check_user_query(tenant, user_id, now)
+        if not (storable(tenant) and storable(user_id)):
+            return []  # no record holds them
+        owner = owner_tag(tenant, user_id)
+        args: list[str | int] = [tenant, user_id, millis(now, "now")]
+        async with self._errors("list a user's sessions"):
+            # The script prunes index entries of records already gone: harmless twice.
+            replies = await self._each_bucket(
+                _scripts.LIST_SESSIONS_FOR_USER, owner, args, read=True
+            )
+        return [record for reply in replies for record in records_from_reply(reply)]
+
+    async def delete_expired(self, *, now: datetime, limit: int | None = None) -> int:
+        """Delete expired records (at most ``limit``) and signing keys; return how many
+        records were deleted.
 
         A maintenance task, not a request path: it SCANs the namespace's record keys
-        (Redis drops expired records by itself, a minute after they expire). Each round
-        trip is bounded by the socket timeout, the whole scan is not.
+        (Redis drops expired records by itself, a minute after they expire) and runs a
+        script on each batch, which checks and deletes atomically: racing processes each
+        delete a record once. With a limit, the scan stops once ``limit`` are deleted.
+        Each round trip is bounded by the socket timeout, the whole scan is not.
         """
+        check_limit(limit)
         now_ms = millis(now, "now")
-        count = 0
         with self._errors("delete expired sessions"):
-            found: list[str] = []
-            client = await self._connected()
-            async for key in client.scan_iter(
-                match=self._keys.record_pattern, count=_SCAN_BATCH, _type="hash"
-            ):
-                found.append(key)
-                if len(found) >= _SCAN_BATCH:
-                    count += await self._delete_if_expired(found, now_ms)
-                    found = []
-            count += await self._delete_if_expired(found, now_ms)
+            count = await self._delete_expired_records(now_ms, limit)
             await self._run(_scripts.DELETE_EXPIRED_KEYS, [self._keys.signing_keys], [now_ms])
         return count
 
@@ -240,13 +259,34 @@ class AsyncRedisStore:
             with self._errors("close its connections"):
                 await client.aclose()
 
-    async def _delete_if_expired(self, keys: list[str], now_ms: int) -> int:
+    async def _delete_expired_records(self, now_ms: int, limit: int | None) -> int:
+        count = 0
+        found: list[str] = []
+        client = await self._connected()
+        async for key in client.scan_iter(
+            match=self._keys.record_pattern, count=_SCAN_BATCH, _type="hash"
+        ):
+            found.append(key)
+            if len(found) >= _SCAN_BATCH:
+                count += await self._delete_if_expired(found, now_ms, limit, count)
+                found = []
+                if count == limit:
+                    return count
+        return count + await self._delete_if_expired(found, now_ms, limit, count)
+
+    async def _delete_if_expired(
+        self, keys: list[str], now_ms: int, limit: int | None, done: int
+    ) -> int:
+        """Delete the expired records among ``keys``, at most ``limit - done``."""
         by_prefix: dict[str, list[str]] = {}
         for key in keys:
             by_prefix.setdefault(KeyLayout.split_record(key)[0], []).append(key)
         count = 0
         for group in by_prefix.values():
-            reply = await self._run(_scripts.DELETE_EXPIRED, group, [now_ms])
+            most = len(group) if limit is None else min(len(group), limit - done - count)
+            if most == 0:
+                break
+            reply = await self._run(_scripts.DELETE_EXPIRED, group, [now_ms, most])
             if not isinstance(reply, int):
                 raise StorageUnavailable(f"Redis answered {reply!r} to delete_expired")
             count += reply
@@ -259,16 +299,15 @@ class AsyncRedisStore:
         args: Sequence[str | int],
         *,
         read: bool = False,
-    ) -> list[str]:
-        """Run a script on the owner's index of every bucket; return the handles it lists."""
+    ) -> list[Any]:
+        """Run a script on the owner's index of every bucket; return its replies."""
         # The buckets live on several cluster nodes: the async flavour asks them at once.
-        replies = await agather(
+        return await agather(
             *(
                 self._run(script, [KeyLayout.index(prefix, owner)], [prefix, *args], read=read)
                 for prefix in self._keys.prefixes
             )
         )
-        return [handle for reply in replies for handle in handles_from_reply(reply)]
 
     async def _run(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord, StorageUnavailable
 from sessionjar._acompat import asleep
+from sessionjar._json import MAX_DEPTH
 from sessionjar.codec import SESSION_FIELDS, to_millis
 from sessionjar_redis._keys import KeyLayout, owner_tag
 from sessionjar_redis._rows import TTL_MARGIN
@@ -74,7 +76,7 @@ async def test_keys_hold_only_namespace_handle_and_owner_digest(
     assert key_slot(record_key.encode()) == key_slot(index_key.encode())
     fields = raw.hgetall(record_key)
     stored = {name for name in SESSION_FIELDS if getattr(record, name) is not None}
-    assert set(fields) == stored | {"ix"}
+    assert set(fields) == stored | {"ix", "sum"}
     assert fields["ix"] == owner
     expected = [(record.handle, float(to_millis(record.expires_at)))]
     assert raw.zrange(index_key, 0, -1, withscores=True) == expected
@@ -197,6 +199,7 @@ async def test_one_round_trip_per_operation(
         yield lambda: store.get(record.handle)
         yield lambda: store.update(record.handle, patch, expected_version=1, now=clock())
         yield lambda: store.list_for_user("public", "alice", now=clock())
+        yield lambda: store.list_sessions_for_user("public", "alice", now=clock())
         yield lambda: store.delete([record.handle])
         yield lambda: store.delete_for_user("public", "alice")
         yield lambda: store.add_signing_key(make_key(clock()))
@@ -378,6 +381,16 @@ async def test_a_closed_store_raises_storage_unavailable(url: str, namespace: st
         ("rotated_at", "1.5"),
         ("session_data", "[1, 2]"),
         ("access_payload", '"text"'),
+        # JSON objects that Lua's cjson reads and Python's json or the codec refuse
+        ("session_data", '{"a":'),
+        ("session_data", '{"n": 1e999}'),
+        ("session_data", '{"n": 1' + "0" * 5000 + "}"),
+        ("session_data", '{"a":' + "[" * 200 + "]" * 200 + "}"),
+        ("session_data", '{"a": "\\ud800"}'),
+        ("access_payload", '{"a": 0x10}'),
+        ("access_payload", '{"a": 010}'),
+        ("device", '{"a": NaN}'),
+        ("device", '{"a": "tab\there"}'),
     ],
 )
 async def test_a_tampered_record_is_unreadable_for_reads_and_writes(
@@ -401,6 +414,88 @@ async def test_a_tampered_record_is_unreadable_for_reads_and_writes(
         await store.update(record.handle, patch, expected_version=None, now=clock())
     assert raw.hgetall(key) == before, "a conditional write on a tampered record"
     raw.delete(key)  # delete_expired leaves a record whose expiry is unreadable
+
+
+async def test_a_record_without_its_digest_is_checked_then_updated(
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
+) -> None:
+    # as an older driver wrote it: no digest, or one its own updates left stale
+    record = make_record(clock())
+    await store.create(record)
+    key = layout.record(record.handle)
+    digest = raw.hget(key, "sum")
+    assert len(digest) == 40
+    raw.hdel(key, "sum")
+    patch = SessionPatch(session_data={"n": 1})
+    updated = await store.update(record.handle, patch, expected_version=1, now=clock())
+    assert updated == replace(record, session_data={"n": 1}, version=2)
+    assert raw.hget(key, "sum") not in (None, digest)
+    raw.hset(key, "session_data", '{"n":2}')  # a stale digest, sound data
+    updated = await store.update(record.handle, patch, expected_version=2, now=clock())
+    assert updated == replace(record, session_data={"n": 1}, version=3)
+
+
+async def test_json_core_writes_at_its_edges_is_updated(
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
+) -> None:
+    # what the update script checks never refuses what core wrote
+    data = {"big": 10**400, "max": 1.7976931348623157e308, "tiny": 5e-324, "neg": -0.5e-7}
+    deep: dict[str, Any] = {}
+    for _ in range(MAX_DEPTH - 1):
+        deep = {"d": deep}
+    text = {"é": '日本語 \U0001f600 \\ " \n \x00', 'k"': [True, False, None, 0, -0]}
+    record = make_record(clock(), session_data=data, access_payload=deep, device=text)
+    await store.create(record)
+    raw.hdel(layout.record(record.handle), "sum")  # so that the update checks every field
+    patch = SessionPatch(refresh_hash="b" * 64)
+    updated = await store.update(record.handle, patch, expected_version=1, now=clock())
+    assert updated == replace(record, refresh_hash="b" * 64, version=2)
+
+
+async def test_a_record_written_before_devices_reads_device_as_empty(
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
+) -> None:
+    record = make_record(clock(), device={"user_agent": "Firefox 133 on Windows"})
+    await store.create(record)
+    key = layout.record(record.handle)
+    assert raw.hget(key, "device") == '{"user_agent":"Firefox 133 on Windows"}'
+    raw.hdel(key, "device")  # as protocol 3 wrote it
+    old = replace(record, device={})
+    assert await store.get(record.handle) == old
+    assert await store.list_sessions_for_user("public", "alice", now=clock()) == [old]
+    patch = SessionPatch(session_data={"n": 1})
+    updated = await store.update(record.handle, patch, expected_version=1, now=clock())
+    assert updated == replace(old, session_data={"n": 1}, version=2)
+    patch = SessionPatch(device={"ip": "203.0.113.0"})
+    updated = await store.update(record.handle, patch, expected_version=2, now=clock())
+    assert updated is not None
+    assert updated.device == {"ip": "203.0.113.0"}
+
+
+async def test_listing_sessions_prunes_entries_of_records_gone(
+    store: AsyncRedisStore, raw: Any, layout: KeyLayout, clock: Clock, make_record: MakeRecord
+) -> None:
+    now = clock()
+    kept, gone = make_record(now), make_record(now)
+    for record in (kept, gone):
+        await store.create(record)
+    raw.delete(layout.record(gone.handle))  # as Redis's native expiry does
+    assert await store.list_sessions_for_user("public", "alice", now=now) == [kept]
+    assert _index_entries(raw, layout, ALICE) == {kept.handle}
+
+
+async def test_delete_expired_stops_at_its_limit_across_batches(
+    store: AsyncRedisStore, clock: Clock, make_record: MakeRecord
+) -> None:
+    now = clock()
+    expired = [make_record(now - timedelta(hours=2)) for _ in range(300)]  # > one SCAN batch
+    live = make_record(now)
+    for record in [*expired, live]:
+        await store.create(record)
+    assert await store.delete_expired(now=now, limit=290) == 290
+    assert await store.delete_expired(now=now, limit=290) == 10
+    assert await store.delete_expired(now=now, limit=1) == 0
+    assert await store.list_for_user("public", "alice", now=now) == [live.handle]
 
 
 async def test_is_live_reads_three_fields_and_matches_exactly(
