@@ -316,7 +316,7 @@ async def test_unreadable_documents_raise_storage_unavailable(
 async def test_a_document_written_before_devices_reads_device_as_empty(
     store: AsyncMongoStore, raw_database: Any, namespace: str
 ) -> None:
-    record = new_record(device={"user_agent": "Firefox 133 on Windows"})
+    record = new_record(utc_now(), device={"user_agent": "Firefox 133 on Windows"})
     await store.create(record)
     sessions = raw_database[f"{namespace}.sessions"]
     stored = sessions.find_one({"_id": record.handle})
@@ -339,8 +339,8 @@ async def test_parallel_limited_deletes_of_expired_records_count_each_once(
     stores = [AsyncMongoStore.from_url(mongodb_url, namespace=namespace) for _ in range(4)]
     moment = utc_now()
     for _ in range(25):
-        await stores[0].create(new_record(expires_at=moment - timedelta(seconds=1)))
-    live = new_record()
+        await stores[0].create(new_record(moment - timedelta(hours=1, seconds=1)))
+    live = new_record(moment)
     await stores[0].create(live)
 
     async def drain(index: int) -> int:
@@ -371,7 +371,7 @@ async def test_parallel_limited_deletes_of_expired_records_count_each_once(
 async def test_a_tampered_document_is_refused_by_updates_with_nothing_written(
     store: AsyncMongoStore, raw_database: Any, namespace: str, field: str, value: Any
 ) -> None:
-    record = new_record()
+    record = new_record(utc_now())
     await store.create(record)
     sessions = raw_database[f"{namespace}.sessions"]
     sessions.update_one({"_id": record.handle}, {"$set": {field: value}})
