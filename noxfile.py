@@ -202,14 +202,14 @@ WEB_BENCH_PEERS = ["flask-session>=0.8", "starsessions[redis]>=2.1", "gunicorn>=
 
 @nox.session(python=MAIN_PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: core, web, django, and each driver whose server answers (``-- NAME``
+    """Benchmarks: core, sqlite, limits, web, django, and each driver whose server answers (``-- NAME``
     picks some).
 
     ``web`` compares the Flask and FastAPI layers with their peers, in process and on
     real servers (it installs ``wrk`` from Debian when missing); ``django`` compares the
     Django layer with Django's own database- and cache-backed sessions.
     """
-    names = session.posargs or ["core", "sqlite", "web", "django", *DRIVERS]
+    names = session.posargs or ["core", "sqlite", "limits", "web", "django", *DRIVERS]
     # conformance_tests: the benchmarks build records with its public test helpers
     session.install("-e", "core", "-e", "conformance_tests", *(f"-e{p}" for p in _driver_paths()))
     if "web" in names:
