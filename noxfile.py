@@ -202,8 +202,8 @@ WEB_BENCH_PEERS = ["flask-session>=0.8", "starsessions[redis]>=2.1", "gunicorn>=
 
 @nox.session(python=MAIN_PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: core, sqlite, limits, web, django, and each driver whose server answers (``-- NAME``
-    picks some).
+    """Benchmarks: core, sqlite, limits, web, django, and each driver whose server
+    answers (``-- NAME`` picks some).
 
     ``web`` compares the Flask and FastAPI layers with their peers, in process and on
     real servers (it installs ``wrk`` from Debian when missing); ``django`` compares the
