@@ -171,3 +171,27 @@ def test_processes_racing_to_upgrade_upgrade_once(tmp_path: Path) -> None:
     assert answers == sorted([UPGRADED] + [already] * (PROCESSES - 1))
     versions, columns = stored_schema(path)
     assert (sorted(versions), columns.count("device")) == ([1, 2], 1)
+
+
+def test_tables_of_a_namespace_with_capitals_keep_their_sessions_under_todays_names(
+    tmp_path: Path,
+) -> None:
+    # Before namespaces with capitals got "^" in their table names, "App" wrote App_*.
+    path = tmp_path / "legacy.db"
+    with closing(sqlite3.connect(path)) as conn, conn:
+        for statement in VERSION_1_DDL:
+            conn.execute(statement.replace('"app_', '"App_'))
+        conn.execute(
+            VERSION_1_INSERT.replace('"app_', '"App_'), ("h-App", NOW_MS, NOW_MS, "a" * 64)
+        )
+    with closing(SqliteStore(str(path), "app")) as lower:
+        assert lower.get("h-App") is None  # not adopted through case-blind names
+        assert lower.list_for_user("public", "alice", now=NOW - timedelta(hours=1)) == []
+    with closing(SqliteStore(str(path), "App")) as upper:
+        record = upper.get("h-App")
+        assert record is not None
+        assert record.device == {}
+    with closing(sqlite3.connect(path)) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"^app_sessions", "^app_sessions_user", "app_sessions"} <= names
+    assert not {name for name in names if name.startswith("App_")}

@@ -29,6 +29,7 @@ class Tables:
     """
 
     def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
         prefix = table_prefix(namespace)
         self.schema_name = f"{prefix}_schema"
         self.names = (f"{prefix}_sessions", f"{prefix}_signing_keys")
@@ -113,8 +114,7 @@ class Tables:
                 device TEXT NOT NULL DEFAULT '{{}}',
                 version INTEGER NOT NULL
             )""",
-            f"CREATE INDEX {self.user_index} ON {self.sessions} (tenant, user_id)",
-            f"CREATE INDEX {self.expiry_index} ON {self.sessions} (expires_at)",
+            *self.index_statements(),
             f"""CREATE TABLE {self.keys} (
                 kid TEXT PRIMARY KEY NOT NULL,
                 algorithm TEXT NOT NULL,
@@ -123,6 +123,13 @@ class Tables:
                 not_before INTEGER NOT NULL,
                 expires_at INTEGER NOT NULL
             )""",
+        ]
+
+    def index_statements(self) -> list[str]:
+        """Return the statements that create the sessions table's indexes."""
+        return [
+            f"CREATE INDEX {self.user_index} ON {self.sessions} (tenant, user_id)",
+            f"CREATE INDEX {self.expiry_index} ON {self.sessions} (expires_at)",
         ]
 
     def upgrade_statements(self, version: int) -> list[str]:
@@ -190,6 +197,7 @@ def _check_version(version: int | None) -> None:
 def _write_schema(conn: sqlite3.Connection, tables: Tables) -> str | None:
     conn.execute("BEGIN IMMEDIATE")
     try:
+        _rename_legacy_tables(conn, tables.namespace)
         conn.execute(f"CREATE TABLE IF NOT EXISTS {tables.schema} (version INTEGER NOT NULL)")
         # read again under the write lock: another process may have just done the work
         version = conn.execute(f"SELECT max(version) FROM {tables.schema}").fetchone()[0]
@@ -211,3 +219,30 @@ def _write_schema(conn: sqlite3.Connection, tables: Tables) -> str | None:
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+
+
+def _rename_legacy_tables(conn: sqlite3.Connection, namespace: str) -> None:
+    """Give the tables of a namespace with capitals, named by sessionjar before
+    `table_prefix` (``App_sessions``), their names of today (``^app_sessions``).
+
+    Left in place, they would be lost to ``App`` and, as SQLite ignores case, adopted by
+    ``app``. Runs in the caller's write transaction; the tables keep their schema version.
+    """
+    found = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+        (f"{namespace.lower()}_schema",),
+    ).fetchall()
+    for owner in (name.removesuffix("_schema") for (name,) in found):
+        if table_prefix(owner) == owner:
+            continue  # named as today
+        renamed = Tables(owner)
+        for old, new in zip(
+            (f"{owner}_sessions", f"{owner}_signing_keys", f"{owner}_schema"),
+            (renamed.sessions, renamed.keys, renamed.schema),
+            strict=True,
+        ):
+            conn.execute(f"ALTER TABLE {_quoted(old)} RENAME TO {new}")
+        for index in (f"{owner}_sessions_user", f"{owner}_sessions_expiry"):
+            conn.execute(f"DROP INDEX IF EXISTS {_quoted(index)}")
+        for statement in renamed.index_statements():
+            conn.execute(statement)
