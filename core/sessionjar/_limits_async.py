@@ -7,15 +7,19 @@ of the user's records and deletes by handle), so the limit holds on every driver
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import Final
 
 from sessionjar import _events
 from sessionjar._rotation import is_live
 from sessionjar._session_limit import SessionLimit, beyond_limit
-from sessionjar.errors import SessionLimitReached, SessionNotFound
+from sessionjar.errors import SessionLimitReached, SessionNotFound, StorageError
 from sessionjar.storage import AsyncStore, SessionRecord
 
 __all__ = ["enforce_after_create", "enforce_at_refresh", "enforce_before_create"]
+
+_log: Final = logging.getLogger("sessionjar")
 
 
 async def enforce_before_create(
@@ -44,11 +48,27 @@ async def enforce_after_create(
     and when the new session is among them (or another sign-in already deleted it), the
     sign-in is refused. Whichever racing sign-in reads last sees every insert, so the
     user is at the limit once the last one returns.
-    Storage I/O: one read, and one delete when the user is past the limit.
+    Storage I/O: one read, and one delete when the user is past the limit. When the
+    store fails, one delete more: the new session goes, as the caller never gets it.
 
     Raises:
         SessionLimitReached: ``"refuse"``, and the new session is not kept.
+        StorageError: the store failed; the new session is deleted if it can be.
     """
+    try:
+        await _keep_within_limit(store, limit, record, now)
+    except StorageError:
+        # left stored, a "refuse" session would refuse every retry until it expires
+        try:
+            await store.delete([record.handle])
+        except StorageError:
+            _log.warning("new session %s left stored by a failed limit check", record.handle)
+        raise
+
+
+async def _keep_within_limit(
+    store: AsyncStore, limit: SessionLimit, record: SessionRecord, now: datetime
+) -> None:
     tenant, user_id, handle = record.tenant, record.user_id, record.handle
     records = await store.list_sessions_for_user(tenant, user_id, now=now)
     excess = beyond_limit(records, limit, now)
@@ -72,12 +92,20 @@ async def enforce_at_refresh(
     keep, so that two sign-ins at once leave the user past the limit for one refresh
     at most. Storage I/O: one read, and one delete when the user is past the limit.
 
+    A store failure is logged and ignored: the rotation is committed, and a client that
+    lost its new tokens would be taken for a thief at its next refresh. The next
+    refresh or sign-in enforces the limit again.
+
     Raises:
         SessionNotFound: the refreshed session itself was past the limit and is revoked.
     """
-    records = await store.list_sessions_for_user(tenant, user_id, now=now)
-    excess = beyond_limit(records, limit, now)
-    await _revoke(store, excess, tenant, user_id)
+    try:
+        records = await store.list_sessions_for_user(tenant, user_id, now=now)
+        excess = beyond_limit(records, limit, now)
+        await _revoke(store, excess, tenant, user_id)
+    except StorageError:
+        _log.warning("session limit of %r not enforced at a refresh", user_id, exc_info=True)
+        return
     if handle in excess:
         raise SessionNotFound(handle)
 
