@@ -8,7 +8,7 @@ of the user's records and deletes by handle), so the limit holds on every driver
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from sessionjar import _events
@@ -41,7 +41,7 @@ async def enforce_before_create(
 
 async def enforce_after_create(
     store: AsyncStore, limit: SessionLimit, record: SessionRecord, now: datetime
-) -> None:
+) -> datetime | None:
     """After creating ``record``: delete every session of the user the limit does not keep.
 
     Under ``"revoke_oldest"`` those are the user's oldest; under ``"refuse"`` the newest,
@@ -51,12 +51,19 @@ async def enforce_after_create(
     Storage I/O: one read, and one delete when the user is past the limit. When the
     store fails, one delete more: the new session goes, as the caller never gets it.
 
+    Returns:
+        `None` when the new session is kept. Under ``"revoke_oldest"``, when it was
+        ranked out (created in the same millisecond as others and ranked first by
+        handle, or behind a clock ahead of this one): a time just after every session
+        seen, at which the session made again ranks newest, as the one signing in now
+        should.
+
     Raises:
         SessionLimitReached: ``"refuse"``, and the new session is not kept.
         StorageError: the store failed; the new session is deleted if it can be.
     """
     try:
-        await _keep_within_limit(store, limit, record, now)
+        return await _keep_within_limit(store, limit, record, now)
     except StorageError:
         # left stored, a "refuse" session would refuse every retry until it expires
         try:
@@ -68,7 +75,7 @@ async def enforce_after_create(
 
 async def _keep_within_limit(
     store: AsyncStore, limit: SessionLimit, record: SessionRecord, now: datetime
-) -> None:
+) -> datetime | None:
     tenant, user_id, handle = record.tenant, record.user_id, record.handle
     records = await store.list_sessions_for_user(tenant, user_id, now=now)
     excess = beyond_limit(records, limit, now)
@@ -77,6 +84,12 @@ async def _keep_within_limit(
     kept = {stored.handle for stored in records}.difference(excess)
     if limit.policy == "refuse" and handle not in kept:
         raise SessionLimitReached(user_id, tenant, limit.max_sessions)
+    if handle not in excess:
+        return None
+    # the ranking stays the same in every process, so that racing sign-ins agree; the
+    # new session is made again after every one it saw instead
+    seen = [stored.created_at for stored in records if is_live(stored, now)]
+    return max(seen) + timedelta(milliseconds=1)
 
 
 async def enforce_at_refresh(

@@ -117,6 +117,21 @@ class TestRevokeOldest:
         with pytest.raises(SessionNotFound):
             await manager.refresh_session(sessions[0].refresh_token)
 
+    async def test_the_one_signing_in_now_wins_in_the_same_millisecond(
+        self, make_amanager: MakeAsync, revocations: Revocations
+    ) -> None:
+        # the clock stands still: every session ties on created_at, and half the time
+        # the new one's handle ranks it oldest
+        manager = await _limited(make_amanager, SessionLimit(1))
+        previous = await manager.create_session("alice")
+        for _ in range(20):
+            session = await manager.create_session("alice")
+            assert await _handles(manager) == {session.handle}
+            assert revocations.handles[-1] == previous.handle
+            previous = session
+        assert session.refresh_token is not None
+        await manager.refresh_session(session.refresh_token)
+
     async def test_other_users_and_tenants_do_not_count(self, make_amanager: MakeAsync) -> None:
         manager = await _limited(make_amanager, SessionLimit(1))
         mine = await manager.create_session("alice")
@@ -133,11 +148,14 @@ class TestRevokeOldest:
         clock.advance(days=31)
         await manager.create_session("alice")  # the first has expired: room for one
 
-    async def test_sign_in_costs_one_read_after_the_insert(self, make_amanager: MakeAsync) -> None:
+    async def test_sign_in_costs_one_read_after_the_insert(
+        self, make_amanager: MakeAsync, clock: ManualClock
+    ) -> None:
         calls: list[str] = []
         manager = make_amanager(session_limit=SessionLimit(1), calls=calls)
         await manager.load_keys()
         await manager.create_session("alice")
+        clock.advance(seconds=1)
         calls.clear()
         await manager.create_session("alice")
         assert calls == ["create", "list_sessions_for_user", "delete"]
