@@ -615,7 +615,8 @@ class AsyncSessionManager(AsyncUserSessions):
         """Return the JWKS document of the public keys that verify access tokens.
 
         Automatic keys: the next key is in it before it signs. Shared secrets (HS256)
-        are never published. Storage I/O: a key load for automatic keys; none otherwise.
+        are never published. Storage I/O: a key load for automatic keys, at most once per
+        key-rotation interval; none otherwise.
         """
         return await self._ring.jwks(self._clock())
 
