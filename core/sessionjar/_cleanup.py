@@ -6,7 +6,8 @@ protocol 4), so no call holds a lock or a transaction for long, and a run from c
 several machines at once is safe: each record is deleted, and counted, by one of them.
 The loop ends at the first batch that deletes fewer than ``batch_size``: none were left
 then (another machine may still be finishing its own batch). A store of protocol 2 or 3
-deletes everything in its first call, which ends the loop as well.
+deletes everything in its first call: the loop ends there when that was fewer than
+``batch_size``, and otherwise after one more call, which finds nothing.
 
 The store cannot say how many sessions have expired without scanning them, so the
 display counts what was deleted rather than filling a bar: on a terminal one line,

@@ -9,7 +9,8 @@ emulated with the methods it has, at the cost said on each method:
 - ``device`` is never stored: it is dropped from records and patches on the way in and
   reported as ``{}`` on the way out;
 - ``delete_expired(limit=...)`` ignores the limit: one call deletes every expired
-  record, so a caller's batch loop ends after it.
+  record, so a caller's batch loop ends after it, or (when it deleted ``limit`` or
+  more) after one more call, which deletes nothing.
 """
 
 from __future__ import annotations

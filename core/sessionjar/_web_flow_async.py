@@ -142,8 +142,8 @@ class AsyncWebFlow:
         """Return the JWKS route's response: the JWK Set with cache headers and an ETag,
         or 304 when ``If-None-Match`` names the current one.
 
-        Storage I/O: a key load for automatic keys (which publishes the next key);
-        none for explicit keys.
+        Storage I/O: a key load for automatic keys (which publishes the next key), at
+        most once per key-rotation interval; none for explicit keys.
 
         Raises:
             StorageUnavailable: the store is down.

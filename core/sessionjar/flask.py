@@ -295,4 +295,7 @@ def _signout() -> Any:
 def _jwks() -> Response:
     extension: SessionExtension = current_app.extensions[_EXTENSION_KEY]
     reply = extension.flow.jwks(request.headers)
-    return Response(reply.body, reply.status, list(reply.headers))
+    response = Response(reply.body, reply.status, list(reply.headers))
+    if not reply.body:
+        del response.headers["Content-Type"]  # a 304 has no body to describe
+    return response

@@ -91,8 +91,9 @@ class AsyncKeyRing:
     async def jwks(self, now: datetime) -> dict[str, Any]:
         """Return the JWKS document, the next slot's key included.
 
-        Storage I/O: a `load` for automatic keys; none for explicit keys.
+        Storage I/O: a `load` for automatic keys when the slot has changed since the last
+        one (which installed the next slot's key too); none otherwise.
         """
-        if self.state.automatic is not None:
+        if self.state.needs_load(now):
             await self.load(now)
         return self.state.jwks()

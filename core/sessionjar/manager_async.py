@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any, Final
 
@@ -227,7 +228,9 @@ class AsyncSessionManager(AsyncUserSessions):
         ``client`` (the web layers pass it) is recorded as the session's device.
         Storage I/O: one insert (and, at most once per key-rotation interval, a key load).
         Under a `SessionLimit`: one read after the insert, and a delete when the user is
-        past the limit; with ``"refuse"``, one read before the insert too.
+        past the limit; with ``"refuse"``, one read before the insert too. With
+        ``"revoke_oldest"``, a new session ranked out (created in the same millisecond
+        as others) is made again, once: one insert, read and delete more.
 
         Raises:
             ConfigurationError: bad user id or tenant, or the payload sets a
@@ -247,27 +250,43 @@ class AsyncSessionManager(AsyncUserSessions):
             await enforce_before_create(self._store, limit, tenant, user_id, now)
         if self._claims:
             payload = await with_claims(payload, self._claims, user_id, tenant, now)
-        record, refresh_token = new_record(
+        make_record = partial(
+            new_record,
             self._settings,
             user_id=user_id,
             tenant=tenant,
             access_payload=payload,
             session_data=data,
-            now=now,
-            refresh_key=await self._ring.refresh_key(now),
             device={} if client is None else self._device(client),
         )
+        session = await self._insert(make_record, now)
+        if _events.active:
+            _events.emit(
+                "sessionjar_session_created", handle=session.handle, user_id=user_id, tenant=tenant
+            )
+        return session
+
+    async def _insert(
+        self,
+        make_record: Callable[..., tuple[SessionRecord, str]],
+        now: datetime,
+        retry: bool = True,
+    ) -> AsyncSession:
+        """Insert a new record made at ``now``, mint its tokens and keep within the limit.
+        A new session ranked out (same millisecond, or another clock ahead) is made again
+        once, just after every session seen; past that, sign-ins race."""
+        refresh_key = await self._ring.refresh_key(now)
+        record, refresh_token = make_record(now=now, refresh_key=refresh_key)
         # mint before the insert: no session is stored without a key or with a token
         # too large to be accepted back
         key = await self._ring.signing_key(now)
         session = self._issue(record, key, int(now.timestamp()), refresh_token)
         await self._store.create(record)
+        limit = self._limits.session_limit
         if limit is not None:
-            await enforce_after_create(self._store, limit, record, now)
-        if _events.active:
-            _events.emit(
-                "sessionjar_session_created", handle=record.handle, user_id=user_id, tenant=tenant
-            )
+            later = await enforce_after_create(self._store, limit, record, now)
+            if later is not None and retry:
+                return await self._insert(make_record, later, False)
         return session
 
     async def get_session(
@@ -596,7 +615,8 @@ class AsyncSessionManager(AsyncUserSessions):
         """Return the JWKS document of the public keys that verify access tokens.
 
         Automatic keys: the next key is in it before it signs. Shared secrets (HS256)
-        are never published. Storage I/O: a key load for automatic keys; none otherwise.
+        are never published. Storage I/O: a key load for automatic keys, at most once per
+        key-rotation interval; none otherwise.
         """
         return await self._ring.jwks(self._clock())
 

@@ -154,9 +154,11 @@ def _jwks_response(reply: JwksReply) -> Response:
 
 
 class _ScopeHeaders:
-    """The request headers, each looked up in the scope's raw list when the flow asks
-    (the first of a name wins, as in Starlette's `Headers`): the flow reads two or
-    three, not worth decoding them all."""
+    """The request headers, each looked up in the scope's raw list when the flow asks:
+    the flow reads two or three, not worth decoding them all. Repeated lines of a name
+    are joined in order, with ", " as WSGI servers and Django do (``"; "`` for cookies,
+    as HTTP/2 splits them): a proxy may add its own ``X-Forwarded-For`` line below the
+    client's, and the client must not choose which one is read."""
 
     __slots__ = ("_raw",)
 
@@ -165,10 +167,10 @@ class _ScopeHeaders:
 
     def get(self, key: str, /) -> str | None:
         wanted = key.lower().encode("latin-1")  # ASGI header names are lower-case
-        for name, value in self._raw:
-            if name == wanted:
-                return value.decode("latin-1")
-        return None
+        values = [value.decode("latin-1") for name, value in self._raw if name == wanted]
+        if not values:
+            return None
+        return ("; " if wanted == b"cookie" else ", ").join(values)
 
 
 def _add_headers(message: Message, pairs: list[tuple[str, str]]) -> None:

@@ -22,6 +22,7 @@ from sessionjar import (
     SessionLimit,
     SessionLimitReached,
     SessionNotFound,
+    StorageUnavailable,
 )
 from sessionjar.testing import ManualClock
 
@@ -116,6 +117,21 @@ class TestRevokeOldest:
         with pytest.raises(SessionNotFound):
             await manager.refresh_session(sessions[0].refresh_token)
 
+    async def test_the_one_signing_in_now_wins_in_the_same_millisecond(
+        self, make_amanager: MakeAsync, revocations: Revocations
+    ) -> None:
+        # the clock stands still: every session ties on created_at, and half the time
+        # the new one's handle ranks it oldest
+        manager = await _limited(make_amanager, SessionLimit(1))
+        previous = await manager.create_session("alice")
+        for _ in range(20):
+            session = await manager.create_session("alice")
+            assert await _handles(manager) == {session.handle}
+            assert revocations.handles[-1] == previous.handle
+            previous = session
+        assert session.refresh_token is not None
+        await manager.refresh_session(session.refresh_token)
+
     async def test_other_users_and_tenants_do_not_count(self, make_amanager: MakeAsync) -> None:
         manager = await _limited(make_amanager, SessionLimit(1))
         mine = await manager.create_session("alice")
@@ -132,11 +148,14 @@ class TestRevokeOldest:
         clock.advance(days=31)
         await manager.create_session("alice")  # the first has expired: room for one
 
-    async def test_sign_in_costs_one_read_after_the_insert(self, make_amanager: MakeAsync) -> None:
+    async def test_sign_in_costs_one_read_after_the_insert(
+        self, make_amanager: MakeAsync, clock: ManualClock
+    ) -> None:
         calls: list[str] = []
         manager = make_amanager(session_limit=SessionLimit(1), calls=calls)
         await manager.load_keys()
         await manager.create_session("alice")
+        clock.advance(seconds=1)
         calls.clear()
         await manager.create_session("alice")
         assert calls == ["create", "list_sessions_for_user", "delete"]
@@ -199,6 +218,55 @@ class RivalStore:
         if self.rival_handle is None:
             self.rival_handle = (await self._rival.create_session(user_id)).handle
         return records
+
+
+class FailingStore:
+    """A real store whose ``list_sessions_for_user`` fails once, at call ``fail_at``."""
+
+    def __init__(self, store: AsyncStore, fail_at: int) -> None:
+        self._store = store
+        self._calls_left = fail_at
+        self.protocol_version = store.protocol_version
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def list_sessions_for_user(self, tenant: str, user_id: str, *, now: Any) -> Any:
+        self._calls_left -= 1
+        if self._calls_left == 0:
+            raise StorageUnavailable("the store went away")
+        return await self._store.list_sessions_for_user(tenant, user_id, now=now)
+
+
+class TestStoreFailures:
+    async def test_a_failed_check_after_a_refresh_keeps_the_rotation(
+        self, store_url: str, clock: ManualClock
+    ) -> None:
+        # sign-in lists once; the refresh's check fails
+        store = FailingStore(sessionjar.open_async_store(store_url), fail_at=2)
+        manager = AsyncSessionManager(store, clock=clock, session_limit=SessionLimit(2))
+        async with manager:
+            session = await manager.create_session("alice")
+            assert session.refresh_token is not None
+            refreshed = await manager.refresh_session(session.refresh_token)
+            assert refreshed.refresh_token is not None
+            clock.advance(minutes=10)  # past the grace window: the old token is gone
+            again = await manager.refresh_session(refreshed.refresh_token)
+            assert await _handles(manager) == {again.handle}
+
+    async def test_a_failed_check_after_a_refused_sign_in_keeps_nothing(
+        self, store_url: str, clock: ManualClock
+    ) -> None:
+        # the check before the insert lists once; the one after it fails
+        store = FailingStore(sessionjar.open_async_store(store_url), fail_at=2)
+        limit = SessionLimit(1, "refuse")
+        manager = AsyncSessionManager(store, clock=clock, session_limit=limit)
+        async with manager:
+            with pytest.raises(StorageUnavailable):
+                await manager.create_session("alice")
+            assert await _handles(manager) == set()
+            retried = await manager.create_session("alice")
+            assert await _handles(manager) == {retried.handle}
 
 
 class TestRefresh:

@@ -36,6 +36,7 @@ from sessionjar import (
 from sessionjar.starlette import (
     ErrorReply,
     SessionMiddleware,
+    _ScopeHeaders,
     default_error_reply,
     get_session,
     handle_error,
@@ -585,3 +586,17 @@ class TestIsolation:
         scope = {"type": "lifespan"}
         await SessionMiddleware(app, amanager)(scope, None, None)  # type: ignore[arg-type]
         assert seen == [{"type": "lifespan"}]
+
+
+def test_repeated_header_lines_are_joined_in_order() -> None:
+    # as WSGI servers and Django do; cookies as HTTP/2 splits them
+    raw = [
+        (b"x-forwarded-for", b"6.6.6.6"),
+        (b"cookie", b"a=1"),
+        (b"x-forwarded-for", b"198.51.100.4"),
+        (b"cookie", b"b=2"),
+    ]
+    headers = _ScopeHeaders(raw)
+    assert headers.get("X-Forwarded-For") == "6.6.6.6, 198.51.100.4"
+    assert headers.get("cookie") == "a=1; b=2"
+    assert headers.get("user-agent") is None

@@ -52,6 +52,16 @@ class TestStarlette:
         [device] = await amanager.list_devices("alice")
         assert device.ip == expected
 
+    async def test_every_forwarded_for_line_is_read(
+        self, amanager: AsyncSessionManager, aclient: AClient
+    ) -> None:
+        # the client's own line first, then the one its proxy (HAProxy, say) added
+        client = aclient(starlette_app(amanager, trusted_proxies=1))
+        headers = [("x-forwarded-for", "6.6.6.6"), ("x-forwarded-for", "198.51.100.4")]
+        await client.post("/signin", json={"user": "alice"}, headers=headers)
+        [device] = await amanager.list_devices("alice")
+        assert device.ip == "198.51.100.4"
+
 
 def flask_app(manager: SessionManager, **options: Any) -> Flask:
     app = Flask(__name__)

@@ -19,6 +19,7 @@ from sessionjar._web_jwks import JWKS_CONTENT_TYPE, jwks_max_age, jwks_reply
 from sessionjar.errors import ConfigurationError
 from sessionjar.flask import SessionExtension
 from sessionjar.starlette import SessionMiddleware
+from sessionjar.testing import ManualClock
 
 WELL_KNOWN = "/.well-known/jwks.json"
 DOCUMENT = {"keys": [{"kid": "b", "kty": "OKP", "x": "2"}, {"x": "1", "kty": "OKP", "kid": "a"}]}
@@ -88,7 +89,21 @@ class TestFlask:
         assert _kids(response.get_json()) == _kids(manager.get_jwks())
         again = client.get(WELL_KNOWN, headers={"If-None-Match": response.headers["ETag"]})
         assert (again.status_code, again.data) == (304, b"")
+        assert "Content-Type" not in again.headers  # as Django: no body to describe
         assert client.head(WELL_KNOWN).status_code == 200
+
+    def test_one_key_load_per_rotation_interval(
+        self, make_manager: MakeSync, clock: ManualClock
+    ) -> None:
+        calls: list[str] = []
+        client = flask_app(make_manager(calls=calls), serve_jwks=True).test_client()
+        etag = client.get(WELL_KNOWN).headers["ETag"]
+        assert client.get(WELL_KNOWN, headers={"If-None-Match": etag}).status_code == 304
+        assert client.get(WELL_KNOWN).status_code == 200
+        assert calls.count("list_signing_keys") == 2  # one load: a list, inserts, a list
+        clock.advance(days=7)  # the next rotation slot: its keys are loaded once
+        assert client.get(WELL_KNOWN).status_code == 200
+        assert calls.count("list_signing_keys") == 4
 
     def test_at_a_path_of_choice_with_explicit_keys(self, make_manager: MakeSync) -> None:
         key = SigningKey.generate("ES256", kid="one")
@@ -98,10 +113,11 @@ class TestFlask:
         assert response.get_json() == {"keys": [key.public_jwk()]}
         assert client.get(WELL_KNOWN).status_code == 404
 
-    def test_store_down_is_503(self, make_manager: MakeSync) -> None:
+    def test_store_down_is_503(self, make_manager: MakeSync, clock: ManualClock) -> None:
         broken: set[str] = set()
         client = flask_app(make_manager(broken=broken), serve_jwks=True).test_client()
         broken.add("list_signing_keys")
+        clock.advance(days=7)  # a new rotation slot: its keys must be loaded
         response = client.get(WELL_KNOWN)
         assert response.status_code == 503
         assert response.get_json()["error"] == "storage_unavailable"
@@ -139,13 +155,17 @@ class TestStarlette:
         assert len(response.json()["keys"]) == 2  # this interval's key and the next one's
 
     async def test_store_down_is_503(
-        self, make_amanager: MakeAsync, aclient: Callable[..., httpx.AsyncClient]
+        self,
+        make_amanager: MakeAsync,
+        aclient: Callable[..., httpx.AsyncClient],
+        clock: ManualClock,
     ) -> None:
         broken: set[str] = set()
         manager = make_amanager(broken=broken)
         await manager.load_keys()
         client = aclient(starlette_app(manager, serve_jwks=True))
         broken.add("list_signing_keys")
+        clock.advance(days=7)  # a new rotation slot: its keys must be loaded
         response = await client.get(WELL_KNOWN)
         assert response.status_code == 503
 

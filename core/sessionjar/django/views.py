@@ -34,7 +34,8 @@ def jwks(request: HttpRequest) -> HttpResponse:
     """Return the JWKS, with cache headers and an ETag (304 when ``If-None-Match`` names it).
 
     Served where the URLconf puts it (see `sessionjar.django.jwks_urls`).
-    Storage I/O: a key load for automatic keys; none for explicit keys.
+    Storage I/O: a key load for automatic keys, at most once per key-rotation
+    interval; none for explicit keys.
     """
     web = web_of(request)
     reply = web.flow.jwks(request.headers)
