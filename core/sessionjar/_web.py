@@ -338,8 +338,9 @@ def access_token_to_verify(
     check_database: bool,
 ) -> str | None:
     """Return the access token a session lookup must verify, or `None` when there is
-    nothing to verify: ``state.session`` is then the answer (the session verified earlier
-    in the request, or `None` for an absent optional session).
+    nothing to verify: ``state.session`` is then the session (the one verified earlier
+    in the request, or `None` for an absent optional session); its claims still need
+    checking with the lookup's validators.
 
     A session verified earlier is verified again only to check the database, if it was
     not checked yet.

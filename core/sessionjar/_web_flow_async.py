@@ -228,8 +228,8 @@ class AsyncWebRequest:
         check_database: bool = False,
         override_global_claim_validators: ValidatorsOverride | None = None,
     ) -> AsyncSession | None:
-        """Return the request's session, verifying its access token (and checking its
-        claims) once per request.
+        """Return the request's session, verifying its access token once per request
+        and checking its claims on every call (with this call's validators).
 
         Storage I/O: none, or one read with ``check_database`` (once per request); a
         payload merge when a claim value is due (see `AsyncSessionManager.get_session`).
@@ -257,18 +257,20 @@ class AsyncWebRequest:
             required=required,
             check_database=check_database,
         )
-        if token is None:
-            return state.session
         manager = self.flow.manager
-        session = await manager.get_session(
-            token,
-            check_database=check_database,
-            override_global_claim_validators=override_global_claim_validators,
-        )
-        if anti_csrf_token_needed(config, state, self.method):
-            expected = await manager.anti_csrf_token(session.handle)
-            check_anti_csrf_token(config, self.headers, expected)
-        state.session, state.database_checked = session, check_database
+        if token is not None:
+            verified = await manager._verify_access(token, check_database)
+            if anti_csrf_token_needed(config, state, self.method):
+                expected = await manager.anti_csrf_token(verified.handle)
+                check_anti_csrf_token(config, self.headers, expected)
+            state.session, state.database_checked = verified, check_database
+        session = state.session
+        # the token is verified once per request, the claims on every call: each call
+        # may name its own validators
+        if session is not None and (
+            manager._claim_validators or override_global_claim_validators is not None
+        ):
+            await manager._check_claims(session, override_global_claim_validators)
         return session
 
     async def create_session(
@@ -367,11 +369,21 @@ class AsyncWebRequest:
             return None
         reply = self.flow.config.error_reply(error)
         if reply is not None:
-            # a session refused for its claims still gets the values fetched for it
-            kept = error.session if isinstance(error, ClaimValidationError) else None
-            self.state.session = kept if isinstance(kept, AsyncSession) else None
+            self.state.session = self._refused_session(error)
             self.state.clear = reply.clear_tokens
         return reply
+
+    def _refused_session(self, error: SessionjarError) -> AsyncSession | None:
+        """Return the session whose tokens the response to ``error`` carries: the
+        request's own session refused for its claims, which still gets the values fetched
+        for it; `None` otherwise (a session the app looked up itself is none of the
+        client's business)."""
+        if not isinstance(error, ClaimValidationError):
+            return None
+        kept, own = error.session, self.state.session
+        if isinstance(kept, AsyncSession) and own is not None and kept.handle == own.handle:
+            return kept
+        return None
 
     def response_headers(self) -> list[tuple[str, str]]:
         """Return the headers that bring the client's tokens in line with the request.

@@ -314,6 +314,16 @@ class AsyncSessionManager(AsyncUserSessions):
             SessionNotFound: with ``check_database``, the session is revoked or expired.
             ConfigurationError: automatic keys were never loaded (see `load_keys`).
         """
+        session = await self._verify_access(access_token, check_database)
+        if self._claim_validators or override_global_claim_validators is not None:
+            await self._check_claims(session, override_global_claim_validators)
+        return session
+
+    async def _verify_access(self, access_token: str, check_database: bool) -> AsyncSession:
+        """Verify an access token and return its session, claims unchecked.
+
+        Storage I/O and errors as `get_session`, but for the claims.
+        """
         state = self._ring.state
         if state.automatic is not None and state.loaded_slot is None:
             raise ConfigurationError(_KEYS_NOT_LOADED)
@@ -330,7 +340,7 @@ class AsyncSessionManager(AsyncUserSessions):
             if _events.active:
                 _events.token_rejected("access", missing, access_token)
             raise missing
-        session = AsyncSession(
+        return AsyncSession(
             self,
             handle=claims.handle,
             tenant=claims.tenant,
@@ -341,10 +351,14 @@ class AsyncSessionManager(AsyncUserSessions):
             refresh_token=None,
             claims=claims.claims,
         )
-        if self._claim_validators or override_global_claim_validators is not None:
-            validators, now_ms = self._claim_validators, int(self._seconds() * 1000)
-            await check_claims(session, validators, override_global_claim_validators, now_ms)
-        return session
+
+    async def _check_claims(
+        self, session: AsyncSession, override: ValidatorsOverride | None
+    ) -> None:
+        """Check a verified session's claims with ``claim_validators``, or those
+        ``override`` maps them to (see `check_claims` for its storage I/O and errors)."""
+        now_ms = int(self._seconds() * 1000)
+        await check_claims(session, self._claim_validators, override, now_ms)
 
     async def refresh_session(
         self, refresh_token: str, *, client: Client | None = None

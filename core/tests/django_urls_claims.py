@@ -3,7 +3,9 @@ them through each helper (decorator, async decorator, mixin, DRF authentication)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
@@ -53,6 +55,24 @@ async def aadmin(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"admin": session.get_user_id()})
 
 
+def anyone(validators: list[ClaimValidator]) -> list[ClaimValidator]:
+    return []
+
+
+def verified_first(view: Callable[[HttpRequest], HttpResponse]) -> Any:
+    """Wrap ``view`` in a session lookup with the global validators, as an app's
+    middleware or outer decorator may do before the view's own check."""
+
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        get_session(request, session_required=False, override_global_claim_validators=anyone)
+        return view(request)
+
+    return wrapper
+
+
+guarded_admin = verified_first(admin)
+
+
 @verify_session(override_global_claim_validators=lambda validators: [])
 def public(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"public": True})
@@ -93,6 +113,7 @@ urlpatterns = [
     path("admin", admin),
     path("async/admin", aadmin),
     path("public", public),
+    path("guarded/admin", guarded_admin),
     path("admin-view", AdminView.as_view()),
     path("api/me", ApiMe.as_view()),
     path("api/admin", ApiAdmin.as_view()),

@@ -1,5 +1,6 @@
 """Claim validators through the Starlette, FastAPI and Flask layers: 403 bodies, per-route
-overrides, re-fetched values sent as a new access token, no storage I/O when fresh."""
+overrides (also on a session verified earlier in the request), re-fetched values sent as a
+new access token, no storage I/O when fresh."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fix_manager import MakeAsync, MakeSync
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from starlette.routing import Route
 from sessionjar import AsyncSession, AsyncSessionManager, SessionManager
 from sessionjar import flask as sj_flask
 from sessionjar import starlette as sj_starlette
+from sessionjar._web import WebOptions
 from sessionjar.claims import ClaimValidator, RolesClaim
 from sessionjar.fastapi import verify_session
 from sessionjar.testing import ManualClock
@@ -70,7 +72,7 @@ NOT_ADMIN = forbidden(
 )
 
 
-def starlette_claims_app(manager: AsyncSessionManager) -> Starlette:
+def starlette_claims_app(manager: AsyncSessionManager, **options: Any) -> Starlette:
     async def signin(request: Request) -> Response:
         await sj_starlette.create_new_session(request, (await request.json())["user"])
         return JSONResponse({})
@@ -87,20 +89,30 @@ def starlette_claims_app(manager: AsyncSessionManager) -> Starlette:
         await sj_starlette.get_session(request, override_global_claim_validators=anyone)
         return JSONResponse({"public": True})
 
+    async def guarded_admin(request: Request) -> Response:
+        await sj_starlette.get_session(request, session_required=False)
+        return await admin(request)
+
+    async def other(request: Request) -> Response:
+        bob = await manager.create_session("bob")
+        await manager.get_session(bob.access_token, override_global_claim_validators=admins)
+        return JSONResponse({})
+
     routes = [
         Route("/signin", signin, methods=["POST"]),
         Route("/me", me),
-        Route("/admin", admin),
+        Route("/admin", admin, methods=["GET", "POST"]),
         Route("/public", public),
+        Route("/guarded/admin", guarded_admin),
+        Route("/other", other),
     ]
-    return Starlette(
-        routes=routes, middleware=[Middleware(sj_starlette.SessionMiddleware, manager=manager)]
-    )
+    middleware = Middleware(sj_starlette.SessionMiddleware, manager=manager, **options)
+    return Starlette(routes=routes, middleware=[middleware])
 
 
-def fastapi_claims_app(manager: AsyncSessionManager) -> FastAPI:
+def fastapi_claims_app(manager: AsyncSessionManager, **options: Any) -> FastAPI:
     app = FastAPI()
-    app.add_middleware(sj_starlette.SessionMiddleware, manager=manager)
+    app.add_middleware(sj_starlette.SessionMiddleware, manager=manager, **options)
 
     @app.post("/signin")
     async def signin(request: Request) -> dict[str, Any]:
@@ -111,7 +123,7 @@ def fastapi_claims_app(manager: AsyncSessionManager) -> FastAPI:
     async def me(session: AsyncSession = Depends(verify_session())) -> dict[str, Any]:  # noqa: B008
         return {"roles": Roles.value_of(session.get_jwt_payload())}
 
-    @app.get("/admin")
+    @app.api_route("/admin", methods=["GET", "POST"])
     async def admin(
         session: AsyncSession = Depends(verify_session(override_global_claim_validators=admins)),  # noqa: B008
     ) -> dict[str, Any]:
@@ -123,13 +135,28 @@ def fastapi_claims_app(manager: AsyncSessionManager) -> FastAPI:
     ) -> dict[str, Any]:
         return {"public": True}
 
+    guarded = APIRouter(dependencies=[Depends(verify_session())])
+
+    @guarded.get("/guarded/admin")
+    async def guarded_admin(
+        session: AsyncSession = Depends(verify_session(override_global_claim_validators=admins)),  # noqa: B008
+    ) -> dict[str, Any]:
+        return {"admin": True}
+
+    @app.get("/other")
+    async def other() -> dict[str, Any]:
+        bob = await manager.create_session("bob")
+        await manager.get_session(bob.access_token, override_global_claim_validators=admins)
+        return {}
+
+    app.include_router(guarded)
     return app
 
 
-def flask_claims_app(manager: SessionManager) -> Flask:
+def flask_claims_app(manager: SessionManager, **options: Any) -> Flask:
     app = Flask(__name__)
     app.testing = True
-    sj_flask.SessionExtension(app, manager=manager)
+    sj_flask.SessionExtension(app, manager=manager, **options)
 
     @app.post("/signin")
     def signin() -> Any:
@@ -141,7 +168,7 @@ def flask_claims_app(manager: SessionManager) -> Flask:
     def me() -> Any:
         return {"roles": Roles.value_of(sj_flask.get_session().get_jwt_payload())}
 
-    @app.get("/admin")
+    @app.route("/admin", methods=["GET", "POST"])
     @sj_flask.verify_session(override_global_claim_validators=admins)
     def admin() -> Any:
         return {"admin": True}
@@ -151,6 +178,24 @@ def flask_claims_app(manager: SessionManager) -> Flask:
     def public() -> Any:
         return {"public": True}
 
+    guarded = Blueprint("guarded", __name__)
+
+    @guarded.before_request
+    def verify_any() -> None:
+        sj_flask.get_session(session_required=False)
+
+    @guarded.get("/guarded/admin")
+    @sj_flask.verify_session(override_global_claim_validators=admins)
+    def guarded_admin() -> Any:
+        return {"admin": True}
+
+    @app.get("/other")
+    def other() -> Any:
+        bob = manager.create_session("bob")
+        manager.get_session(bob.access_token, override_global_claim_validators=admins)
+        return {}
+
+    app.register_blueprint(guarded)
     return app
 
 
@@ -173,11 +218,19 @@ Get = Callable[[str], Awaitable[Answer]]
 
 def _split(path: str) -> tuple[str, str, Any]:
     """Return the method, path and JSON body of a call: ``/signin?user=U`` posts the
-    user, ``/auth/signout`` posts nothing, every other path is a GET."""
+    user, ``/auth/signout`` and ``POST /path`` post nothing, every other path is a GET."""
+    if path.startswith("POST "):
+        return "POST", path.removeprefix("POST "), None
     route, _, user = path.partition("?user=")
     if route == "/signin":
         return "POST", route, {"user": user}
     return ("POST", route, None) if route == "/auth/signout" else ("GET", route, None)
+
+
+@pytest.fixture
+def web_options() -> WebOptions:
+    """The web options of the claims app (a test may parametrize them)."""
+    return {}
 
 
 @pytest.fixture(params=["starlette", "fastapi", "flask"])
@@ -186,6 +239,7 @@ def web(
     make_amanager: MakeAsync,
     make_manager: MakeSync,
     aclient: Callable[..., httpx.AsyncClient],
+    web_options: WebOptions,
 ) -> tuple[Get, list[str]]:
     """A client of the claims app on one framework (see `_split`), and the list of the
     store methods its manager calls."""
@@ -193,7 +247,7 @@ def web(
     options: dict[str, Any] = {"calls": calls, "claim_validators": [NOT_BANNED]}
     if request.param == "flask":
         manager = make_manager(**options)
-        client = flask_claims_app(manager).test_client()
+        client = flask_claims_app(manager, **web_options).test_client()
         client.environ_base["wsgi.url_scheme"] = "https"
 
         async def flask_call(path: str) -> Answer:
@@ -207,11 +261,8 @@ def web(
 
         return flask_call, calls
     amanager = make_amanager(**options)
-    app = (
-        starlette_claims_app(amanager)
-        if request.param == "starlette"
-        else fastapi_claims_app(amanager)
-    )
+    make_app = starlette_claims_app if request.param == "starlette" else fastapi_claims_app
+    app = make_app(amanager, **web_options)
     aclient_ = aclient(app)
 
     async def asgi_call(path: str) -> Answer:
@@ -317,3 +368,38 @@ async def test_a_value_fetched_on_a_refused_request_still_reaches_the_client(
     assert (await get("/admin")).status == 403
     assert calls == []  # refused from the token: no second fetch
     assert FETCHED == ["alice", "alice"]
+
+
+async def test_a_route_checks_its_claims_on_a_session_verified_earlier_in_the_request(
+    web: tuple[Get, list[str]],
+) -> None:
+    get, _ = web
+    await signin(get, "bob")
+    answer = await get("/guarded/admin")
+    assert (answer.status, answer.body) == (403, NOT_ADMIN)
+    await signin(get, "alice")
+    assert (await get("/guarded/admin")).body == {"admin": True}
+
+
+async def test_a_session_the_app_looked_up_itself_never_reaches_the_client(
+    web: tuple[Get, list[str]],
+) -> None:
+    get, _ = web
+    await signin(get, "alice")
+    answer = await get("/other")  # bob's session fails the admins' validators
+    assert (answer.status, answer.cookies) == (403, {})
+
+
+@pytest.mark.parametrize("web_options", [{"anti_csrf": "token"}])
+async def test_a_forged_request_fetches_no_claim_and_writes_nothing(
+    web: tuple[Get, list[str]], clock: ManualClock
+) -> None:
+    get, calls = web
+    await signin(get, "alice")
+    calls.clear()
+    clock.advance(minutes=6)  # the admins' value is due
+    answer = await get("POST /admin")  # no anti-CSRF token
+    assert answer.status == 403
+    assert answer.body["error"] != "invalid_claim"
+    assert calls == []
+    assert FETCHED == ["alice"]

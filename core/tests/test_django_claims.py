@@ -95,6 +95,17 @@ class TestViews:
             assert not response.cookies  # tokens kept
             assert body(c.get("/me")) == {"roles": ["viewer"]}
 
+    def test_a_view_checks_its_claims_on_a_session_verified_earlier_in_the_request(
+        self, claims_jar: Jar
+    ) -> None:
+        with claims_jar():
+            c = client()
+            signin(c, "bob")
+            response = c.get("/guarded/admin")
+            assert (response.status_code, body(response)) == (403, refused(NOT_ADMIN))
+            signin(c, "alice")
+            assert body(c.get("/guarded/admin")) == {"admin": True}
+
     def test_global_validators_run_unless_a_view_overrides_them(self, claims_jar: Jar) -> None:
         with claims_jar():
             c = client()

@@ -126,8 +126,8 @@ def get_session(
     check_database: bool = False,
     override_global_claim_validators: ValidatorsOverride | None = None,
 ) -> Session | None:
-    """Return the request's session, verifying its access token (and checking its
-    claims) once per request.
+    """Return the request's session, verifying its access token once per request
+    and checking its claims on every call (with this call's validators).
 
     Storage I/O: none, or one read with ``check_database`` (once per request); a
     payload merge when a claim value is due.
