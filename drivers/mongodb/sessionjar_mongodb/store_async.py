@@ -324,9 +324,7 @@ class AsyncMongoStore:
         deleted = 0
         while deleted < limit:
             wanted = limit - deleted
-            found = await self._sessions_on_primary.find(
-                expired, _ID_ONLY, limit=wanted
-            ).to_list()
+            found = await self._sessions_on_primary.find(expired, _ID_ONLY, limit=wanted).to_list()
             handles = [_handle_of(document) for document in found]
             # the expiry again: a record refreshed since the find is live and stays
             query = {"_id": {"$in": handles}, **expired}
