@@ -28,6 +28,8 @@ BAD_LIMITS: Final[dict[str, Any]] = {
     "float": 2.0,
     "text": "2",
     "list": [2],
+    "past int64": 2**63,
+    "huge": 10**20,
 }
 """Limits a store refuses with `ConfigurationError` before deleting anything."""
 

@@ -119,10 +119,12 @@ async def _assert_reaches_only_itself(
     await store.add_signing_key(my_key)
     await other.add_signing_key(their_key)
     assert await store.list_for_user("public", "alice", now=clock()) == [mine.handle]
+    assert await store.list_sessions_for_user("public", "alice", now=clock()) == [mine]
     assert await store.list_signing_keys() == [my_key]
     assert await store.delete([theirs.handle]) == []
     assert await store.delete_for_user("public", "alice") == [mine.handle]
-    assert await store.delete_expired(now=clock.advance(days=2)) == 0
+    assert await store.delete_expired(now=clock.advance(days=2), limit=10) == 0
+    assert await store.delete_expired(now=clock()) == 0
     assert await store.list_signing_keys() == []
     assert await other.get(theirs.handle) == theirs
     assert await other.list_signing_keys() == [their_key]

@@ -40,9 +40,11 @@ class AsyncNamespaceIsolationTests:
         await other.create(record)
         assert await store.get(record.handle) is None
         assert await store.list_for_user("public", "alice", now=clock()) == []
+        assert await store.list_sessions_for_user("public", "alice", now=clock()) == []
         assert await store.delete([record.handle]) == []
         assert await store.delete_for_user("public", "alice") == []
-        assert await store.delete_expired(now=clock.advance(hours=1)) == 0
+        assert await store.delete_expired(now=clock.advance(hours=1), limit=10) == 0
+        assert await store.delete_expired(now=clock()) == 0
         patch = SessionPatch(session_data={"leak": True})
         live_at = clock() - timedelta(hours=1)
         assert await store.update(record.handle, patch, expected_version=None, now=live_at) is None

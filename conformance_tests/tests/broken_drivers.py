@@ -224,6 +224,11 @@ class LeakyNamespace(MemoryBackend):
     ) -> list[str]:
         return super().list_for_user("shared", tenant, user_id, now=now)
 
+    def list_sessions_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        return super().list_sessions_for_user("shared", tenant, user_id, now=now)
+
     def delete_expired(self, namespace: str, *, now: datetime, limit: int | None = None) -> int:
         return super().delete_expired("shared", now=now, limit=limit)
 
@@ -387,6 +392,14 @@ class ReachesLongerNamespaces(MemoryBackend):
     ) -> list[str]:
         reach = self._reached(namespace)
         return [h for ns in reach for h in super().list_for_user(ns, tenant, user_id, now=now)]
+
+    def list_sessions_for_user(
+        self, namespace: str, tenant: str, user_id: str, *, now: datetime
+    ) -> list[SessionRecord]:
+        reach = self._reached(namespace)
+        return [
+            r for ns in reach for r in super().list_sessions_for_user(ns, tenant, user_id, now=now)
+        ]
 
     def delete_for_user(self, namespace: str, tenant: str, user_id: str) -> list[str]:
         reach = self._reached(namespace)

@@ -154,6 +154,10 @@ class AsyncStore(Protocol):
 
     Every method may raise `StorageUnavailable`; the ones that write may also raise
     `SerializationError` before writing.
+
+    JSON objects (``access_payload``, ``session_data``, ``device``, a key's JWK) are
+    copied in and out: once a record, patch or key is passed in, or a record or key
+    returned, mutating its objects changes nothing the store holds.
     """
 
     protocol_version: int
@@ -248,7 +252,9 @@ class AsyncStore(Protocol):
         ``expires_at``; return how many session records were deleted.
 
         With ``limit``, delete at most ``limit`` records (the expired keys go in the
-        same call); a return below ``limit`` means none was left expired as of ``now``.
+        same call); a return below ``limit`` means none was left expired as of ``now``,
+        except records another transaction is changing at that moment (PostgreSQL skips
+        rows locked by another writer rather than wait for them).
         Several processes may call it at once on one namespace: each record is deleted,
         and counted, by one of them. ``limit`` since protocol 4.
 

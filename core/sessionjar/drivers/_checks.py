@@ -26,6 +26,7 @@ __all__ = [
 _NAMESPACE_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _SESSION_TEXT = ("handle", "tenant", "user_id", "refresh_hash")
 _JSON_FIELDS = ("access_payload", "session_data", "device")
+_INT64_MAX: Final = 2**63 - 1
 
 
 def check_namespace(namespace: str) -> str:
@@ -149,12 +150,14 @@ def check_user_query(tenant: object, user_id: object, now: object) -> None:
 
 def check_limit(limit: object) -> None:
     """Check the ``limit`` of `AsyncStore.delete_expired` as every driver must, before
-    any I/O: `None` (no limit) or a positive int.
+    any I/O: `None` (no limit) or a positive int that fits a signed 64-bit integer,
+    as every backend can take it.
 
     Raises:
-        ConfigurationError: it is anything else (zero, negative, a bool, a float, text).
+        ConfigurationError: it is anything else (zero, negative, above ``2**63 - 1``, a
+            bool, a float, text).
     """
-    if limit is not None and (type(limit) is not int or limit < 1):
+    if limit is not None and (type(limit) is not int or not 1 <= limit <= _INT64_MAX):
         raise ConfigurationError(f"limit must be a positive int or None, not {limit!r}")
 
 

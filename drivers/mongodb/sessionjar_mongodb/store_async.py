@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pymongo
-from pymongo import AsyncMongoClient, IndexModel, ReturnDocument
+from pymongo import AsyncMongoClient, IndexModel, ReadPreference, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConfigurationError as ClientConfigurationError
 from pymongo.errors import DuplicateKeyError, OperationFailure
@@ -94,6 +94,11 @@ class AsyncMongoStore:
         database = client[options.database]
         self._client = client
         self._sessions = database[f"{namespace}.sessions"]
+        # the reads a write is decided on: never a secondary's stale copy, whatever the
+        # URL's readPreference (a stale version looks like a replayed refresh token)
+        self._sessions_on_primary = self._sessions.with_options(
+            read_preference=ReadPreference.PRIMARY
+        )
         self._keys = database[f"{namespace}.signing_keys"]
         self._indexed = False
         self._index_lock = ALock()
@@ -181,17 +186,18 @@ class AsyncMongoStore:
     ) -> SessionRecord | None:
         """Apply ``patch`` to a live record; update-only. See `AsyncStore.update`.
 
-        One ``find``, read as `get` reads it, so that a tampered record raises before
-        anything is written; then, if the update applies, one ``findAndModify`` whose
-        filter holds every condition of `AsyncStore.update` and the record as read (its
-        version and JSON text). Read again if another write came in between.
+        One ``find`` on the primary, read as `get` reads it, so that a tampered record
+        raises before anything is written; then, if the update applies, one
+        ``findAndModify`` whose filter holds every condition of `AsyncStore.update` and
+        the record as read (its version and JSON text). Read again if another write
+        came in between.
         """
         _check_handle(handle)
         check_update(patch, expected_version, expected_refresh_hash)
         await self._ensure_indexes()
         while True:
             with Translated("read a session"):
-                document = await self._sessions.find_one({"_id": handle})
+                document = await self._sessions_on_primary.find_one({"_id": handle})
             if document is None or not update_applies(
                 session_from_document(document),
                 patch,
@@ -232,12 +238,13 @@ class AsyncMongoStore:
     async def delete_for_user(self, tenant: str, user_id: str) -> list[str]:
         """Delete every record of a user in a tenant; return the handles deleted.
 
-        One ``find`` for the user's handles, then one single-document ``delete`` each.
+        One ``find`` on the primary for the user's handles (a secondary could miss a
+        session just created), then one single-document ``delete`` each.
         """
         owner = _owner(tenant, user_id)
         await self._ensure_indexes()
         with Translated("find a user's sessions"):
-            found = await self._sessions.find(owner, _ID_ONLY).to_list()
+            found = await self._sessions_on_primary.find(owner, _ID_ONLY).to_list()
         deleted = []
         for document in found:
             handle = _handle_of(document)
@@ -317,7 +324,7 @@ class AsyncMongoStore:
         deleted = 0
         while deleted < limit:
             wanted = limit - deleted
-            found = await self._sessions.find(expired, _ID_ONLY, limit=wanted).to_list()
+            found = await self._sessions_on_primary.find(expired, _ID_ONLY, limit=wanted).to_list()
             handles = [_handle_of(document) for document in found]
             # the expiry again: a record refreshed since the find is live and stays
             query = {"_id": {"$in": handles}, **expired}

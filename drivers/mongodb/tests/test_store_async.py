@@ -13,6 +13,7 @@ import pytest
 from fix_ferretdb import FerretDB
 from fix_proxy import Proxy
 from fix_store_url import acknowledged
+from pymongo import ReadPreference
 
 from sessionjar import (
     ConfigurationError,
@@ -455,6 +456,28 @@ async def test_database_is_the_url_path(
         assert f"{namespace}.sessions" not in raw_database.list_collection_names()
     finally:
         client.drop_database(database)
+
+
+async def test_reads_that_decide_a_write_go_to_the_primary_whatever_the_url_says(
+    mongodb_url: str, namespace: str
+) -> None:
+    separator = "&" if "?" in mongodb_url else "?"
+    url = f"{mongodb_url}{separator}readPreference=secondaryPreferred"
+    store = AsyncMongoStore.from_url(url, namespace=namespace)
+    assert store._sessions.read_preference == ReadPreference.SECONDARY_PREFERRED
+    assert store._sessions_on_primary.read_preference == ReadPreference.PRIMARY
+    moment = utc_now()
+    record = new_record(moment)
+    expired = [new_record(moment - timedelta(hours=2)) for _ in range(3)]
+    for each in [record, *expired]:
+        await store.create(each)
+    patch = SessionPatch(session_data={"n": 1})
+    updated = await store.update(record.handle, patch, expected_version=1, now=moment)
+    assert updated == replace(record, session_data={"n": 1}, version=2)
+    assert await store.delete_expired(now=moment, limit=2) == 2
+    assert await store.delete_expired(now=moment, limit=2) == 1
+    assert await store.delete_for_user("public", "alice") == [record.handle]
+    await store.close()
 
 
 async def test_a_server_with_non_atomic_updates_is_refused_unless_accepted(

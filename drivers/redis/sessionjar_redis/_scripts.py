@@ -16,6 +16,7 @@ from sessionjar_redis._rows import OWNER_FIELD, SUM_FIELD
 
 __all__ = [
     "Script",
+    "REQUIRED",
     "GET",
     "CREATE",
     "UPDATE",
@@ -50,6 +51,9 @@ end
 # The fields whose stored text is JSON already: integers (times, version) and objects.
 _INTEGERS = frozenset({"created_at", "expires_at", "absolute_deadline", "rotated_at", "version"})
 _VERBATIM = _INTEGERS | {"access_payload", "session_data", "device"}
+# The fields a record may lack (null); every other field of SESSION_FIELDS is required.
+_OPTIONAL = frozenset({"absolute_deadline", "prev_refresh_hash", "rotated_at", "device"})
+REQUIRED = tuple(name for name in SESSION_FIELDS if name not in _OPTIONAL)
 _STORED = (*SESSION_FIELDS, OWNER_FIELD, SUM_FIELD)
 _POSITIONS = {name: i for i, name in enumerate(_STORED, 1)}
 _NAMED = (
@@ -76,8 +80,9 @@ end
 # (nil as null), with the fields of VERBATIM spliced in as they are: one bulk string
 # parses much faster in redis-py than a reply of a dozen elements, values alone spare
 # the field names, and the JSON objects are parsed once, not as strings and then again.
-# unreadable(): an error reply if an integer field is not exact() or a JSON field does not
-# hold an object ("{"; codec checks the rest on reading), else nil.
+# unreadable(): an error reply if a REQUIRED field is missing, an integer field is not
+# exact() or a JSON field does not hold an object ("{"; codec checks the rest on
+# reading), else nil: so that an update never writes to a record it then cannot read.
 _ROW = (
     _EXACT
     + f"local VALUES = {len(SESSION_FIELDS)}\n"
@@ -91,12 +96,18 @@ _ROW = (
     + ", ".join(str(i) for i, name in enumerate(SESSION_FIELDS, 1) if name not in _INTEGERS)
     + "}\nlocal INTEGER = {"
     + ", ".join("true" if name in _INTEGERS else "false" for name in SESSION_FIELDS)
+    + "}\nlocal REQUIRED = {"
+    + ", ".join("true" if name in REQUIRED else "false" for name in SESSION_FIELDS)
     + """}
 local function unreadable(row)
   for i, integer in ipairs(INTEGER) do
     local value = row[i]
-    if value and (integer and not exact(value) or VERBATIM[i] and not integer
-                  and string.byte(value) ~= 123) then
+    if not value then
+      if REQUIRED[i] then
+        return redis.error_reply('unreadable session record: ' .. FIELDS[i] .. ' is missing')
+      end
+    elseif integer and not exact(value) or VERBATIM[i] and not integer
+           and string.byte(value) ~= 123 then
       return redis.error_reply('unreadable session record: ' .. FIELDS[i] .. ' is malformed')
     end
   end

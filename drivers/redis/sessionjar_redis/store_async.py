@@ -225,8 +225,11 @@ class AsyncRedisStore:
         A maintenance task, not a request path: it SCANs the namespace's record keys
         (Redis drops expired records by itself, a minute after they expire) and runs a
         script on each batch, which checks and deletes atomically: racing processes each
-        delete a record once. With a limit, the scan stops once ``limit`` are deleted.
-        Each round trip is bounded by the socket timeout, the whole scan is not.
+        delete a record once. With a limit, the scan stops once ``limit`` are deleted,
+        and the next call scans from the start again: acceptable, since native TTLs
+        already drop expired records; this only collects records left without a TTL,
+        in bounded passes. Each round trip is bounded by the socket timeout, the whole
+        scan is not.
         """
         check_limit(limit)
         now_ms = millis(now, "now")

@@ -19,6 +19,7 @@ from sessionjar._json import MAX_DEPTH
 from sessionjar.codec import SESSION_FIELDS, to_millis
 from sessionjar_redis._keys import KeyLayout, owner_tag
 from sessionjar_redis._rows import TTL_MARGIN
+from sessionjar_redis._scripts import REQUIRED
 from sessionjar_redis.store_async import AsyncRedisStore
 
 FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
@@ -414,6 +415,28 @@ async def test_a_tampered_record_is_unreadable_for_reads_and_writes(
         await store.update(record.handle, patch, expected_version=None, now=clock())
     assert raw.hgetall(key) == before, "a conditional write on a tampered record"
     raw.delete(key)  # delete_expired leaves a record whose expiry is unreadable
+
+
+@pytest.mark.parametrize("field", [name for name in REQUIRED if name != "expires_at"])
+async def test_an_update_refuses_a_record_missing_a_required_field(
+    store: AsyncRedisStore,
+    raw: Any,
+    layout: KeyLayout,
+    clock: Clock,
+    make_record: MakeRecord,
+    field: str,
+) -> None:
+    # (without expires_at a record reads as gone: the update returns None)
+    record = make_record(clock(), absolute_deadline=clock() + timedelta(days=1))
+    await store.create(record)
+    key = layout.record(record.handle)
+    raw.hdel(key, field)
+    before = raw.hgetall(key)
+    patch = SessionPatch(session_data={"n": 1})
+    with pytest.raises(StorageUnavailable, match=f"unreadable.*{field} is missing"):
+        await store.update(record.handle, patch, expected_version=None, now=clock())
+    assert raw.hgetall(key) == before, "an update wrote to a record missing a field"
+    raw.delete(key)
 
 
 async def test_a_record_without_its_digest_is_checked_then_updated(
