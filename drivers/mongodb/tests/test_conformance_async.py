@@ -32,6 +32,8 @@ FERRETDB_KNOWN_FAILURES = frozenset(
     {
         # 1 to 28 of the 30 increments applied in 60 races; all 30 in 1 of about 50 runs.
         "test_unconditional_updates_all_count",
+        # More than one winner in 12 of 12 runs, then one clean pass in a CI run.
+        "test_one_rotation_per_refresh_hash_wins",
     }
 )
 # The suite's races of many rounds (test_atomicity) lose on FerretDB in every run: strict.
@@ -39,9 +41,20 @@ FERRETDB_RELIABLE_FAILURES = frozenset(
     {
         # More than one winner in 12 of 12 runs, sync and async.
         "test_one_update_per_version_wins",
-        "test_one_rotation_per_refresh_hash_wins",
         # An update raced past the expiring one and revived the session, 12 of 12 runs.
         "test_no_update_lands_after_expiry",
+    }
+)
+# FerretDB v1's SQLite backend aborts some of many concurrent writes ("InTransaction
+# interrupted (9)", or past the timeout) when the machine is busy, and once let two
+# inserts of one _id both succeed: each test failed in one full run of three or four and
+# passes alone. MongoDB runs them strictly. Not strict.
+FERRETDB_OVERLOAD = "FerretDB v1 (SQLite backend) aborts concurrent writes under load"
+FERRETDB_OVERLOADED = frozenset(
+    {
+        "test_parallel_creates_are_all_listed",
+        "test_parallel_refreshes_of_one_token",
+        "test_one_insert_of_a_kid_wins",
     }
 )
 
@@ -81,3 +94,6 @@ class TestMongoConformance(AsyncStoreConformance):
             strict = name in FERRETDB_RELIABLE_FAILURES
             race = pytest.mark.xfail(reason=FERRETDB_RACE, strict=strict, raises=AssertionError)
             request.applymarker(race)
+        elif is_ferretdb and name in FERRETDB_OVERLOADED:
+            overload = pytest.mark.xfail(reason=FERRETDB_OVERLOAD, strict=False)
+            request.applymarker(overload)
