@@ -45,8 +45,9 @@ SESSION_FIELDS = {
 TOO_LARGE = "x" * (17 * 1024 * 1024)  # over MongoDB's 16 MiB document limit
 # Ten rounds of 30 racing updates. FerretDB v1 lets more than one conditional update win
 # in 17 to 39 of 40 rounds tried (by load; either condition), and loses some of 30
-# unconditional ones in 60 of 60, so ten rounds without a race lost (under 1 % at the
-# lowest rate) on it would mean it changed.
+# unconditional ones in 60 of 60. Yet a CI run on a loaded machine once had one winner in
+# all ten rounds (its writes happened to serialize), so on FerretDB these xfails are not
+# strict; on MongoDB the tests run strictly.
 RACE_ROUNDS = 10
 FERRETDB_RACE = "FerretDB v1 findAndModify is not atomic: racing conditional updates all win"
 FERRETDB_LOST = "FerretDB v1 findAndModify is not atomic: racing updates lose writes"
@@ -234,7 +235,7 @@ async def test_conditional_update_races_have_one_winner_every_round(
     store: AsyncMongoStore, request: pytest.FixtureRequest, is_ferretdb: bool, condition: str
 ) -> None:
     if is_ferretdb:  # see FERRETDB_KNOWN_FAILURES in test_conformance_async.py
-        race = pytest.mark.xfail(reason=FERRETDB_RACE, strict=True, raises=AssertionError)
+        race = pytest.mark.xfail(reason=FERRETDB_RACE, strict=False, raises=AssertionError)
         request.applymarker(race)
     winners = [await race_conditional_updates(store, condition) for _ in range(RACE_ROUNDS)]
     assert winners == [1] * RACE_ROUNDS
@@ -269,7 +270,7 @@ async def test_unconditional_update_races_apply_every_update_every_round(
     store: AsyncMongoStore, request: pytest.FixtureRequest, is_ferretdb: bool
 ) -> None:
     if is_ferretdb:  # see FERRETDB_KNOWN_FAILURES in test_conformance_async.py
-        lost = pytest.mark.xfail(reason=FERRETDB_LOST, strict=True, raises=AssertionError)
+        lost = pytest.mark.xfail(reason=FERRETDB_LOST, strict=False, raises=AssertionError)
         request.applymarker(lost)
     applied = [await race_unconditional_updates(store) for _ in range(RACE_ROUNDS)]
     assert applied == [30] * RACE_ROUNDS
