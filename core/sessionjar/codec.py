@@ -26,6 +26,9 @@ __all__ = [
     "Row",
     "SESSION_FIELDS",
     "SIGNING_KEY_FIELDS",
+    "TIME_FIELDS",
+    "JSON_FIELDS",
+    "OPTIONAL_SESSION_FIELDS",
     "to_millis",
     "from_millis",
     "session_to_row",
@@ -56,11 +59,20 @@ SIGNING_KEY_FIELDS: Final = (
 )  # fmt: skip
 """Field names of a signing-key row, in `SigningKeyRecord` order."""
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_TIMES: Final = frozenset(
+TIME_FIELDS: Final = frozenset(
     {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
 )
-_JSON: Final = frozenset({"access_payload", "session_data", "device", "private_jwk"})
+"""The fields of either row that hold a time (integer milliseconds in a row)."""
+
+JSON_FIELDS: Final = frozenset({"access_payload", "session_data", "device", "private_jwk"})
+"""The fields of either row that hold a JSON object (its compact text in a row)."""
+
+OPTIONAL_SESSION_FIELDS: Final = frozenset(
+    {"absolute_deadline", "prev_refresh_hash", "rotated_at", "device"}
+)
+"""The fields of a session row that may be null; every other one is required."""
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _INTEGER: Final = re.compile(r"-?[0-9]{1,18}")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # what a record that cannot be read back exactly raises, whatever is wrong with it
@@ -122,10 +134,10 @@ def _json_object(value: object) -> JSONObject:
 def _encode(name: str, value: object) -> str | int | None:
     if value is None:
         return None
-    if name in _TIMES:
+    if name in TIME_FIELDS:
         assert isinstance(value, datetime)
         return to_millis(value)
-    if name in _JSON:
+    if name in JSON_FIELDS:
         return dumps(value)  # type: ignore[arg-type]
     assert isinstance(value, str | int)
     return value
@@ -134,9 +146,9 @@ def _encode(name: str, value: object) -> str | int | None:
 def _decode(name: str, value: object) -> object:
     if type(value) is bytes:
         value = value.decode()
-    if name in _TIMES:
+    if name in TIME_FIELDS:
         return _time(value)
-    if name in _JSON:
+    if name in JSON_FIELDS:
         return _json_object(value)
     return _text(value, name)
 

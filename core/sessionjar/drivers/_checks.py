@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Final
 
 from sessionjar._json import check_json_object
+from sessionjar.codec import JSON_FIELDS, SESSION_FIELDS
 from sessionjar.errors import ConfigurationError, SerializationError
 from sessionjar.storage import SessionPatch, SessionRecord, SigningKeyRecord
 
@@ -25,7 +26,7 @@ __all__ = [
 
 _NAMESPACE_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _SESSION_TEXT = ("handle", "tenant", "user_id", "refresh_hash")
-_JSON_FIELDS = ("access_payload", "session_data", "device")
+_JSON_FIELDS = tuple(name for name in SESSION_FIELDS if name in JSON_FIELDS)
 _INT64_MAX: Final = 2**63 - 1
 
 

@@ -15,8 +15,10 @@ from typing import Any, Final
 
 from sessionjar import SessionPatch, SessionRecord, SigningKeyRecord, StorageUnavailable
 from sessionjar.codec import (
+    JSON_FIELDS,
     SESSION_FIELDS,
     SIGNING_KEY_FIELDS,
+    TIME_FIELDS,
     from_millis,
     patch_to_row,
     session_from_values,
@@ -38,17 +40,13 @@ __all__ = [
 
 Document = dict[str, Any]
 
-_TIMES: Final = frozenset(
-    {"created_at", "expires_at", "absolute_deadline", "rotated_at", "not_before"}
-)
-_JSON: Final = frozenset({"access_payload", "session_data", "device", "private_jwk"})
 # Fields a document written by an older driver lacks: the codec reads null as their default.
 _ADDED_LATER: Final = frozenset({"device"})
 
 
 def _with_dates(row: Mapping[str, object]) -> Document:
     return {
-        name: from_millis(value) if name in _TIMES and isinstance(value, int) else value
+        name: from_millis(value) if name in TIME_FIELDS and isinstance(value, int) else value
         for name, value in row.items()
     }
 
@@ -141,7 +139,7 @@ def signing_key_from_document(document: Mapping[str, Any]) -> SigningKeyRecord:
 
 
 _SESSION_KEYS: Final = ("_id", *SESSION_FIELDS[1:])
-_SESSION_JSON: Final = tuple(name for name in SESSION_FIELDS if name in _JSON)
+_SESSION_JSON: Final = tuple(name for name in SESSION_FIELDS if name in JSON_FIELDS)
 _KEY_KEYS: Final = ("_id", *SIGNING_KEY_FIELDS[1:])
 
 
@@ -156,11 +154,11 @@ def _stored(document: Mapping[str, Any], name: str) -> Any:
     if name in _ADDED_LATER and name not in document:
         return None
     value = document[name]
-    if name in _TIMES:
+    if name in TIME_FIELDS:
         if value is None or (isinstance(value, datetime) and value.utcoffset() is not None):
             return None if value is None else to_millis(value)
         raise TypeError(f"{name} is not a timezone-aware date: {value!r}")
-    if name in _JSON and type(value) is not str:
+    if name in JSON_FIELDS and type(value) is not str:
         raise TypeError(f"{name} is a {type(value).__name__}, not JSON text")
     if name == "version" and isinstance(value, int) and not isinstance(value, bool):
         return int(value)

@@ -6,12 +6,11 @@ from typing import Final
 
 from psycopg import sql
 
-from sessionjar.codec import SESSION_FIELDS, SIGNING_KEY_FIELDS
+from sessionjar.codec import JSON_FIELDS, SESSION_FIELDS, SIGNING_KEY_FIELDS
 
-__all__ = ["JSON_FIELDS", "Statements"]
+__all__ = ["Statements"]
 
 _SESSION_COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, SESSION_FIELDS))
-JSON_FIELDS: Final = frozenset({"access_payload", "session_data", "device", "private_jwk"})
 """The columns that hold JSON objects (``jsonb``)."""
 # JSON objects travel as text both ways: psycopg's jsonb adapters are Python-level
 # wrappers of json.dumps and json.loads, which the driver calls for much less.

@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from sessionjar._acompat import ALock
 from sessionjar.codec import (
+    JSON_FIELDS,
     SESSION_FIELDS,
     SIGNING_KEY_FIELDS,
     session_from_values,
@@ -41,7 +42,7 @@ from sessionjar_postgres._migrations import (
     too_new,
 )
 from sessionjar_postgres._options import PostgresOptions, parse_url
-from sessionjar_postgres._sql import JSON_FIELDS, Statements
+from sessionjar_postgres._sql import Statements
 from sessionjar_postgres._values import (
     check_storable_key,
     check_storable_patch,

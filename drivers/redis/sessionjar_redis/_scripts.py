@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from sessionjar._json import MAX_DEPTH
-from sessionjar.codec import SESSION_FIELDS
+from sessionjar.codec import JSON_FIELDS, OPTIONAL_SESSION_FIELDS, SESSION_FIELDS, TIME_FIELDS
 from sessionjar_redis._rows import OWNER_FIELD, SUM_FIELD
 
 __all__ = [
@@ -49,11 +49,9 @@ end
 """
 
 # The fields whose stored text is JSON already: integers (times, version) and objects.
-_INTEGERS = frozenset({"created_at", "expires_at", "absolute_deadline", "rotated_at", "version"})
-_VERBATIM = _INTEGERS | {"access_payload", "session_data", "device"}
-# The fields a record may lack (null); every other field of SESSION_FIELDS is required.
-_OPTIONAL = frozenset({"absolute_deadline", "prev_refresh_hash", "rotated_at", "device"})
-REQUIRED = tuple(name for name in SESSION_FIELDS if name not in _OPTIONAL)
+_INTEGERS = frozenset(SESSION_FIELDS) & (TIME_FIELDS | {"version"})
+_VERBATIM = _INTEGERS | (frozenset(SESSION_FIELDS) & JSON_FIELDS)
+REQUIRED = tuple(name for name in SESSION_FIELDS if name not in OPTIONAL_SESSION_FIELDS)
 _STORED = (*SESSION_FIELDS, OWNER_FIELD, SUM_FIELD)
 _POSITIONS = {name: i for i, name in enumerate(_STORED, 1)}
 _NAMED = (
