@@ -71,6 +71,16 @@ def _select_pyenv_pythons() -> None:
 _select_pyenv_pythons()
 
 
+def _names_tests(session: nox.Session) -> bool:
+    """Tell whether ``-- ARGS`` name test files or folders (``path[::test]``)."""
+    return any(Path(arg.split("::")[0]).exists() for arg in session.posargs)
+
+
+def _pytest(session: nox.Session, *paths: str) -> None:
+    """Run pytest on ``paths``, or on the test files and folders ``-- ARGS`` name instead."""
+    session.run("pytest", *(() if _names_tests(session) else paths), *session.posargs)
+
+
 def _install_core(session: nox.Session, *extras: str) -> None:
     spec = f"core[{','.join(extras)}]" if extras else "core"
     session.install("-e", spec, "-e", "conformance_tests", *TEST_DEPS)
@@ -90,7 +100,7 @@ def tests(session: nox.Session) -> None:
     # without the suite installed: `sessionjar check` must then say how to get it
     session.install("-e", "core[flask,fastapi]", *TEST_DEPS, *WEB_DEPS, *VERIFIER_DEPS)
     session.run("bash", ".ci/services/node-jose.sh", external=True)  # idempotent
-    session.run("pytest", "core/tests", *session.posargs)
+    _pytest(session, "core/tests")
 
 
 @nox.session(python=MAIN_PYTHON)
@@ -99,8 +109,9 @@ def conformance(session: nox.Session) -> None:
     drivers, its plugin) and the example driver held to it."""
     _install_core(session)
     session.install("-e", "examples/driver-example")
-    session.run("pytest", "conformance_tests/tests", *session.posargs)
-    session.run("pytest", "examples/driver-example/tests", *session.posargs)
+    _pytest(session, "conformance_tests/tests")
+    if not _names_tests(session):  # a run of its own: its modules share the suite's names
+        session.run("pytest", "examples/driver-example/tests", *session.posargs)
 
 
 @nox.session(python=MAIN_PYTHON)
@@ -110,7 +121,7 @@ def drivers(session: nox.Session, driver: str) -> None:
     _install_core(session)
     # WEB_DEPS: core's test fixtures import Starlette and httpx
     session.install("-e", f"drivers/{driver}", *WEB_DEPS)
-    session.run("pytest", f"drivers/{driver}/tests", *session.posargs)
+    _pytest(session, f"drivers/{driver}/tests")
     if not session.posargs:  # the CLI's tests that need this driver installed run here
         session.run("pytest", "core/tests/test_cli.py")
 
@@ -122,7 +133,7 @@ def django(session: nox.Session, version: str) -> None:
     _install_core(session, "flask", "fastapi", "djangorestframework")
     session.install("-e", "drivers/redis", *WEB_DEPS, DJANGO_VERSIONS[version])
     tests = sorted(str(path) for path in (ROOT / "core" / "tests").glob("test_django*.py"))
-    session.run("pytest", *tests, *session.posargs)
+    _pytest(session, *tests)
 
 
 @nox.session(python=MAIN_PYTHON)
@@ -130,7 +141,7 @@ def browser(session: nox.Session) -> None:
     """The example web app driven by Playwright in Debian's headless Chromium."""
     _install_core(session, "flask", "fastapi", "djangorestframework")
     session.install(*WEB_DEPS, *DJANGO_DEPS, "playwright>=1.45")
-    session.run("pytest", "examples/webapp/tests", *session.posargs)
+    _pytest(session, "examples/webapp/tests")
 
 
 @nox.session(python=MAIN_PYTHON)
