@@ -24,7 +24,9 @@ URL_KEY: Final = pytest.StashKey[str]()
 """Where the plugin keeps the ``--sessionjar-url`` value."""
 EXTRA_CAPABILITIES_KEY: Final = pytest.StashKey[frozenset[str]]()
 """Where the plugin keeps the ``--sessionjar-capability`` names."""
-_CONFORMANCE_IDS: Final = pytest.StashKey[set[str]]()
+# a conformance test's reports carry this user property: under pytest-xdist the reports
+# reach the controlling process, which collected nothing itself
+_CONFORMANCE: Final = ("sessionjar_conformance", True)
 _CAPABILITY_SKIP: Final = "driver lacks capability '"
 
 
@@ -98,31 +100,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    ids = {
-        item.nodeid
-        for item in items
-        if getattr(getattr(item, "cls", None), "sessionjar_conformance", False)
-    }
-    if ids:
-        config.stash[_CONFORMANCE_IDS] = ids
+    for item in items:
+        if getattr(getattr(item, "cls", None), "sessionjar_conformance", False):
+            item.user_properties.append(_CONFORMANCE)
 
 
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
-    ids = config.stash.get(_CONFORMANCE_IDS, None)
-    if not ids:
-        return
     counts: Counter[str] = Counter()
     by_capability: Counter[str] = Counter()
     for outcome, reports in terminalreporter.stats.items():
         for report in reports:
-            if getattr(report, "nodeid", None) not in ids or not _counts(report):
+            if _CONFORMANCE not in getattr(report, "user_properties", ()) or not _counts(report):
                 continue
             counts[outcome] += 1
             if outcome == "skipped" and (name := _capability_of(report)):
                 by_capability[name] += 1
-    _write_summary(terminalreporter, config, counts, by_capability)
+    if counts:
+        _write_summary(terminalreporter, config, counts, by_capability)
 
 
 def _counts(report: object) -> bool:

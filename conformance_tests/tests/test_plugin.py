@@ -98,6 +98,17 @@ def test_missing_capability_skips_with_its_name(pytester: pytest.Pytester) -> No
     assert result.ret == pytest.ExitCode.OK
 
 
+def test_summary_counts_the_tests_run_by_parallel_workers(pytester: pytest.Pytester) -> None:
+    pytester.makeini(_INI)
+    pytester.makepyfile(_MEMORY_SUBCLASS.format(capabilities="()", known_failures="{}"))
+    only = "test_round_trips_every_field or test_a_second_store_on_the_namespace_sees_everything"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "-k", only)
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*sessionjar conformance*", "passed: 1", "skipped by capability: 1 (shared_namespace 1)"]
+    )
+
+
 def test_known_failures_are_strict(pytester: pytest.Pytester) -> None:
     pytester.makeini(_INI)
     known = '{"test_duplicate_handle_raises": "fixed upstream"}'

@@ -159,6 +159,7 @@ async def test_revoke_all_never_deletes_another_owners_record(
     assert await store.get(bob.handle) == bob
 
 
+@pytest.mark.disturbs_server
 async def test_scripts_are_sent_again_after_script_flush(
     store: AsyncRedisStore, servers: list[redis.Redis], clock: Clock, make_record: MakeRecord
 ) -> None:
@@ -174,6 +175,7 @@ async def test_scripts_are_sent_again_after_script_flush(
     assert await store.delete([record.handle]) == [record.handle]
 
 
+@pytest.mark.disturbs_server
 async def test_reconnects_after_the_server_dropped_its_connections(
     store: AsyncRedisStore, servers: list[redis.Redis], clock: Clock, make_record: MakeRecord
 ) -> None:
@@ -218,6 +220,7 @@ async def test_one_round_trip_per_operation(
         await store.close()
 
 
+@pytest.mark.disturbs_server
 async def test_a_forgotten_script_costs_one_more_round_trip(
     redis_url: str, namespace: str, command_log: Log, clock: Clock, make_record: MakeRecord
 ) -> None:
@@ -238,6 +241,7 @@ async def test_a_forgotten_script_costs_one_more_round_trip(
         server.close()
 
 
+@pytest.mark.disturbs_server
 async def test_a_timeout_is_storage_unavailable(
     redis_url: str, namespace: str, clock: Clock, make_record: MakeRecord
 ) -> None:
@@ -537,6 +541,7 @@ async def test_is_live_reads_three_fields_and_matches_exactly(
         await store.is_live(record.handle, tenant="public", user_id="alice", now=now)
 
 
+@pytest.mark.disturbs_server
 async def test_the_timeout_bounds_a_call_on_a_paused_server(
     redis_url: str, namespace: str, clock: Clock, make_record: MakeRecord
 ) -> None:
