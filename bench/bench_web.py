@@ -111,10 +111,23 @@ framework that parses every request's cookies (FastAPI does) must pay for them i
 baseline too, not only in the protected route."""
 
 
-def cookie_header(set_cookies: list[str]) -> str:
-    """Return the Cookie header a browser sends after these Set-Cookie headers."""
-    pairs = [header.split(";", 1)[0] for header in set_cookies]
-    return "; ".join(pair for pair in pairs if not pair.endswith("=")) or SITE_COOKIE
+def cookie_header(set_cookies: list[str], path: str = "/me") -> str:
+    """Return the Cookie header a browser sends to ``path`` after these Set-Cookie headers.
+
+    A cookie goes only to the paths within its ``Path`` (RFC 6265 §5.1.4): sessionjar's
+    refresh cookie goes to the refresh route alone, never to ``/me``.
+    """
+    pairs = []
+    for header in set_cookies:
+        pair, *attributes = (part.strip() for part in header.split(";"))
+        scope = next((a[5:] for a in attributes if a.lower().startswith("path=")), "/")
+        if not pair.endswith("=") and _path_matches(path, scope):
+            pairs.append(pair)
+    return "; ".join(pairs) or SITE_COOKIE
+
+
+def _path_matches(path: str, scope: str) -> bool:
+    return path == scope or path.startswith(scope if scope.endswith("/") else f"{scope}/")
 
 
 def wsgi_caller(app: Any) -> Callable[[], object]:

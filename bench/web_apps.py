@@ -14,6 +14,12 @@ route: the signed-in user, as JSON). Contenders:
 - ``noop-dependency`` (FastAPI only): the plain route plus a dependency that does
   nothing: what FastAPI's dependency injection alone costs, the floor of any session
   dependency.
+- ``noop-middleware`` (FastAPI only): the same behind a pure ASGI middleware that passes
+  every message through a wrapped ``send`` and does nothing else: the floor of any
+  session layer that writes cookies after the view, as ours does.
+- ``noop-offload`` (FastAPI only): the do-nothing dependency, awaiting one call in a
+  worker thread (``asyncio.to_thread``): the floor of ``check_database=True`` on a store
+  whose client has no async flavour, such as ``sqlite://``.
 
 Servers build them from the environment (`flask_from_env`, `fastapi_from_env`):
 ``BENCH_KIND``, ``BENCH_NS`` (namespace and key prefix), ``BENCH_SQLITE`` (file),
@@ -26,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from flask import Flask
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FLASK_KINDS = (
     "plain",
@@ -36,7 +43,7 @@ FLASK_KINDS = (
     "peer",
     "signed-cookie",
 )
-FASTAPI_KINDS = (*FLASK_KINDS, "noop-dependency")
+FASTAPI_KINDS = (*FLASK_KINDS, "noop-dependency", "noop-middleware", "noop-offload")
 SECRET = "bench-secret-bench-secret-bench-secret"
 
 
@@ -126,8 +133,8 @@ def fastapi_app(kind: str, namespace: str, sqlite_path: str, redis_url: str) -> 
         from starlette.middleware.sessions import SessionMiddleware as SignedCookies
 
         app.add_middleware(SignedCookies, secret_key=SECRET)
-    elif kind == "noop-dependency":
-        return _noop_dependency_fastapi(app)
+    elif kind.startswith("noop-"):
+        return _noop_fastapi(app, kind)
 
     @app.post("/signin")
     async def signin(request: Request) -> Any:
@@ -142,11 +149,17 @@ def fastapi_app(kind: str, namespace: str, sqlite_path: str, redis_url: str) -> 
     return app
 
 
-def _noop_dependency_fastapi(app: "FastAPI") -> "FastAPI":
+def _noop_fastapi(app: "FastAPI", kind: str) -> "FastAPI":
+    import asyncio
+
     from fastapi import Depends, Request
 
     async def nothing(request: Request) -> None:
-        return None
+        if kind == "noop-offload":
+            await asyncio.to_thread(int)
+
+    if kind == "noop-middleware":
+        app.add_middleware(_PassThrough)
 
     @app.post("/signin")
     async def signin() -> Any:
@@ -157,6 +170,23 @@ def _noop_dependency_fastapi(app: "FastAPI") -> "FastAPI":
         return {"user": "alice"}
 
     return app
+
+
+class _PassThrough:
+    """A pure ASGI middleware that wraps ``send`` and does nothing else."""
+
+    def __init__(self, app: "ASGIApp") -> None:
+        self.app = app
+
+    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def passed_on(message: "Message") -> None:
+            await send(message)
+
+        await self.app(scope, receive, passed_on)
 
 
 def _sessionjar_fastapi(app: "FastAPI", kind: str, namespace: str, url: str) -> "FastAPI":

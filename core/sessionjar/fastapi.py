@@ -24,6 +24,7 @@ from sessionjar.starlette import (
     SessionRequired,
     TheftHook,
     WebOptions,
+    _context,
     create_new_session,
     default_error_reply,
     get_session,
@@ -85,9 +86,9 @@ def verify_session(
     """
 
     async def session_dependency(request: Request) -> AsyncSession | None:
-        return await get_session(
-            request,
-            session_required=session_required,
+        # what get_session does, without its coroutine: this runs on every request
+        return await _context(request).web.get_session(
+            required=session_required,
             check_database=check_database,
             override_global_claim_validators=override_global_claim_validators,
         )

@@ -65,8 +65,9 @@ class SessionMiddleware:
     ``signout_path`` revokes the session, and with ``serve_jwks`` GET ``jwks_path``
     returns the JWKS), writes tokens at ``http.response.start``
     when a handler created, refreshed, changed or revoked the session, and turns the
-    session errors a handler raises into responses (see `handle_error`). Verification
-    is lazy: `get_session` does it when a handler asks.
+    session errors a handler raises into responses (see `handle_error`). Reading the
+    request's tokens and verifying them are lazy: the first helper a handler calls does
+    it, and a route that never asks costs the middleware next to nothing.
 
     It loads the manager's signing keys once the app's lifespan startup completes (a
     failure fails the startup), or, when the server runs no lifespan, on the first HTTP
@@ -106,19 +107,15 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         path, method = _path_in_app(scope), scope["method"]
-        headers = _ScopeHeaders(scope["headers"])
-        peer = scope.get("client")
-        web = self.flow.begin(
-            method, path, headers, None, scope.get("root_path", ""), peer[0] if peer else None
-        )
-        scope[_SCOPE_KEY] = _Context(self, web)
+        context = scope[_SCOPE_KEY] = _Context(self, method, path, scope)
         started = False
 
         async def send_with_tokens(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                _add_headers(message, web.response_headers())
+                if context.begun is not None:  # else the request never touched its session
+                    _add_headers(message, context.begun.response_headers())
             await send(message)
 
         try:
@@ -127,9 +124,9 @@ class SessionMiddleware:
             route = self.flow.builtin_route(method, path)
             response: Response
             if route is not None:
-                response = JSONResponse(await web.serve(route))
+                response = JSONResponse(await context.web.serve(route))
             elif self.flow.serves_jwks(method, path):
-                response = _jwks_response(await self.flow.jwks(headers))
+                response = _jwks_response(await self.flow.jwks(_ScopeHeaders(scope["headers"])))
             else:
                 await self.app(scope, receive, send_with_tokens)
                 return
@@ -166,11 +163,27 @@ class _ScopeHeaders:
         self._raw = raw
 
     def get(self, key: str, /) -> str | None:
-        wanted = key.lower().encode("latin-1")  # ASGI header names are lower-case
-        values = [value.decode("latin-1") for name, value in self._raw if name == wanted]
-        if not values:
-            return None
-        return ("; " if wanted == b"cookie" else ", ").join(values)
+        wanted = _RAW_NAMES.get(key) or _raw_name(key)
+        found: bytes | None = None
+        for name, value in self._raw:
+            if name == wanted:  # a plain loop: one match is the rule, no list to build
+                found = value if found is None else found + _separator(wanted) + value
+        return None if found is None else found.decode("latin-1")
+
+
+_RAW_NAMES: Final[dict[str, bytes]] = {}
+"""Header names the flow asks for, as they appear in ASGI scopes (a handful)."""
+
+
+def _raw_name(key: str) -> bytes:
+    name = key.lower().encode("latin-1")  # ASGI header names are lower-case
+    if len(_RAW_NAMES) < 64:  # the flow's few names; never grows with client input
+        _RAW_NAMES[key] = name
+    return name
+
+
+def _separator(name: bytes) -> bytes:
+    return b"; " if name == b"cookie" else b", "
 
 
 def _add_headers(message: Message, pairs: list[tuple[str, str]]) -> None:
@@ -187,13 +200,37 @@ def _add_headers(message: Message, pairs: list[tuple[str, str]]) -> None:
 
 
 class _Context:
-    """What a request's helpers need: the middleware (its hook) and the request's flow."""
+    """What a request's helpers need: the middleware (its hook) and the request's flow.
 
-    __slots__ = ("middleware", "web")
+    The flow begins (reads the request's tokens) when a helper first asks for it: a
+    route that never touches the session pays for none of it. What it reads is taken
+    from the scope now, as routing may rewrite the scope's paths further in.
+    """
 
-    def __init__(self, middleware: SessionMiddleware, web: AsyncWebRequest):
+    __slots__ = ("_request", "begun", "middleware")
+
+    def __init__(self, middleware: SessionMiddleware, method: str, path: str, scope: Scope):
         self.middleware = middleware
-        self.web = web
+        self._request = (
+            method,
+            path,
+            scope["headers"],
+            scope.get("root_path", ""),
+            scope.get("client"),
+        )
+        self.begun: AsyncWebRequest | None = None
+        """The request's flow once begun; `None` while no helper asked for it."""
+
+    @property
+    def web(self) -> AsyncWebRequest:
+        """The request's flow, begun on first use."""
+        if self.begun is None:
+            method, path, raw, mount_path, peer = self._request
+            headers = _ScopeHeaders(raw)
+            self.begun = self.middleware.flow.begin(
+                method, path, headers, None, mount_path, peer[0] if peer else None
+            )
+        return self.begun
 
 
 def _context(request: HTTPConnection) -> _Context:

@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 import sessionjar
 from sessionjar import (
@@ -37,6 +37,7 @@ from sessionjar.starlette import (
     ErrorReply,
     SessionMiddleware,
     _ScopeHeaders,
+    create_new_session,
     default_error_reply,
     get_session,
     handle_error,
@@ -303,6 +304,22 @@ class TestRefreshAndSignout:
             assert response.status_code == 200, response.text
             assert set_cookies(response)["sRefreshToken"]["path"] == "/api" + REFRESH
             assert (await client.get("/api/me")).json()["user"] == "alice"
+
+    async def test_a_session_made_in_a_mounted_app_keeps_the_refresh_cookie_of_the_outer_app(
+        self, amanager: AsyncSessionManager, aclient: Client
+    ) -> None:
+        # routing rewrites the scope's root_path on its way in: the refresh route is the
+        # middleware's, so its cookie must stay scoped to the middleware's mount path
+        async def signin(request: Request) -> Response:
+            await create_new_session(request, "alice")
+            return JSONResponse({})
+
+        app = Starlette(
+            routes=[Mount("/sub", routes=[Route("/signin", signin, methods=["POST"])])],
+            middleware=[Middleware(SessionMiddleware, manager=amanager)],
+        )
+        cookies = set_cookies(await aclient(app).post("/sub/signin"))
+        assert cookies["sRefreshToken"]["path"] == REFRESH
 
     async def test_refresh_without_token_is_401(
         self, amanager: AsyncSessionManager, aclient: Client
