@@ -15,6 +15,7 @@ subprocess: ``nox -l`` is instant.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import nox
@@ -26,8 +27,11 @@ DRIVERS = ["redis", "postgres", "mongodb"]
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
 # Test processes per driver: its tests mostly wait (on the server, on timeouts, on faults
 # that must fail in time), so four processes on two cores halve the run. FerretDB's SQLite
-# backend fails concurrent schema changes ("database is locked"): MongoDB's run is serial.
-DRIVER_WORKERS = {"redis": 4, "postgres": 4, "mongodb": 1}
+# backend fails concurrent schema changes ("database is locked"): MongoDB's tests run in
+# two processes, each on a FerretDB of its own (.ci/services/mongodb.sh starts two).
+DRIVER_WORKERS = {"redis": 4, "postgres": 4, "mongodb": 2}
+# core's and the suite's own tests mostly compute: one process per core
+CPU_WORKERS = ["-n", "2"]
 PARALLEL_DEPS = ["pytest-xdist>=3.5"]
 WEB_DEPS = ["flask>=3.0", "starlette>=0.37", "fastapi>=0.110", "httpx>=0.27", "uvicorn>=0.30"]
 LINT_DEPS = ["ruff>=0.6", "ast-comments>=1.2"]
@@ -81,9 +85,10 @@ def _names_tests(session: nox.Session) -> bool:
     return any(Path(arg.split("::")[0]).exists() for arg in session.posargs)
 
 
-def _pytest(session: nox.Session, *paths: str) -> None:
+def _pytest(session: nox.Session, *paths: str, options: Sequence[str] = ()) -> None:
     """Run pytest on ``paths``, or on the test files and folders ``-- ARGS`` name instead."""
-    session.run("pytest", *(() if _names_tests(session) else paths), *session.posargs)
+    named = _names_tests(session)
+    session.run("pytest", *(() if named else (*paths, *options)), *session.posargs)
 
 
 def _install_core(session: nox.Session, *extras: str) -> None:
@@ -103,9 +108,10 @@ def services(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Core's tests, on each supported CPython."""
     # without the suite installed: `sessionjar check` must then say how to get it
-    session.install("-e", "core[flask,fastapi]", *TEST_DEPS, *WEB_DEPS, *VERIFIER_DEPS)
+    deps = [*TEST_DEPS, *PARALLEL_DEPS, *WEB_DEPS, *VERIFIER_DEPS]
+    session.install("-e", "core[flask,fastapi]", *deps)
     session.run("bash", ".ci/services/node-jose.sh", external=True)  # idempotent
-    _pytest(session, "core/tests")
+    _pytest(session, "core/tests", options=CPU_WORKERS)
 
 
 @nox.session(python=MAIN_PYTHON)
@@ -114,9 +120,9 @@ def conformance(session: nox.Session) -> None:
     drivers, its plugin) and the example driver held to it."""
     _install_core(session)
     session.install("-e", "examples/driver-example", *PARALLEL_DEPS)
-    _pytest(session, "conformance_tests/tests")
+    _pytest(session, "conformance_tests/tests", options=CPU_WORKERS)
     if not _names_tests(session):  # a run of its own: its modules share the suite's names
-        session.run("pytest", "examples/driver-example/tests", *session.posargs)
+        session.run("pytest", "examples/driver-example/tests", *CPU_WORKERS, *session.posargs)
 
 
 @nox.session(python=MAIN_PYTHON)

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Start a MongoDB-compatible server for the sessionjar-mongodb tests: FerretDB v1 with its
-# SQLite backend on 127.0.0.1:27017 (Debian ships no MongoDB server). FerretDB is built
-# from the Go module proxy once and the binary is cached between runs. Idempotent.
+# Start MongoDB-compatible servers for the sessionjar-mongodb tests: FerretDB v1 with its
+# SQLite backend on 127.0.0.1:27017, and a second one on 27018 (Debian ships no MongoDB
+# server). The tests run in two processes, one per server: FerretDB's SQLite backend fails
+# concurrent schema changes. FerretDB is built from the Go module proxy once and the
+# binary is cached between runs. Idempotent.
 set -euo pipefail
 
 FERRETDB_VERSION=v1.24.2
-PORT=27017
+PORTS=(27017 27018)
 CACHE=/root/.cache/sessionjar
 BIN="$CACHE/ferretdb-$FERRETDB_VERSION"
-STATE=/var/tmp/sessionjar-mongodb
+STATES=/var/tmp/sessionjar-mongodb  # the server on port P keeps its data in $STATES-P
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 
 die() { echo "mongodb.sh: $*" >&2; exit 1; }
@@ -21,8 +23,8 @@ ensure_apt() {  # ensure_apt COMMAND PACKAGE: install PACKAGE if COMMAND is miss
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
 }
 
-answers_ping() {  # send a real OP_MSG ping, built by hand: no Python package is needed
-    python3 - "$PORT" <<'PY' 2>/dev/null
+answers_ping() {  # answers_ping PORT: send a real OP_MSG ping, built by hand (no Python package)
+    python3 - "$1" <<'PY' 2>/dev/null
 import socket, struct, sys
 def bson(doc):
     body = b""
@@ -68,36 +70,40 @@ build_ferretdb() {
 mkdir -p "$CACHE"
 ensure_apt python3 python3
 
-if answers_ping; then
-    echo "mongodb.sh: a MongoDB-compatible server already answers on 127.0.0.1:$PORT"
-    exit 0
-fi
-
-built || build_ferretdb
-
-if [ -f "$STATE/ferretdb.pid" ]; then
-    kill "$(cat "$STATE/ferretdb.pid")" 2>/dev/null || true
-fi
-rm -rf "$STATE"
-mkdir -p "$STATE/data"
-nohup "$BIN" \
-    --handler=sqlite \
-    --sqlite-url="file:$STATE/data/" \
-    --listen-addr="127.0.0.1:$PORT" \
-    --telemetry=disable \
-    --debug-addr=- \
-    --log-level=warn \
-    --state-dir="$STATE" \
-    >"$STATE/ferretdb.log" 2>&1 &
-echo $! >"$STATE/ferretdb.pid"
-
-for _ in $(seq 1 60); do
-    if answers_ping; then
-        echo "mongodb.sh: FerretDB $FERRETDB_VERSION (SQLite backend) is up on 127.0.0.1:$PORT"
-        exit 0
+start_ferretdb() {  # start_ferretdb PORT: start FerretDB on PORT unless a server answers
+    local port=$1 state="$STATES-$1"
+    if answers_ping "$port"; then
+        echo "mongodb.sh: a MongoDB-compatible server already answers on 127.0.0.1:$port"
+        return
     fi
-    kill -0 "$(cat "$STATE/ferretdb.pid")" 2>/dev/null || break
-    sleep 0.5
+    if [ -f "$state/ferretdb.pid" ]; then
+        kill "$(cat "$state/ferretdb.pid")" 2>/dev/null || true
+    fi
+    rm -rf "$state"
+    mkdir -p "$state/data"
+    nohup "$BIN" \
+        --handler=sqlite \
+        --sqlite-url="file:$state/data/" \
+        --listen-addr="127.0.0.1:$port" \
+        --telemetry=disable \
+        --debug-addr=- \
+        --log-level=warn \
+        --state-dir="$state" \
+        >"$state/ferretdb.log" 2>&1 &
+    echo $! >"$state/ferretdb.pid"
+    for _ in $(seq 1 60); do
+        if answers_ping "$port"; then
+            echo "mongodb.sh: FerretDB $FERRETDB_VERSION (SQLite backend) is up on 127.0.0.1:$port"
+            return
+        fi
+        kill -0 "$(cat "$state/ferretdb.pid")" 2>/dev/null || break
+        sleep 0.5
+    done
+    tail -n 20 "$state/ferretdb.log" >&2 || true
+    die "FerretDB did not answer a ping on 127.0.0.1:$port within 30 s (log: $state/ferretdb.log)"
+}
+
+for port in "${PORTS[@]}"; do
+    answers_ping "$port" || built || build_ferretdb
+    start_ferretdb "$port"
 done
-tail -n 20 "$STATE/ferretdb.log" >&2 || true
-die "FerretDB did not answer a ping on 127.0.0.1:$PORT within 30 s (log: $STATE/ferretdb.log)"

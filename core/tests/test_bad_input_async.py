@@ -331,7 +331,8 @@ async def test_payload_too_large_for_a_token_is_refused(make_amanager: MakeAsync
 
 
 class _Unserializable:
-    pass
+    def __repr__(self) -> str:  # a stable test id, the same in every process
+        return "_Unserializable()"
 
 
 def _nested(depth: int) -> JSONObject:

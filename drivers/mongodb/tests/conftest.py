@@ -15,7 +15,9 @@ from sessionjar_mongodb._options import parse_url
 
 pytest_plugins = ["fix_store_url", "fix_proxy", "fix_ferretdb"]
 
-DEFAULT_URL = "mongodb://127.0.0.1:27017/"
+# one server per test process (pytest-xdist worker): FerretDB's SQLite backend fails
+# concurrent schema changes, so .ci/services/mongodb.sh starts two
+DEFAULT_URLS = "mongodb://127.0.0.1:27017/ mongodb://127.0.0.1:27018/"
 TEST_PREFIXES = ("sjc_", "sjm_")  # the conformance suite's namespaces, and ours
 # pymongo's async client leaks a socket when close() cancels a monitor that is still
 # connecting (pymongo/pool_shared.py closes it on OSError only); the warning comes at
@@ -39,8 +41,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
-    """The URL of the test server (``SESSIONJAR_MONGODB_URL``); fails if it does not answer."""
-    url = os.environ.get("SESSIONJAR_MONGODB_URL", DEFAULT_URL)
+    """The URL of this process's test server; fails if it does not answer.
+
+    ``SESSIONJAR_MONGODB_URL`` holds one URL, or several separated by spaces: worker
+    ``gwN`` of a parallel run takes the N-th (round robin), a serial run the first.
+    """
+    urls = os.environ.get("SESSIONJAR_MONGODB_URL", DEFAULT_URLS).split()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    url = urls[int(worker.removeprefix("gw")) % len(urls)]
     try:
         with _raw_client(url) as client:
             client.admin.command("ping")
