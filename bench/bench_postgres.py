@@ -36,7 +36,7 @@ import psycopg
 from psycopg import sql
 
 from sessionjar import SessionManager, SessionPatch, SessionRecord, SigningKey, Store
-from sessionjar.codec import SESSION_FIELDS
+from sessionjar.codec import JSON_FIELDS, SESSION_FIELDS
 from sessionjar_conformance.helpers import new_record, utc_now
 from sessionjar_postgres._sql import Statements
 from sessionjar_postgres.store import PostgresStore
@@ -315,9 +315,8 @@ def checked_verify(
 
 def _row(each: SessionRecord) -> list[object]:
     """Return a record as the parameters of the store's INSERT."""
-    row: list[object] = [getattr(each, name) for name in SESSION_FIELDS]
-    row[6], row[7] = json.dumps(each.access_payload), json.dumps(each.session_data)
-    return row
+    values = ((name, getattr(each, name)) for name in SESSION_FIELDS)
+    return [json.dumps(value) if name in JSON_FIELDS else value for name, value in values]
 
 
 def fill(raw: Raw, store: PostgresStore, size: int) -> None:
@@ -325,8 +324,8 @@ def fill(raw: Raw, store: PostgresStore, size: int) -> None:
     table = sql.Identifier(store.options.schema, f"scale{size}_sessions")
     raw.execute(
         sql.SQL(
-            "INSERT INTO {} SELECT 'h' || i, 'public', 'u' || (i / 10), utc_now(),"
-            " utc_now() + interval '1 hour', NULL, '{{\"role\": \"reader\"}}',"
+            "INSERT INTO {} SELECT 'h' || i, 'public', 'u' || (i / 10), now(),"
+            " now() + interval '1 hour', NULL, '{{\"role\": \"reader\"}}',"
             " '{{\"cart\": [1, 2, 3]}}', md5(i::text), NULL, NULL, 1"
             " FROM generate_series(0, %s::int - 1) AS i"
         ).format(table),
